@@ -1,0 +1,46 @@
+"""What a check finds: one `Problem` per defect, with the place it was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding in one manifest.
+
+    `line` is 1-based and points at the field whose value is wrong (for a missing field: a line of
+    the paragraph that lacks it); it is None when the problem concerns the whole file.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    line: int | None = None
+    field: str | None = None
+    hint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (
+            self.line or 0,
+            0 if self.severity is Severity.ERROR else 1,
+            self.code,
+            self.message,
+        )

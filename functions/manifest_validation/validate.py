@@ -1,0 +1,75 @@
+"""The core entry point: one library file in, one result with every problem out.
+
+Pure: no I/O beyond what the caller passes in, no AWS, no global state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .manifest import Manifest, parse
+from .problems import Problem, Severity
+from .rules import run_rules
+from .schema import schema_problems
+
+
+class Status(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    manifest: str
+    source: str
+    status: Status
+    problems: list[Problem]
+    parsed: Manifest = field(repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "manifest": self.manifest,
+            "source": self.source,
+            "status": self.status.value,
+            "entries": len(self.parsed.entries),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def status_of(problems: list[Problem]) -> Status:
+    if any(p.severity is Severity.ERROR for p in problems):
+        return Status.INVALID
+    if any(p.code == "git-repo-unreachable" for p in problems):
+        return Status.UNVERIFIED
+    return Status.VALID
+
+
+def unique_sorted(problems: list[Problem]) -> list[Problem]:
+    """Problems in file order, each once (an inherited global value is checked in every entry)."""
+    return sorted(dict.fromkeys(problems), key=Problem.sort_key)
+
+
+def validate(name: str, data: bytes | str, *, source: str | None = None) -> ValidationResult:
+    """Validate one library file named `name` (the image name) and report every problem."""
+    manifest = parse(name, data)
+    problems = list(manifest.problems)
+    if manifest.entries or manifest.global_entry.own_keys:
+        problems.extend(schema_problems(manifest))
+        problems.extend(run_rules(manifest))
+    else:
+        problems.extend(p for p in run_rules(manifest) if p.code == "invalid-image-name")
+    problems = unique_sorted(problems)
+    return ValidationResult(name, source or name, status_of(problems), problems, manifest)
