@@ -1,0 +1,30 @@
+"""Verify that manifests' git references exist upstream, without a git binary.
+
+Public API::
+
+    verifier = GitVerifier(UrlPolicy.from_env(), cache=MemoryAnswerCache())
+    outcomes = verifier.verify([GitCheck(repo_url, "refs/heads/main", commit), ...])
+
+Modules: :mod:`.model` (checks and outcomes), :mod:`.policy` (which URLs may be
+contacted, SSRF defence), :mod:`.transport` (pinned HTTP, caps, retries),
+:mod:`.pktline` and :mod:`.protocol` (git smart HTTP v2 with v0 fallback),
+:mod:`.cache` (immutable answers) and :mod:`.verifier` (orchestration).
+"""
+
+from .cache import AnswerCache, MemoryAnswerCache
+from .model import GitCheck, GitOutcome, Outcome
+from .policy import ENV_INSECURE_HOSTS, UrlPolicy
+from .transport import TransferStats
+from .verifier import GitVerifier
+
+__all__ = [
+    "ENV_INSECURE_HOSTS",
+    "AnswerCache",
+    "GitCheck",
+    "GitOutcome",
+    "GitVerifier",
+    "MemoryAnswerCache",
+    "Outcome",
+    "TransferStats",
+    "UrlPolicy",
+]

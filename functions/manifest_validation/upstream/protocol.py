@@ -1,0 +1,408 @@
+"""Git's smart HTTP protocol, client side, reduced to the questions we ask.
+
+Flow for one repository (see gitprotocol-http, gitprotocol-v2, gitprotocol-pack):
+
+1. ``GET info/refs?service=git-upload-pack`` with ``Git-Protocol: version=2``.
+   A v2 server answers with its capability list; an older (or v2-disabled) server
+   answers with the v0 ref advertisement, which already contains every ref.
+2. v2 only: ``POST git-upload-pack`` ``command=ls-refs`` with ``peel`` and one
+   ``ref-prefix`` per wanted ref.  ``ref-prefix`` is a plain string prefix
+   (``refs/heads/maste`` matches ``master``), so names are compared exactly here.
+3. Per (tip, commit): a fetch *negotiation* ``want <tip>`` / ``have <commit>``.
+   The server ACKs a ``have`` exactly when it has that object, which is our
+   existence probe.  Its ``ready`` is a date-limited heuristic, **not** an ancestry
+   answer, so ancestry is decided only from the pack: with ``done`` (or after
+   ``ready``) the server sends the objects reachable from the tip but not from the
+   commit.  With ``filter tree:0`` that is just the commits in between, and the
+   commit is an ancestor of the tip iff one of those commits lists it as a parent.
+
+Without filter support the same pack also carries trees and blobs; it stays exact
+but can be large, so it is bounded by the response-size cap, and hitting the cap
+yields "could not verify" (UNREACHABLE), never a false defect.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urljoin
+
+import requests
+from dulwich.errors import ChecksumMismatch
+from dulwich.object_format import get_object_format
+from dulwich.objects import Commit
+from dulwich.pack import PackData, PackInflater
+
+from .pktline import FLUSH, Kind, PktReader, ServerError, demux_sideband, encode
+from .policy import RepoLocation
+from .transport import RunLimits, Transport, TruncatedResponse, UpstreamUnavailable
+
+__all__ = ["Negotiation", "RefTip", "UpstreamRepo", "commits_in_pack"]
+
+SERVICE = "git-upload-pack"
+ADVERTISEMENT_TYPE = "application/x-git-upload-pack-advertisement"
+RESULT_TYPE = "application/x-git-upload-pack-result"
+REQUEST_TYPE = "application/x-git-upload-pack-request"
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 3
+# Capabilities we ask for in v0, in git's usual order, when the server offers them.
+_V0_WANTED_CAPS = ("multi_ack_detailed", "side-band-64k", "ofs-delta", "no-progress")
+
+_T = TypeVar("_T")
+Recheck = Callable[[str], tuple[RepoLocation, str]]
+
+
+@dataclass(frozen=True)
+class RefTip:
+    """A ref as advertised: ``oid`` is what it points at, ``commit`` is peeled."""
+
+    name: str
+    oid: str
+    commit: str
+
+
+@dataclass
+class Negotiation:
+    """What one fetch exchange told us."""
+
+    acked: bool = False
+    ready: bool = False
+    # Commits of the received pack (id -> parents); None when no pack was sent.
+    commits: dict[str, tuple[str, ...]] | None = None
+
+
+@dataclass
+class _Advertisement:
+    version: int
+    caps: dict[str, str] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)  # v0 only, includes "name^{}"
+
+
+def commits_in_pack(pack: bytes, object_format: str = "sha1") -> dict[str, tuple[str, ...]]:
+    """Commit id -> parent ids for every commit in a pack (deltas resolved by dulwich).
+
+    A bad checksum means the pack was cut short in a way the framing did not show, so
+    it is reported as truncation (retryable) rather than as a verdict.
+    """
+    fmt = get_object_format(object_format)
+    if len(pack) < 12 + fmt.oid_length or not pack.startswith(b"PACK"):
+        raise TruncatedResponse("pack too short")
+    data = PackData.from_file(io.BytesIO(pack), object_format=fmt, size=len(pack))
+    try:
+        data.check()
+        commits: dict[str, tuple[str, ...]] = {}
+        for obj in PackInflater.for_pack_data(data):
+            if isinstance(obj, Commit):
+                commits[obj.id.decode("ascii")] = tuple(p.decode("ascii") for p in obj.parents)
+        return commits
+    except (ChecksumMismatch, AssertionError, ValueError, EOFError) as exc:
+        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
+    finally:
+        data.close()
+
+
+class UpstreamRepo:
+    """One repository during one run: advertisement, refs and negotiations."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        limits: RunLimits,
+        location: RepoLocation,
+        address: str,
+        recheck: Recheck,
+    ) -> None:
+        self._transport = transport
+        self._limits = limits
+        self.location = location
+        self._address = address
+        self._recheck = recheck
+        self._adv: _Advertisement | None = None
+
+    # -- discovery ---------------------------------------------------------------
+
+    @property
+    def advertisement(self) -> _Advertisement:
+        if self._adv is None:
+            self._adv = self._discover()
+        return self._adv
+
+    @property
+    def protocol_version(self) -> int:
+        return self.advertisement.version
+
+    @property
+    def object_format(self) -> str:
+        return self.advertisement.caps.get("object-format", "sha1")
+
+    @property
+    def supports_filter(self) -> bool:
+        adv = self.advertisement
+        if adv.version == 2:
+            return "filter" in adv.caps.get("fetch", "").split()
+        return "filter" in adv.caps
+
+    def _discover(self) -> _Advertisement:
+        for _ in range(_MAX_REDIRECTS + 1):
+            result = self._transport.request(
+                self._limits,
+                self.location,
+                self._address,
+                "GET",
+                f"/info/refs?service={SERVICE}",
+                headers={"Git-Protocol": "version=2", "Accept": "*/*"},
+                parse=self._parse_info_refs,
+            )
+            if isinstance(result, _Advertisement):
+                return result
+            self._follow_redirect(result)
+        raise UpstreamUnavailable(f"{self.location.display} redirected too many times")
+
+    def _follow_redirect(self, target: str) -> None:
+        """Re-apply the whole URL policy to a redirect target, like a new manifest URL.
+
+        As git does, the redirect must keep the ``/info/refs`` suffix; the new base
+        is then used for the POSTs too.
+        """
+        suffix = f"/info/refs?service={SERVICE}"
+        absolute = urljoin(self.location.display + suffix, target)
+        if not absolute.endswith(suffix):
+            raise UpstreamUnavailable(
+                f"{self.location.display} redirected somewhere that is not a git repository"
+            )
+        location, address = self._recheck(absolute[: -len(suffix)])
+        self.location, self._address = location, address
+
+    def _parse_info_refs(self, response: requests.Response, body: bytes) -> _Advertisement | str:
+        status = response.status_code
+        if status in _REDIRECT_CODES and response.headers.get("Location"):
+            return response.headers["Location"]
+        if status in (401, 403, 404):
+            raise UpstreamUnavailable(
+                f"{self.location.display} answered HTTP {status} "
+                "(repository missing, private or access denied)"
+            )
+        if status != 200:
+            raise UpstreamUnavailable(f"{self.location.display} answered HTTP {status}")
+        if response.headers.get("Content-Type", "").split(";")[0].strip() != ADVERTISEMENT_TYPE:
+            raise UpstreamUnavailable(
+                f"{self.location.display} does not speak git's smart HTTP protocol"
+            )
+        reader = PktReader(body)
+        kind, line = reader.read_text()
+        if kind is Kind.DATA and line == f"# service={SERVICE}":
+            # Smart v0 responses (and some v2 servers) start with this banner + flush.
+            if reader.read()[0] is not Kind.FLUSH:
+                raise ServerError("missing flush after service banner")
+            kind, line = reader.read_text()
+        if kind is Kind.DATA and line == "version 2":
+            return self._parse_v2_caps(reader)
+        if kind is Kind.DATA and line == "version 1":
+            kind, line = reader.read_text()
+        return _parse_v0_refs(reader, kind, line)
+
+    def _parse_v2_caps(self, reader: PktReader) -> _Advertisement:
+        adv = _Advertisement(version=2)
+        while True:
+            kind, line = reader.read_text()
+            if kind is Kind.FLUSH:
+                return adv
+            if kind is not Kind.DATA:
+                raise TruncatedResponse("capability advertisement ended early")
+            key, _, value = line.partition("=")
+            adv.caps[key] = value
+
+    # -- refs ----------------------------------------------------------------------
+
+    def list_refs(self, names: Iterable[str]) -> dict[str, RefTip]:
+        """Tips of the requested refs that exist (exact names), with tags peeled."""
+        wanted = sorted(set(names))
+        adv = self.advertisement
+        if adv.version != 2:
+            return {
+                name: RefTip(name, adv.refs[name], adv.refs.get(name + "^{}", adv.refs[name]))
+                for name in wanted
+                if name in adv.refs
+            }
+        if not wanted:
+            return {}
+        body = encode("command=ls-refs\n") + self._format_arg()
+        body += b"0001" + encode("peel\n")
+        body += b"".join(encode(f"ref-prefix {name}\n") for name in wanted)
+        body += FLUSH
+        found = self._post(body, _parse_ls_refs)
+        return {name: found[name] for name in wanted if name in found}
+
+    # -- negotiation ---------------------------------------------------------------
+
+    def negotiate(self, tip: str, commit: str, *, done: bool) -> Negotiation:
+        """One fetch round: ``want tip``, ``have commit`` and optionally ``done``.
+
+        Without ``done`` this is the existence probe; a v2 server that answers
+        ``ready`` also sends the pack right away, saving the second round.  v0 stateless
+        servers never send a pack without ``done``.
+        """
+        use_filter = self.supports_filter
+        if self.protocol_version == 2:
+            body = encode("command=fetch\n") + self._format_arg() + b"0001"
+            body += encode("no-progress\n") + encode("ofs-delta\n") + encode(f"want {tip}\n")
+            if use_filter:
+                body += encode("filter tree:0\n")
+            body += encode(f"have {commit}\n")
+            if done:
+                body += encode("done\n")
+            body += FLUSH
+            return self._post(body, lambda r: _parse_fetch_v2(r, commit, self.object_format))
+        caps = self.advertisement.caps
+        chosen = [cap for cap in _V0_WANTED_CAPS if cap in caps]
+        if "side-band-64k" not in caps and "side-band" in caps:
+            chosen.append("side-band")
+        if use_filter:
+            chosen.append("filter")  # v0 rejects a filter line not announced here
+        if "object-format" in caps:
+            chosen.append(f"object-format={caps['object-format']}")
+        body = encode(f"want {tip} {' '.join(chosen)}\n")
+        if use_filter:
+            body += encode("filter tree:0\n")
+        body += FLUSH + encode(f"have {commit}\n")
+        body += encode("done\n") if done else FLUSH
+        sideband = "side-band-64k" in caps or "side-band" in caps
+        return self._post(
+            body, lambda r: _parse_fetch_v0(r, commit, done, sideband, self.object_format)
+        )
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _format_arg(self) -> bytes:
+        fmt = self.advertisement.caps.get("object-format")
+        return encode(f"object-format={fmt}\n") if fmt else b""
+
+    def _post(self, body: bytes, parse: Callable[[PktReader], _T]) -> _T:
+        headers = {"Content-Type": REQUEST_TYPE, "Accept": RESULT_TYPE}
+        if self.protocol_version == 2:
+            headers["Git-Protocol"] = "version=2"
+
+        def handle(response: requests.Response, payload: bytes) -> _T:
+            if response.status_code != 200:
+                raise UpstreamUnavailable(
+                    f"{self.location.display} answered HTTP {response.status_code} to {SERVICE}"
+                )
+            if not payload:
+                # git answers an unacceptable request (e.g. a filter it does not allow)
+                # with 200 and no body: deterministic, so not retried.
+                raise UpstreamUnavailable(
+                    f"{self.location.display} returned an empty {SERVICE} response"
+                )
+            return parse(PktReader(payload))
+
+        return self._transport.request(
+            self._limits,
+            self.location,
+            self._address,
+            "POST",
+            f"/{SERVICE}",
+            headers=headers,
+            body=body,
+            parse=handle,
+        )
+
+
+def _parse_v0_refs(reader: PktReader, kind: Kind, line: str) -> _Advertisement:
+    adv = _Advertisement(version=0)
+    first = True
+    while True:
+        if kind is Kind.FLUSH:
+            return adv
+        if kind is not Kind.DATA:
+            raise TruncatedResponse("ref advertisement ended early")
+        if first:
+            line, _, caps = line.partition("\0")
+            for cap in caps.split():
+                key, _, value = cap.partition("=")
+                adv.caps[key] = value
+            first = False
+        oid, _, name = line.partition(" ")
+        if name and name != "capabilities^{}":
+            adv.refs[name] = oid
+        kind, line = reader.read_text()
+
+
+def _parse_ls_refs(reader: PktReader) -> dict[str, RefTip]:
+    refs: dict[str, RefTip] = {}
+    while True:
+        kind, line = reader.read_text()
+        if kind is Kind.FLUSH:
+            return refs
+        if kind is not Kind.DATA:
+            raise TruncatedResponse("ls-refs response ended early")
+        fields = line.split(" ")
+        if len(fields) < 2:
+            raise ServerError("malformed ls-refs line")
+        oid, name, attributes = fields[0], fields[1], fields[2:]
+        peeled = oid
+        for attribute in attributes:
+            if attribute.startswith("peeled:"):
+                peeled = attribute[len("peeled:") :]
+        refs[name] = RefTip(name, oid, peeled)
+
+
+def _parse_fetch_v2(reader: PktReader, commit: str, object_format: str) -> Negotiation:
+    result = Negotiation()
+    kind, section = reader.read_text()
+    while True:
+        if kind is Kind.EOF:
+            raise TruncatedResponse("fetch response ended early")
+        if kind is not Kind.DATA:
+            raise ServerError("expected a section header in fetch response")
+        if section == "packfile":
+            # Decoded here, inside the retry loop, so a damaged pack is fetched again.
+            result.commits = commits_in_pack(demux_sideband(reader), object_format)
+            return result
+        # acknowledgments, shallow-info, wanted-refs, packfile-uris: line sections.
+        while True:
+            kind, line = reader.read_text()
+            if kind is Kind.DATA:
+                if section == "acknowledgments":
+                    if line == f"ACK {commit}":
+                        result.acked = True
+                    elif line == "ready":
+                        result.ready = True
+                continue
+            if kind is Kind.FLUSH:
+                return result
+            if kind is Kind.DELIM:
+                kind, section = reader.read_text()
+                break
+            raise TruncatedResponse("fetch response section ended early")
+
+
+def _parse_fetch_v0(
+    reader: PktReader, commit: str, done: bool, sideband: bool, object_format: str
+) -> Negotiation:
+    result = Negotiation()
+    while True:
+        mark = reader.offset
+        if reader.peek_raw(4) == b"PACK":
+            break
+        kind, line = reader.read_text()
+        if kind is Kind.EOF:
+            if done:
+                raise TruncatedResponse("fetch response ended before the pack")
+            return result
+        if kind is Kind.DATA and line.startswith(("ACK ", "NAK", "shallow ", "unshallow ")):
+            words = line.split()
+            if words[0] == "ACK" and words[1] == commit:
+                result.acked = True
+                result.ready = result.ready or words[2:] == ["ready"]
+            continue
+        if kind is Kind.FLUSH and not done:
+            continue
+        reader.offset = mark
+        break
+    if not done:
+        raise ServerError("unexpected data in negotiation response")
+    pack = demux_sideband(reader) if sideband else reader.rest()
+    result.commits = commits_in_pack(pack, object_format)
+    return result

@@ -1,0 +1,311 @@
+"""Verify ``(repo, ref, commit)`` claims against upstream git servers.
+
+Per ``verify()`` run:
+
+1. URLs are checked by policy without any network access; refused repositories get
+   ``URL_FORBIDDEN`` and are never contacted.
+2. For each remaining repository (in parallel, bounded): resolve and pin the address,
+   read the advertisement, then ONE ``ls-refs`` naming every ref the run needs there.
+3. For each unique (repository, tip, commit) (in parallel, bounded): tip equality,
+   then the answer cache, then the existence probe and the ancestry pack
+   (:meth:`UpstreamRepo.negotiate`).
+
+Every failure of the network or of a cap turns into ``UNREACHABLE`` for the affected
+checks only: a broken mirror must not be reported as a broken manifest.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+from .cache import AnswerCache, MemoryAnswerCache, exists_key, reachable_key
+from .model import GitCheck, GitOutcome, Outcome
+from .pktline import ServerError
+from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
+from .protocol import RefTip, UpstreamRepo
+from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
+
+__all__ = ["GitVerifier"]
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K")
+R = TypeVar("R")
+_HEX = re.compile(r"^[0-9a-f]+$")
+_OID_LENGTH = {"sha1": 40, "sha256": 64}
+
+
+def ref_candidates(ref: str) -> list[str]:
+    """Full ref names ``ref`` may denote, in git's rev-parse order (tags first)."""
+    if ref.startswith("refs/") or ref == "HEAD":
+        return [ref]
+    return [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}"]
+
+
+@dataclass
+class _RepoState:
+    """Outcome of phase 2 for one repository: a live client plus its refs, or a
+    verdict for all of its checks."""
+
+    repo: UpstreamRepo | None = None
+    refs: dict[str, RefTip] | None = None
+    failure: tuple[Outcome, str] | None = None
+
+
+class GitVerifier:
+    """Checks manifests' git references over git's smart HTTP protocol.
+
+    One instance can serve many ``verify()`` calls (e.g. a warm Lambda container):
+    connections are kept alive and immutable answers are cached between calls.
+    """
+
+    def __init__(
+        self,
+        policy: UrlPolicy | None = None,
+        *,
+        cache: AnswerCache | None = None,
+        credentials: Mapping[str, str] | None = None,
+        max_workers: int = 8,
+        connect_timeout: float = 5,
+        read_timeout: float = 20,
+        manifest_budget_seconds: float = 120,
+        max_response_bytes: int = 64 * 1024 * 1024,
+        max_requests: int = 2000,
+        retries: int = 3,
+    ) -> None:
+        self.policy = policy if policy is not None else UrlPolicy()
+        self.cache: AnswerCache = cache if cache is not None else MemoryAnswerCache()
+        self.max_workers = max(1, max_workers)
+        self.manifest_budget_seconds = manifest_budget_seconds
+        self.max_response_bytes = max_response_bytes
+        self.max_requests = max_requests
+        self._transport = Transport(
+            credentials=credentials,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries=retries,
+            pool_size=self.max_workers,
+        )
+
+    @property
+    def stats(self) -> TransferStats:
+        """HTTP requests and bytes, cumulative over this verifier's lifetime."""
+        return self._transport.stats
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> GitVerifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------
+
+    def verify(self, checks: Iterable[GitCheck]) -> dict[GitCheck, GitOutcome]:
+        """Decide every check; always returns an outcome for each of them."""
+        unique = list(dict.fromkeys(checks))
+        limits = RunLimits(
+            budget_seconds=self.manifest_budget_seconds,
+            max_requests=self.max_requests,
+            max_response_bytes=self.max_response_bytes,
+        )
+        results: dict[GitCheck, GitOutcome] = {}
+        by_repo: dict[str, list[GitCheck]] = defaultdict(list)
+        for check in unique:
+            by_repo[check.repo].append(check)
+
+        locations: dict[str, RepoLocation] = {}
+        for repo_url, repo_checks in by_repo.items():
+            try:
+                locations[repo_url] = self.policy.parse(repo_url)
+            except ForbiddenUrl as exc:
+                for check in repo_checks:
+                    results[check] = _forbidden(check, exc)
+
+        pool = cf.ThreadPoolExecutor(self.max_workers, thread_name_prefix="git-verify")
+        try:
+            states = self._run_phase(
+                pool,
+                limits,
+                {
+                    repo_url: partial(self._open_repo, limits, location, by_repo[repo_url])
+                    for repo_url, location in locations.items()
+                },
+                lambda exc: _RepoState(failure=(Outcome.UNREACHABLE, str(exc))),
+            )
+            pairs: dict[tuple[str, str, str], list[GitCheck]] = defaultdict(list)
+            for repo_url, state in states.items():
+                for check in by_repo[repo_url]:
+                    verdict = self._ref_verdict(check, locations[repo_url], state)
+                    if isinstance(verdict, GitOutcome):
+                        results[check] = verdict
+                    else:
+                        pairs[(repo_url, verdict.commit, check.commit.lower())].append(check)
+            answers = self._run_phase(
+                pool,
+                limits,
+                {
+                    key: partial(self._decide, states[key[0]], locations[key[0]], key[1], key[2])
+                    for key in pairs
+                },
+                lambda exc: (Outcome.UNREACHABLE, str(exc)),
+            )
+            for key, pair_checks in pairs.items():
+                outcome, reason = answers[key]
+                for check in pair_checks:
+                    results[check] = _describe(check, locations[key[0]], outcome, reason, key[1])
+        finally:
+            # Stragglers past the budget are abandoned; they stop at their next
+            # request or chunk because they share ``limits``.
+            pool.shutdown(wait=False, cancel_futures=True)
+        return {check: results[check] for check in unique}
+
+    @staticmethod
+    def _run_phase(
+        pool: cf.ThreadPoolExecutor,
+        limits: RunLimits,
+        jobs: Mapping[K, Callable[[], R]],
+        on_error: Callable[[BaseException], R],
+    ) -> dict[K, R]:
+        """Run ``jobs`` {key: thunk} on the pool within the run's deadline.
+
+        Exceptions become ``on_error(exc)``; jobs unfinished at the deadline become
+        ``on_error`` of a budget message.
+        """
+        futures = {pool.submit(job): key for key, job in jobs.items()}
+        done, _ = cf.wait(futures, timeout=max(0.0, limits.remaining()))
+        out: dict[K, R] = {}
+        for future, key in futures.items():
+            if future in done:
+                exc = future.exception()
+                out[key] = future.result() if exc is None else on_error(exc)
+            else:
+                out[key] = on_error(
+                    UpstreamUnavailable("the time budget for verifying this manifest ran out")
+                )
+        return out
+
+    # -- phase 2: repository and refs ---------------------------------------------
+
+    def _open_repo(
+        self, limits: RunLimits, location: RepoLocation, checks: list[GitCheck]
+    ) -> _RepoState:
+        try:
+            address = self.policy.resolve(location)
+            repo = UpstreamRepo(self._transport, limits, location, address, self.policy.check)
+            names = {name for check in checks for name in ref_candidates(check.ref)}
+            return _RepoState(repo=repo, refs=repo.list_refs(names))
+        except ForbiddenUrl as exc:
+            return _RepoState(failure=(Outcome.URL_FORBIDDEN, f"repository URL refused: {exc}"))
+        except (UpstreamUnavailable, ResolutionFailed) as exc:
+            return _RepoState(failure=(Outcome.UNREACHABLE, str(exc)))
+        except ServerError as exc:
+            return _RepoState(failure=(Outcome.UNREACHABLE, _server_error(location, exc)))
+
+    def _ref_verdict(
+        self, check: GitCheck, location: RepoLocation, state: _RepoState
+    ) -> GitOutcome | RefTip:
+        if state.failure is not None:
+            outcome, reason = state.failure
+            if outcome is Outcome.UNREACHABLE:
+                reason = f"could not verify against {location.display}: {reason}"
+            return GitOutcome(check, outcome, _sentence(reason))
+        assert state.refs is not None
+        for name in ref_candidates(check.ref):
+            if name in state.refs:
+                return state.refs[name]
+        return GitOutcome(
+            check,
+            Outcome.REF_NOT_FOUND,
+            f"Ref {check.ref} does not exist in {location.display}.",
+        )
+
+    # -- phase 3: commit existence and ancestry --------------------------------------
+
+    def _decide(
+        self, state: _RepoState, location: RepoLocation, tip: str, commit: str
+    ) -> tuple[Outcome, str]:
+        if commit == tip:
+            return Outcome.OK, "tip"
+        repo = state.repo
+        assert repo is not None
+        key = reachable_key(location.display, tip, commit)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return (Outcome.OK if cached else Outcome.COMMIT_NOT_IN_REF), "cached"
+        try:
+            expected = _OID_LENGTH.get(repo.object_format, 40)
+            if len(commit) != expected or not _HEX.match(commit):
+                return Outcome.COMMIT_NOT_FOUND, f"not a full {expected}-hex object id"
+            if self.cache.get(exists_key(location.display, commit)):
+                negotiation = repo.negotiate(tip, commit, done=True)
+            else:
+                negotiation = repo.negotiate(tip, commit, done=False)
+                if not negotiation.acked:
+                    return Outcome.COMMIT_NOT_FOUND, "absent"
+                self.cache.put(exists_key(location.display, commit), True)
+                if negotiation.commits is None:
+                    negotiation = repo.negotiate(tip, commit, done=True)
+            commits = negotiation.commits
+            if commits is None:
+                raise UpstreamUnavailable("the server sent no pack to decide ancestry")
+            if commits and tip not in commits:
+                raise UpstreamUnavailable("the server sent a pack without the ref's tip")
+            reachable = any(commit in parents for parents in commits.values())
+        except ServerError as exc:
+            return Outcome.UNREACHABLE, _server_error(location, exc)
+        except (UpstreamUnavailable, ResolutionFailed) as exc:
+            return Outcome.UNREACHABLE, str(exc)
+        except ForbiddenUrl as exc:
+            return Outcome.URL_FORBIDDEN, f"repository URL refused: {exc}"
+        self.cache.put(key, reachable)
+        return (Outcome.OK if reachable else Outcome.COMMIT_NOT_IN_REF), "negotiated"
+
+
+def _forbidden(check: GitCheck, exc: ForbiddenUrl) -> GitOutcome:
+    # The URL itself is not echoed: it may be the very thing carrying a password.
+    return GitOutcome(check, Outcome.URL_FORBIDDEN, _sentence(f"Repository URL refused: {exc}"))
+
+
+def _server_error(location: RepoLocation, exc: ServerError) -> str:
+    message = str(exc)[:200]
+    return f"{location.display} reported an error: {message}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def _describe(
+    check: GitCheck, location: RepoLocation, outcome: Outcome, reason: str, tip: str
+) -> GitOutcome:
+    where = location.display
+    if outcome is Outcome.OK:
+        if reason == "tip":
+            text = f"Commit {check.commit} is the tip of {check.ref} in {where}."
+        else:
+            text = f"Commit {check.commit} is reachable from {check.ref} (tip {tip}) in {where}."
+    elif outcome is Outcome.COMMIT_NOT_FOUND:
+        why = f" ({reason})" if reason not in ("absent", "cached") else ""
+        text = f"Commit {check.commit} does not exist in {where}{why}."
+    elif outcome is Outcome.COMMIT_NOT_IN_REF:
+        text = (
+            f"Commit {check.commit} exists in {where} but is not reachable from "
+            f"{check.ref} (tip {tip})."
+        )
+    elif outcome is Outcome.UNREACHABLE:
+        text = _sentence(f"could not verify against {where}: {reason}")
+    else:
+        text = _sentence(reason)
+    return GitOutcome(check, outcome, text)

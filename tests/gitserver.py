@@ -1,0 +1,255 @@
+"""Serve bare git repositories over smart HTTP with the real ``git http-backend``.
+
+Tests of the upstream verifier must talk to a real git server rather than to a
+hand-written imitation of the protocol: the interesting behaviour (what ``ready``
+means, how a missing ``want`` is reported, which capabilities are advertised) is
+defined by git's implementation, not by our reading of the docs.  This module runs
+``git http-backend`` as a CGI program behind a small threaded ``http.server`` bound
+to 127.0.0.1, plus a few fault-injection knobs (delays, 503s, dropped connections)
+so the verifier's error handling can be exercised against the genuine article.
+
+Usage::
+
+    with serve_git(root_dir, fail_every=3) as server:
+        url = server.repo_url("project.git")   # http://127.0.0.1:PORT/project.git
+        ...
+        assert server.requests == 4
+
+The CGI output is buffered and re-sent with a ``Content-Length`` over HTTP/1.1 so
+clients can use keep-alive, which mirrors how real hosting services behave.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = ["GitServer", "git_env", "run_git", "serve_git"]
+
+GIT = shutil.which("git") or "/usr/bin/git"
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for deterministic git commands independent of the user's config.
+
+    Global and system config are ignored so a developer's ``init.defaultBranch`` or
+    signing settings cannot change what the tests build; dates and identity are fixed
+    so object ids are reproducible between runs.
+    """
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("GITSERVER_HOME", "/nonexistent"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_NAME": "Test Author",
+        "GIT_AUTHOR_EMAIL": "author@example.invalid",
+        "GIT_COMMITTER_NAME": "Test Committer",
+        "GIT_COMMITTER_EMAIL": "committer@example.invalid",
+        "GIT_AUTHOR_DATE": "2020-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2020-01-01T00:00:00Z",
+        "LC_ALL": "C",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_git(*args: str | os.PathLike[str], cwd: Path | str | None = None, **env: str) -> str:
+    """Run git with :func:`git_env` and return stripped stdout (raises on failure)."""
+    result = subprocess.run(
+        [GIT, *map(str, args)],
+        cwd=cwd,
+        env=git_env(env),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip()
+
+
+@dataclass
+class GitServer:
+    """A running server; counters are updated live by the handler threads."""
+
+    base_url: str
+    root: Path
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    paths: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def repo_url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+    @property
+    def host_port(self) -> str:
+        """``127.0.0.1:PORT``, the form ``UrlPolicy(insecure_hosts=...)`` expects."""
+        return urlsplit(self.base_url).netloc
+
+    def reset_counters(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.bytes_sent = 0
+            self.bytes_received = 0
+            self.paths.clear()
+
+    def _count(self, path: str) -> int:
+        with self._lock:
+            self.requests += 1
+            self.paths.append(path)
+            return self.requests
+
+    def _add_bytes(self, sent: int = 0, received: int = 0) -> None:
+        with self._lock:
+            self.bytes_sent += sent
+            self.bytes_received += received
+
+
+@dataclass(frozen=True)
+class _Options:
+    delay: float
+    fail_every: int
+    drop_every: int
+    protocol_v2: bool
+    allow_filter: bool
+
+
+def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep pytest output clean
+
+        def do_GET(self) -> None:
+            self._serve(b"")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            self._serve(body)
+
+        def _serve(self, body: bytes) -> None:
+            parts = urlsplit(self.path)
+            number = server._count(parts.path)
+            server._add_bytes(received=len(body))
+            if opts.delay:
+                time.sleep(opts.delay)
+            if opts.fail_every and number % opts.fail_every == 0:
+                self._send(503, {"Content-Type": "text/plain"}, b"injected failure\n")
+                return
+            status, headers, payload = self._run_backend(parts.path, parts.query, body)
+            if opts.drop_every and number % opts.drop_every == 0 and len(payload) > 1:
+                # Promise the full length, deliver half, then vanish: a truncated response.
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                half = payload[: len(payload) // 2]
+                self.wfile.write(half)
+                self.wfile.flush()
+                server._add_bytes(sent=len(half))
+                self.close_connection = True
+                with suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self._send(status, headers, payload)
+
+        def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            server._add_bytes(sent=len(payload))
+
+        def _run_backend(
+            self, path: str, query: str, body: bytes
+        ) -> tuple[int, dict[str, str], bytes]:
+            env = git_env(
+                {
+                    "GIT_PROJECT_ROOT": str(server.root),
+                    "GIT_HTTP_EXPORT_ALL": "1",
+                    "REQUEST_METHOD": self.command,
+                    "PATH_INFO": path,
+                    "QUERY_STRING": query,
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(len(body)),
+                    "REMOTE_ADDR": self.client_address[0],
+                    "SERVER_PROTOCOL": "HTTP/1.1",
+                    "GATEWAY_INTERFACE": "CGI/1.1",
+                    # Server-side config through the environment, so the served
+                    # repositories need no special setup for filter support.
+                    "GIT_CONFIG_COUNT": "1",
+                    "GIT_CONFIG_KEY_0": "uploadpack.allowFilter",
+                    "GIT_CONFIG_VALUE_0": "true" if opts.allow_filter else "false",
+                }
+            )
+            git_protocol = self.headers.get("Git-Protocol")
+            if git_protocol and opts.protocol_v2:
+                env["GIT_PROTOCOL"] = git_protocol
+            proc = subprocess.run(
+                [GIT, "http-backend"], input=body, env=env, capture_output=True, check=False
+            )
+            head, sep, payload = proc.stdout.partition(b"\r\n\r\n")
+            if not sep:
+                head, sep, payload = proc.stdout.partition(b"\n\n")
+            status = 200
+            headers: dict[str, str] = {}
+            for line in head.decode("latin-1").splitlines():
+                key, _, value = line.partition(":")
+                if key.lower() == "status":
+                    status = int(value.strip().split()[0])
+                elif key:
+                    headers[key.strip()] = value.strip()
+            return status, headers, payload
+
+    return Handler
+
+
+@contextmanager
+def serve_git(
+    root_dir: Path | str,
+    *,
+    delay: float = 0.0,
+    fail_every: int = 0,
+    drop_every: int = 0,
+    protocol_v2: bool = True,
+    allow_filter: bool = True,
+) -> Iterator[GitServer]:
+    """Serve every bare repository under ``root_dir`` at ``http://127.0.0.1:PORT/``.
+
+    ``delay`` sleeps before each response; ``fail_every=N`` answers every Nth request
+    with 503; ``drop_every=N`` sends only half of every Nth response and closes the
+    connection; ``protocol_v2=False`` hides the client's ``Git-Protocol`` header so
+    git falls back to protocol v0; ``allow_filter=False`` sets
+    ``uploadpack.allowFilter=false``.  Counters on the yielded :class:`GitServer`
+    include every request, injected failures too.
+    """
+    state = GitServer(base_url="", root=Path(root_dir).resolve())
+    opts = _Options(delay, fail_every, drop_every, protocol_v2, allow_filter)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state, opts))
+    httpd.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
