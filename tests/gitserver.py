@@ -88,6 +88,7 @@ class GitServer:
     bytes_sent: int = 0
     bytes_received: int = 0
     paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # per request, in order
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def repo_url(self, name: str) -> str:
@@ -104,11 +105,13 @@ class GitServer:
             self.bytes_sent = 0
             self.bytes_received = 0
             self.paths.clear()
+            self.headers.clear()
 
-    def _count(self, path: str) -> int:
+    def _count(self, path: str, headers: dict[str, str]) -> int:
         with self._lock:
             self.requests += 1
             self.paths.append(path)
+            self.headers.append(headers)
             return self.requests
 
     def _add_bytes(self, sent: int = 0, received: int = 0) -> None:
@@ -143,7 +146,7 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
 
         def _serve(self, body: bytes) -> None:
             parts = urlsplit(self.path)
-            number = server._count(parts.path)
+            number = server._count(parts.path, dict(self.headers.items()))
             server._add_bytes(received=len(body))
             if opts.delay:
                 time.sleep(opts.delay)
