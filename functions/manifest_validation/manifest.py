@@ -29,6 +29,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .architectures import SUPPORTED_ARCHITECTURES
 from .catalog import problem
@@ -55,6 +56,7 @@ CAT_ORDER = ("Maintainers", "Tags", "SharedTags", "Architectures", *SCALAR_FIELD
 Value = str | list[str]
 
 
+@lru_cache(maxsize=4096)
 def arch_field_parts(key: str) -> tuple[str, str] | None:
     """(architecture, field) for an architecture-specific key like `arm64v8-GitCommit`.
 
@@ -71,6 +73,7 @@ def is_known_field(key: str) -> bool:
     return key in KNOWN_FIELDS or arch_field_parts(key) is not None
 
 
+@lru_cache(maxsize=4096)
 def go_path_clean(path: str) -> str:
     """Go's `path.Clean`: the shortest equivalent slash-separated path."""
     if not path:
@@ -158,12 +161,7 @@ def decode(data: bytes) -> tuple[str | None, list[Problem]]:
                 line=line,
             )
         ]
-    problems = []
-    if text.startswith("\ufeff"):
-        problems.append(
-            problem("byte-order-mark", "the file starts with a UTF-8 byte order mark", line=1)
-        )
-    return text, problems
+    return text, []
 
 
 def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
@@ -377,6 +375,11 @@ class Manifest:
 def _split_list(source: SourceField, problems: list[Problem]) -> tuple[list[str], list[int]]:
     items: list[str] = []
     lines: list[int] = []
+    if "\n" not in source.value and ",," not in source.value:  # the common case: one line
+        items = [item.strip("\n\r\t ") for item in source.value.split(",")]
+        if all(items):
+            return items, [source.line] * len(items)
+        items = []
     offset = 0
     for raw in source.value.split(","):
         item = raw.strip("\n\r\t ")
@@ -555,6 +558,11 @@ def parse(name: str, data: bytes | str) -> Manifest:
             return _empty(name, problems)
     else:
         text = data
+    if text.startswith("\ufeff"):
+        # kept, as bashbrew keeps it: the first key then carries it and is unknown
+        problems.append(
+            problem("byte-order-mark", "the file starts with a UTF-8 byte order mark", line=1)
+        )
     paragraphs, read_problems = read_paragraphs(text)
     problems.extend(read_problems)
     if not paragraphs:

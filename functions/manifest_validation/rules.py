@@ -156,14 +156,16 @@ def _within(directory: str, file: str) -> str:
 
 def _build_paths(entry: Entry) -> Iterator[tuple[str, str]]:
     """(field, path in the repository) for Directory, File and their ARCH-* variants."""
-    yield "Directory", entry.scalar("Directory")
-    yield "File", _within(entry.scalar("Directory"), entry.scalar("File"))
+    directory = entry.scalar("Directory")
+    yield "Directory", directory
+    if not _escapes(directory):  # else File is outside too: one problem is enough
+        yield "File", _within(directory, entry.scalar("File"))
     for key in entry.arch_keys():
         architecture, kind = arch_field_parts(key) or ("", "")
+        directory = entry.arch_value(architecture, "Directory")
         if kind == "Directory":
-            yield key, entry.arch_value(architecture, "Directory")
-        elif kind == "File":
-            directory = entry.arch_value(architecture, "Directory")
+            yield key, directory
+        elif kind == "File" and not _escapes(directory):
             yield key, _within(directory, entry.arch_value(architecture, "File"))
 
 

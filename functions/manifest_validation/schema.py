@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -14,6 +15,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
+from .architectures import SUPPORTED_ARCHITECTURES
 from .catalog import problem
 from .manifest import Entry, Manifest, arch_field_parts
 from .problems import Problem
@@ -74,6 +76,65 @@ def manifest_document(manifest: Manifest) -> dict[str, Any]:
     }
 
 
+FastCheck = Callable[[Any], bool]
+_SIMPLE_TYPES: dict[str, type] = {"string": str, "array": list, "object": dict}
+_ANNOTATIONS = frozenset({"description", "title", "$comment"})
+
+
+def fast_check(schema: Any) -> FastCheck | None:
+    """A predicate that says exactly whether `schema` accepts an instance, for the small subset
+    of JSON Schema our per-value subschemas use (type string/array/object, pattern, enum of
+    strings, items, minItems, minLength, required); None for anything else.
+
+    It only decides *that* a value is valid, cheaply; any value it rejects is validated again by
+    jsonschema, which remains the one source of error messages.
+    """
+    if schema is True:
+        return _accept
+    if not isinstance(schema, dict):
+        return None
+    checks: list[FastCheck] = []
+    for keyword, argument in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        check = _keyword_check(keyword, argument)
+        if check is None:
+            return None
+        checks.append(check)
+    return lambda value: all(check(value) for check in checks)
+
+
+def _accept(value: Any) -> bool:
+    return True
+
+
+def _keyword_check(keyword: str, argument: Any) -> FastCheck | None:
+    if keyword == "type" and argument in _SIMPLE_TYPES:
+        expected = _SIMPLE_TYPES[argument]
+        return lambda value: isinstance(value, expected)
+    if keyword == "pattern" and isinstance(argument, str):
+        search = re.compile(argument).search
+        return lambda value: not isinstance(value, str) or search(value) is not None
+    if keyword == "enum" and all(isinstance(item, str) for item in argument):
+        allowed = frozenset(argument)
+        return lambda value: isinstance(value, str) and value in allowed
+    if keyword == "minItems" and isinstance(argument, int):
+        least: int = argument
+        return lambda value: not isinstance(value, list) or len(value) >= least
+    if keyword == "minLength" and isinstance(argument, int):
+        shortest: int = argument
+        return lambda value: not isinstance(value, str) or len(value) >= shortest
+    if keyword == "required" and all(isinstance(item, str) for item in argument):
+        names = tuple(argument)
+        return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+    if keyword == "items":
+        each = fast_check(argument)
+        if each is None:
+            return None
+        return lambda value: not isinstance(value, list) or all(each(item) for item in value)
+    return None
+
+
 class ManifestValidator:
     """Validates the JSON form of a manifest against the library manifest schema.
 
@@ -108,18 +169,20 @@ class ManifestValidator:
             if key not in ("properties", "patternProperties", "additionalProperties")
         }
         self.shape = self.document.evolve(schema=shape)
+        self.shape_check = fast_check(shape)
         self.global_part = self.document.evolve(
             schema={**schema, "properties": {**schema["properties"], "entries": True}}
         )
-        self._field_validators: dict[str, list[Validator]] = {}
+        self._field_validators: dict[str, list[tuple[FastCheck | None, Validator]]] = {}
         self._memo: dict[tuple[str, object], list[ValidationError]] = {}
 
-    def _validators_for(self, key: str) -> list[Validator]:
+    def _validators_for(self, key: str) -> list[tuple[FastCheck | None, Validator]]:
         found = self._field_validators.get(key)
         if found is None:
             subschemas = [self.field_schemas[key]] if key in self.field_schemas else []
             subschemas += [sub for pattern, sub in self.pattern_schemas if pattern.search(key)]
-            found = [self.document.evolve(schema=self._inline(sub)) for sub in subschemas]
+            inlined = [self._inline(sub) for sub in subschemas]
+            found = [(fast_check(sub), self.document.evolve(schema=sub)) for sub in inlined]
             self._field_validators[key] = found
         return found
 
@@ -140,7 +203,12 @@ class ManifestValidator:
         if errors is None:
             if len(self._memo) > self.MEMO_LIMIT:
                 self._memo.clear()
-            errors = [e for v in self._validators_for(key) for e in v.iter_errors(value)]
+            errors = [
+                error
+                for check, validator in self._validators_for(key)
+                if check is None or not check(value)
+                for error in validator.iter_errors(value)
+            ]
             self._memo[memo_key] = errors
         return errors
 
@@ -150,8 +218,9 @@ class ManifestValidator:
             yield list(error.absolute_path), error
         for index, entry in enumerate(document.get("entries", [])):
             base: list[Any] = ["entries", index]
-            for error in self.shape.iter_errors(entry):
-                yield base + list(error.absolute_path), error
+            if self.shape_check is None or not self.shape_check(entry):
+                for error in self.shape.iter_errors(entry):
+                    yield base + list(error.absolute_path), error
             for key, value in entry.items():
                 for error in self._value_errors(key, value):
                     yield [*base, key, *error.absolute_path], error
@@ -206,7 +275,12 @@ def _to_problems(manifest: Manifest, path: list[Any], error: ValidationError) ->
         message = f"{field}: {error.message}"
     else:
         message = template.format(field=field, value=error.instance)
-    yield problem(code, message, line=line, field=field)
+    hint = None
+    if code == "unsupported-architecture" and isinstance(error.instance, str):
+        close = difflib.get_close_matches(error.instance, SUPPORTED_ARCHITECTURES, n=1)
+        if close:
+            hint = f"Did you mean {close[0]}? Supported: {', '.join(SUPPORTED_ARCHITECTURES)}."
+    yield problem(code, message, line=line, field=field, hint=hint)
 
 
 def _missing(entry: Entry, field: str) -> Problem:

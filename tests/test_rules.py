@@ -1,0 +1,239 @@
+"""Every rule of the catalog: a manifest that breaks it (expected code and line) and a close one
+that passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from manifest_validation.catalog import RULES
+from manifest_validation.rules import REGISTRY
+from manifest_validation.validate import validate
+
+C1 = "0123456789abcdef0123456789abcdef01234567"
+C2 = "89abcdef0123456789abcdef0123456789abcdef"
+C64 = "0123456789abcdef" * 4
+HEAD = (
+    "Maintainers: Jane Doe <jane@example.com> (@jane)\n"
+    f"GitRepo: https://e.com/r.git\nGitCommit: {C1}\n"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    code: str
+    bad: str | bytes
+    line: int | None
+    good: str | bytes
+    name: str = "img"
+    good_name: str = "img"
+
+
+CASES = [
+    Case(
+        "invalid-encoding",
+        b"Maintainers: A (@a)\n\nTags: \xff\n",
+        3,
+        "# caf\u00e9\n" + HEAD + "\nTags: a\n",
+    ),
+    Case("binary-content", b"\x00" + HEAD.encode(), 1, HEAD),
+    Case("empty-manifest", "# nothing\n\n", None, HEAD),
+    Case("bad-line", HEAD + "\nTags: a\nDirectory foo\n", 6, HEAD + "\nTags: a\nDirectory: foo\n"),
+    Case("byte-order-mark", "\ufeff" + HEAD, 1, HEAD),
+    Case(
+        "whitespace-only-line",
+        HEAD + "\nTags: a\n \t\nTags: b\n",
+        6,
+        HEAD + "\nTags: a\n\nTags: b\n",
+    ),
+    Case("orphan-continuation", HEAD + "\n more\nTags: a\n", 5, HEAD + "\nTags: a,\n more\n"),
+    Case("unknown-field", HEAD + "\nTags: a\nGitComit: x\n", 6, HEAD + "\nTags: a\n"),
+    Case("repeated-field", HEAD + "\nTags: a\nTags: b\n", 6, HEAD + "\nTags: a, b\n"),
+    Case("empty-value", HEAD + "\nTags: a\nFile:\n", 6, HEAD + "\nTags: a\nFile: Dockerfile\n"),
+    Case("empty-list-item", HEAD + "\nTags: a,\n  ,b\n", 6, HEAD + "\nTags: a,\n  b\n"),
+    Case(
+        "duplicate-item",
+        HEAD + "\nTags: a\nArchitectures: amd64,\n  amd64\n",
+        7,
+        HEAD + "\nTags: a\nArchitectures: amd64\n",
+    ),
+    Case(
+        "list-appended-to-global",
+        HEAD + "\nTags: a\nMaintainers: John Roe (@john)\n",
+        6,
+        HEAD + "\nTags: a\n",
+    ),
+    Case("missing-field", "GitRepo: https://e.com/r.git\n", 1, HEAD),
+    Case("global-tags", HEAD + "Tags: a\n", 4, HEAD + "\nTags: a\n"),
+    Case(
+        "invalid-maintainer",
+        "Maintainers: Jane Doe (@jane),\n  Bob <bob@example.com>\n",
+        2,
+        "Maintainers: Jane Doe (@jane),\n  Bob <bob@example.com> (@bob)\n",
+    ),
+    Case(
+        "invalid-tag",
+        HEAD + "\nTags: a\nSharedTags: -bad\n",
+        6,
+        HEAD + "\nTags: a\nSharedTags: _ok\n",
+    ),
+    Case(
+        "invalid-git-repo",
+        HEAD + "\nTags: a\nGitRepo: https://e.com/ r.git\n",
+        6,
+        HEAD + "\nTags: a\nGitRepo: https://e.com/r.git\n",
+    ),
+    Case(
+        "invalid-git-fetch",
+        HEAD + "\nTags: a\nGitFetch: refs/pull/1/head\n",
+        6,
+        HEAD + "\nTags: a\nGitFetch: refs/tags/v1\n",
+    ),
+    Case(
+        "invalid-git-commit",
+        HEAD + "\nTags: a\narm64v8-GitCommit: abc123\nArchitectures: arm64v8\n",
+        6,
+        HEAD + f"\nTags: a\narm64v8-GitCommit: {C64}\nArchitectures: arm64v8\n",
+    ),
+    Case(
+        "unsupported-architecture",
+        HEAD + "\nTags: a\nArchitectures: amd64, aarch64\n",
+        6,
+        HEAD + "\nTags: a\nArchitectures: amd64, arm64v8\n",
+    ),
+    Case(
+        "invalid-builder",
+        HEAD + "\nTags: a\nBuilder: docker\n",
+        6,
+        HEAD + "\nTags: a\nBuilder: oci-import\n",
+    ),
+    Case(
+        "invalid-value",
+        HEAD + "\nTags: a\nDirectory: a\n b\n",
+        6,
+        HEAD + "\nTags: a\nDirectory: a/b\n",
+    ),
+    Case(
+        "duplicate-tag",
+        HEAD + "\nTags: a, b\n\nTags: c,\n  b\nDirectory: x\n",
+        8,
+        HEAD + "\nTags: a, b\n\nTags: c\nDirectory: x\n",
+    ),
+    Case(
+        "shared-tag-conflict",
+        HEAD + "\nTags: a\nSharedTags: s\n\nTags: s\nDirectory: x\n",
+        8,
+        HEAD + "\nTags: a\nSharedTags: s\n\n"
+        "Tags: t\nSharedTags: s\nDirectory: x\nArchitectures: s390x\n",
+    ),
+    Case(
+        "latest-in-tag",
+        HEAD + "\nTags: a\nSharedTags: latest-alpine\n",
+        6,
+        HEAD + "\nTags: a\nSharedTags: latest\n",
+    ),
+    Case(
+        "shared-tag-arch-overlap",
+        HEAD + "\nTags: a\nSharedTags: s\nArchitectures: amd64, s390x\n\n"
+        "Tags: b\nSharedTags: s\nArchitectures: s390x\nDirectory: b\n",
+        10,
+        HEAD + "\nTags: a\nSharedTags: s\nArchitectures: amd64, windows-amd64\n\n"
+        "Tags: b\nSharedTags: s\nArchitectures: s390x, windows-amd64\nDirectory: b\n",
+    ),
+    Case(
+        "path-escapes-repository",
+        HEAD + "\nTags: a\nDirectory: x/../../y\n",
+        6,
+        HEAD + "\nTags: a\nDirectory: x/../y\n",
+    ),
+    Case(
+        "unused-arch-field",
+        HEAD + "\nTags: a\ns390x-Directory: s\n",
+        6,
+        HEAD + "\nTags: a\nArchitectures: amd64, s390x\ns390x-Directory: s\n",
+    ),
+    Case(
+        "unknown-arch-prefix",
+        HEAD + "\nTags: a\narm64-GitFetch: refs/heads/x\n",
+        6,
+        HEAD + "\nTags: a\nArchitectures: arm64v8\narm64v8-GitFetch: refs/heads/x\n",
+    ),
+    Case("invalid-image-name", HEAD, None, HEAD, name="My_Image", good_name="my_image"),
+]
+
+
+def positions(text: str | bytes, name: str) -> list[tuple[str, int | None]]:
+    return [(p.code, p.line) for p in validate(name, text).problems]
+
+
+def test_every_static_rule_has_a_case() -> None:
+    static = {code for code, rule in RULES.items() if rule.source != "upstream"}
+    assert static == {case.code for case in CASES}
+
+
+def test_every_registered_rule_is_catalogued_as_a_cross_value_rule() -> None:
+    assert set(REGISTRY) == {code for code, rule in RULES.items() if rule.source == "rules"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_rule_fires_on_the_bad_manifest_at_the_right_line(case: Case) -> None:
+    assert (case.code, case.line) in positions(case.bad, case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_rule_is_silent_on_the_good_manifest(case: Case) -> None:
+    assert [code for code, _ in positions(case.good, case.good_name)] == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_every_problem_carries_the_catalog_severity_and_a_hint(case: Case) -> None:
+    for found in validate(case.name, case.bad).problems:
+        assert found.severity is RULES[found.code].severity
+        assert found.hint
+
+
+def test_duplicate_tag_inside_one_entry_and_shared_tag_equal_to_tag() -> None:
+    found = positions(HEAD + "\nTags: a, b, a\nSharedTags: b\n", "img")
+    assert found == [("duplicate-tag", 5), ("duplicate-tag", 6)]
+
+
+def test_tag_then_later_shared_tag_conflict_points_at_the_later_shared_tag() -> None:
+    text = HEAD + "\nTags: a\n\nTags: b\nSharedTags: a\nDirectory: x\n"
+    assert positions(text, "img") == [("shared-tag-conflict", 8)]
+
+
+def test_inherited_global_error_is_reported_once_at_the_global_line() -> None:
+    text = HEAD.replace(C1, "deadbeef") + "\nTags: a\n\nTags: b\nDirectory: b\n"
+    assert positions(text, "img") == [("invalid-git-commit", 3)]
+
+
+def test_missing_field_points_at_the_entry_that_lacks_it() -> None:
+    text = "Maintainers: Jane Doe (@jane)\n\nTags: a\nGitRepo: https://e.com/r.git\n"
+    assert positions(text, "img") == [("missing-field", 3)]
+    assert validate("img", text).problems[0].field == "GitCommit"
+
+
+def test_merged_entries_do_not_overlap_their_shared_tags() -> None:
+    text = HEAD + "\nTags: a\nSharedTags: s\n\nTags: b\nSharedTags: s\n"
+    assert positions(text, "img") == []
+
+
+def test_windows_entries_may_share_a_tag_on_the_same_architecture() -> None:
+    text = (
+        HEAD + "\nTags: a\nSharedTags: s\nArchitectures: windows-amd64\nDirectory: a\n\n"
+        "Tags: b\nSharedTags: s\nArchitectures: windows-amd64\nDirectory: b\n"
+    )
+    assert positions(text, "img") == []
+
+
+def test_file_outside_the_repository_and_absolute_paths() -> None:
+    text = HEAD + "\nTags: a\nDirectory: d\nFile: ../../Dockerfile\n\nTags: b\nDirectory: /abs\n"
+    assert positions(text, "img") == [
+        ("path-escapes-repository", 7),
+        ("path-escapes-repository", 10),
+    ]
+
+
+def test_latest_itself_is_fine_and_case_sensitive() -> None:
+    assert positions(HEAD + "\nTags: latest, LATEST-x\n", "img") == []
