@@ -224,6 +224,14 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # Clients that time out and hang up are expected in fault-injection tests.
+        pass
+
+
 @contextmanager
 def serve_git(
     root_dir: Path | str,
@@ -245,8 +253,7 @@ def serve_git(
     """
     state = GitServer(base_url="", root=Path(root_dir).resolve())
     opts = _Options(delay, fail_every, drop_every, protocol_v2, allow_filter)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state, opts))
-    httpd.daemon_threads = True
+    httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state, opts))
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)
     thread.start()
