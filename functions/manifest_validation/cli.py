@@ -7,18 +7,26 @@ Exit codes of `check`: 0 every manifest valid (warnings allowed), 1 some manifes
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .report import FORMATS, render, render_rules, render_rules_markdown
-from .validate import Status, ValidationResult, validate
+from .validate import Status, ValidationResult, validate, validate_many
+
+if TYPE_CHECKING:
+    from .upstream import GitVerifier
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_UNVERIFIED = 3
+
+ENV_INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
+ENV_GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
 
 # A library file is a few hundred KiB at most (python's is ~40 KiB); refuse to read a huge file.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -62,15 +70,38 @@ def exit_code(results: Sequence[ValidationResult]) -> int:
     return EXIT_VALID
 
 
+def git_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """Tokens per git host from `MANIFEST_VALIDATION_GIT_TOKENS` (`host=token,host2=token2`)."""
+    credentials = {}
+    for item in environ.get(ENV_GIT_TOKENS, "").split(","):
+        host, equals, token = item.strip().partition("=")
+        if equals and host and token:
+            credentials[host.lower()] = token
+    return credentials
+
+
+def make_verifier(insecure_hosts: Sequence[str]) -> GitVerifier:
+    from .upstream import GitVerifier, UrlPolicy
+
+    from_env = [h for h in os.environ.get(ENV_INSECURE_HOSTS, "").split(",") if h.strip()]
+    policy = UrlPolicy([*from_env, *insecure_hosts])
+    return GitVerifier(policy, credentials=git_credentials(os.environ))
+
+
 def command_check(args: argparse.Namespace) -> int:
-    results: list[ValidationResult] = []
+    manifests: list[tuple[str, bytes | str, str | None]] = []
     unreadable: list[str] = []
     for argument in args.paths:
         try:
             for file in manifest_files(Path(argument)):
-                results.append(validate(file.name, read_manifest(file), source=str(file)))
+                manifests.append((file.name, read_manifest(file), str(file)))
         except (UnreadablePath, OSError) as error:
             unreadable.append(str(error))
+    if args.verify_git:
+        with make_verifier(args.insecure_host) as verifier:
+            results = validate_many(manifests, verifier=verifier)
+    else:
+        results = validate_many(manifests)
     print(render(results, args.format))
     for message in unreadable:
         print(f"manifest-validate: error: {message}", file=sys.stderr)
@@ -121,6 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--verify-git",
+        action="store_true",
+        help="also check upstream that every GitFetch ref exists and contains its GitCommit "
+        "(over https; exit 3 when a repository could not be reached)",
+    )
+    check.add_argument(
+        "--insecure-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="allow plain http and private addresses for exactly this host (repeatable; also "
+        f"${ENV_INSECURE_HOSTS}, comma-separated)",
+    )
     check.set_defaults(handler=command_check)
 
     cat = commands.add_parser(
