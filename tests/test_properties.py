@@ -11,6 +11,8 @@ from conftest import corpus_files
 from manifest_validation.catalog import RULES
 from manifest_validation.manifest import canonical_text, parse
 from manifest_validation.problems import Severity
+from manifest_validation.results import Origin, Trigger, result_message
+from manifest_validation.schema import result_validator
 from manifest_validation.validate import Status, ValidationResult, validate
 
 FIELDS = [
@@ -39,7 +41,9 @@ def assert_well_formed(result: ValidationResult, text_lines: int) -> None:
         assert found.code in RULES
         assert found.message
         assert found.line is None or 1 <= found.line <= max(text_lines, 1)
-    result.to_json()
+    message = result_message(result, Origin.of("http", b"x"), trigger=Trigger.CI, verify_git=False)
+    errors = [error.message for error in result_validator().iter_errors(message)]
+    assert errors == []
 
 
 @settings(max_examples=300, deadline=None)

@@ -28,6 +28,17 @@ PLATFORMS: dict[str, Platform] = {
 
 SUPPORTED_ARCHITECTURES: tuple[str, ...] = tuple(PLATFORMS)
 
+# The Docker Hub namespace each architecture's images are pushed to (`amd64/python:3.12`).
+NAMESPACES: dict[str, str] = {arch: arch for arch in PLATFORMS} | {"windows-amd64": "winamd64"}
+
+
+def platform_string(platform: Platform) -> str:
+    """`os/architecture[/variant]`, as `docker build --platform` spells it."""
+    parts = [platform.os, platform.architecture]
+    if platform.variant:
+        parts.append(platform.variant)
+    return "/".join(parts)
+
 
 def is_windows(architecture: str) -> bool:
     return architecture.startswith("windows-")

@@ -102,7 +102,20 @@ def command_check(args: argparse.Namespace) -> int:
             results = validate_many(manifests, verifier=verifier)
     else:
         results = validate_many(manifests)
-    print(render(results, args.format))
+    messages = []
+    if args.format == "json":
+        from .results import Origin, Trigger, result_message
+
+        messages = [
+            result_message(
+                result,
+                Origin.of("file", data, path=source),
+                trigger=Trigger.CLI,
+                verify_git=args.verify_git,
+            )
+            for result, (_, data, source) in zip(results, manifests, strict=True)
+        ]
+    print(render(results, args.format, messages))
     for message in unreadable:
         print(f"manifest-validate: error: {message}", file=sys.stderr)
     if unreadable:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .catalog import RULES
@@ -26,12 +26,11 @@ def summary(results: Sequence[ValidationResult]) -> dict[str, int]:
     }
 
 
-def render_json(results: Sequence[ValidationResult]) -> str:
-    document: dict[str, Any] = {
-        "results": [result.to_json() for result in results],
-        "summary": summary(results),
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+def json_document(
+    results: Sequence[ValidationResult], messages: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """`{"results": [result messages], "summary": {...}}` (messages: see results.py)."""
+    return {"results": list(messages), "summary": summary(results)}
 
 
 def _plural(count: int, word: str) -> str:
@@ -85,9 +84,14 @@ def render_github(results: Sequence[ValidationResult]) -> str:
     return "\n".join(lines)
 
 
-def render(results: Sequence[ValidationResult], output_format: str) -> str:
+def render(
+    results: Sequence[ValidationResult],
+    output_format: str,
+    messages: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """Results as text, GitHub annotations, or JSON (which needs the result messages)."""
     if output_format == "json":
-        return render_json(results)
+        return json.dumps(json_document(results, messages), indent=2, ensure_ascii=False)
     if output_format == "github":
         return render_github(results)
     return render_text(results)

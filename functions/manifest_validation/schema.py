@@ -66,6 +66,14 @@ def registry() -> Registry[Any]:
     return Registry().with_resources(resources_)
 
 
+@cache
+def result_validator() -> Draft202012Validator:
+    """Validator of result messages (`validation-result.schema.json`)."""
+    schema = load_schema("validation-result.schema.json")
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry())
+
+
 def manifest_document(manifest: Manifest) -> dict[str, Any]:
     """The JSON form of a parsed manifest: the global paragraph's own values and every entry."""
     own = manifest.global_entry.own_keys

@@ -1,0 +1,188 @@
+"""Result messages: the contract with the publishing side (`schemas/validation-result.schema.json`).
+
+One message per manifest per validation. Its `id` is deterministic: the same manifest content,
+checked with the same checks, with the same outcome, gives the same id, so queues de-duplicate
+re-deliveries and re-validations that found nothing new.
+
+For manifests with no defect the message carries the build plan, modelled on the publishing
+side's `sources.json` (docker-library/meta-scripts): one source per set of entries bashbrew
+merges, with `entry` (GitRepo, GitFetch, GitCommit, Directory, File, Builder), full tag
+references, and `arches` with per-architecture values, `archTags`, `platformString` and `platform`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from . import __version__
+from .architectures import NAMESPACES, PLATFORMS, platform_string
+from .manifest import Entry, Manifest
+from .validate import Status, ValidationResult
+
+SCHEMA_VERSION = "1.0"
+VALIDATOR = {"name": "manifest-validation", "version": __version__}
+BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
+
+
+class Trigger(StrEnum):
+    CI = "ci"
+    PUSH = "push"
+    SCHEDULE = "schedule"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a manifest's text came from."""
+
+    kind: str  # "git", "http" or "file"
+    sha256: str
+    repository: str | None = None
+    commit: str | None = None
+    path: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        kind: str,
+        content: bytes | str,
+        *,
+        repository: str | None = None,
+        commit: str | None = None,
+        path: str | None = None,
+    ) -> Origin:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        return cls(kind, hashlib.sha256(data).hexdigest(), repository, commit, path)
+
+    def describe(self) -> str:
+        """A one-string form of the origin (the result's `source`)."""
+        if self.kind == "git":
+            return f"{self.repository}@{self.commit}:{self.path}"
+        if self.kind == "file" and self.path:
+            return self.path
+        return self.kind
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"kind": self.kind, "sha256": self.sha256}
+        for key in ("repository", "commit", "path"):
+            value = getattr(self, key)
+            if value is not None:
+                document[key] = value
+        return document
+
+
+def now_rfc3339() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _digest(document: Any) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def result_id(manifest: str, origin: Origin, checks: dict[str, Any], outcome: Any) -> str:
+    """Same content + same checks + same outcome = same id (where and when do not count)."""
+    return _digest(
+        {"manifest": manifest, "sha256": origin.sha256, "checks": checks, "outcome": outcome}
+    )
+
+
+def _arch_plan(entry: Entry, image: str, architecture: str, tags: list[str]) -> dict[str, Any]:
+    platform = PLATFORMS[architecture]
+    plan: dict[str, Any] = {key: entry.arch_value(architecture, key) for key in BUILD_FIELDS}
+    plan["archTags"] = [f"{NAMESPACES[architecture]}/{image}:{tag}" for tag in tags]
+    plan["platformString"] = platform_string(platform)
+    plan["platform"] = {"architecture": platform.architecture, "os": platform.os}
+    if platform.variant:
+        plan["platform"]["variant"] = platform.variant
+    return plan
+
+
+def build_plan(manifest: Manifest) -> dict[str, Any]:
+    """What the publisher builds, per merged entry and architecture (no re-parsing needed)."""
+    image = manifest.name
+    sources = []
+    for entry in manifest.merged_entries():
+        all_tags = entry.tags + [tag for tag in entry.shared_tags if tag not in entry.tags]
+        arches = {
+            architecture: _arch_plan(entry, image, architecture, all_tags)
+            for architecture in entry.architectures
+            if architecture in PLATFORMS
+        }
+        built = {key: entry.scalar(key) for key in BUILD_FIELDS}
+        source_key = {
+            "entry": built,
+            "arches": {a: {k: v[k] for k in BUILD_FIELDS} for a, v in arches.items()},
+            "constraints": entry.constraints,
+        }
+        sources.append(
+            {
+                "sourceId": _digest(source_key),
+                "tags": [f"{image}:{tag}" for tag in entry.tags],
+                "sharedTags": [f"{image}:{tag}" for tag in entry.shared_tags],
+                "constraints": entry.constraints,
+                "entry": built,
+                "arches": arches,
+            }
+        )
+    return {"sources": sources}
+
+
+def result_message(
+    result: ValidationResult,
+    origin: Origin,
+    *,
+    trigger: Trigger,
+    verify_git: bool,
+    checked_at: str | None = None,
+) -> dict[str, Any]:
+    """The message for one validation of one manifest."""
+    problems = [problem.to_json() for problem in result.problems]
+    checks = {"verify_git": verify_git}
+    message: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "id": result_id(result.manifest, origin, checks, [result.status.value, problems]),
+        "manifest": result.manifest,
+        "source": origin.describe(),
+        "origin": origin.to_json(),
+        "trigger": trigger.value,
+        "checked_at": checked_at or now_rfc3339(),
+        "validator": VALIDATOR,
+        "checks": checks,
+        "status": result.status.value,
+        "summary": {
+            "entries": len(result.parsed.entries),
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+        },
+        "problems": problems,
+    }
+    if result.status in (Status.VALID, Status.UNVERIFIED):
+        message["build_plan"] = build_plan(result.parsed)
+    return message
+
+
+def removed_message(
+    manifest: str, origin: Origin, *, trigger: Trigger, checked_at: str | None = None
+) -> dict[str, Any]:
+    """The message for a manifest that a push deleted (there is no content to check)."""
+    checks: dict[str, Any] = {}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": result_id(manifest, origin, checks, ["removed", origin.commit]),
+        "manifest": manifest,
+        "source": origin.describe(),
+        "origin": origin.to_json(),
+        "trigger": trigger.value,
+        "checked_at": checked_at or now_rfc3339(),
+        "validator": VALIDATOR,
+        "checks": checks,
+        "status": "removed",
+        "summary": {"entries": 0, "errors": 0, "warnings": 0},
+        "problems": [],
+    }
