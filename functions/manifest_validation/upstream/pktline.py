@@ -14,7 +14,7 @@ from enum import Enum
 
 from .transport import TruncatedResponse
 
-__all__ = ["Kind", "PktReader", "ServerError", "demux_sideband", "encode"]
+__all__ = ["Kind", "NotOurRef", "PktReader", "ServerError", "demux_sideband", "encode"]
 
 FLUSH = b"0000"
 DELIM = b"0001"
@@ -23,6 +23,11 @@ MAX_PKT_PAYLOAD = 65516
 
 class ServerError(Exception):
     """The server sent ``ERR <message>`` or a fatal side-band message."""
+
+
+class NotOurRef(ServerError):
+    """``ERR upload-pack: not our ref <oid>``: the object is missing, or (v0, and
+    servers without ``allowAnySHA1InWant``) exists but is not reachable from a ref."""
 
 
 class Kind(Enum):
@@ -78,7 +83,8 @@ class PktReader:
             raise TruncatedResponse("pkt-line payload cut short")
         self.offset += length
         if payload.startswith(b"ERR "):
-            raise ServerError(payload[4:].decode("utf-8", "replace").strip())
+            message = payload[4:].decode("utf-8", "replace").strip()
+            raise (NotOurRef if "not our ref" in message else ServerError)(message)
         return Kind.DATA, payload
 
     def read_text(self) -> tuple[Kind, str]:

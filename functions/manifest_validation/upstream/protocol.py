@@ -35,11 +35,11 @@ from dulwich.object_format import get_object_format
 from dulwich.objects import Commit
 from dulwich.pack import PackData, PackInflater
 
-from .pktline import FLUSH, Kind, PktReader, ServerError, demux_sideband, encode
+from .pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband, encode
 from .policy import RepoLocation
 from .transport import RunLimits, Transport, TruncatedResponse, UpstreamUnavailable
 
-__all__ = ["Negotiation", "RefTip", "UpstreamRepo", "commits_in_pack"]
+__all__ = ["Negotiation", "NotOurRef", "RefTip", "UpstreamRepo", "commits_in_pack"]
 
 SERVICE = "git-upload-pack"
 ADVERTISEMENT_TYPE = "application/x-git-upload-pack-advertisement"
@@ -65,7 +65,7 @@ class RefTip:
 
 @dataclass
 class Negotiation:
-    """What one fetch exchange told us."""
+    """What one fetch exchange told us (``acked``: the server has the ``have``)."""
 
     acked: bool = False
     ready: bool = False
@@ -237,24 +237,28 @@ class UpstreamRepo:
 
     # -- negotiation ---------------------------------------------------------------
 
-    def negotiate(self, tip: str, commit: str, *, done: bool) -> Negotiation:
-        """One fetch round: ``want tip``, ``have commit`` and optionally ``done``.
+    def negotiate(self, want: str, have: str, *, done: bool) -> Negotiation:
+        """One fetch round: ``want``, ``have`` and optionally ``done``.
 
-        Without ``done`` this is the existence probe; a v2 server that answers
-        ``ready`` also sends the pack right away, saving the second round.  v0 stateless
-        servers never send a pack without ``done``.
+        Two uses (see :mod:`.verifier`): ``want <tip> have <commit>`` without ``done``
+        is the existence probe (ACK iff the server has the object; a v2 server that
+        also says ``ready`` sends the pack right away), and with ``done`` it yields the
+        commits between.  ``want <commit> have <tip> done`` is the reverse question:
+        an empty pack means the commit is reachable from the tip.  v0 stateless
+        servers never send a pack without ``done``.  A want the server will not
+        serve raises :class:`NotOurRef`.
         """
         use_filter = self.supports_filter
         if self.protocol_version == 2:
             body = encode("command=fetch\n") + self._format_arg() + b"0001"
-            body += encode("no-progress\n") + encode("ofs-delta\n") + encode(f"want {tip}\n")
+            body += encode("no-progress\n") + encode("ofs-delta\n") + encode(f"want {want}\n")
             if use_filter:
                 body += encode("filter tree:0\n")
-            body += encode(f"have {commit}\n")
+            body += encode(f"have {have}\n")
             if done:
                 body += encode("done\n")
             body += FLUSH
-            return self._post(body, lambda r: _parse_fetch_v2(r, commit, self.object_format))
+            return self._post(body, lambda r: _parse_fetch_v2(r, have, self.object_format))
         caps = self.advertisement.caps
         chosen = [cap for cap in _V0_WANTED_CAPS if cap in caps]
         if "side-band-64k" not in caps and "side-band" in caps:
@@ -263,14 +267,14 @@ class UpstreamRepo:
             chosen.append("filter")  # v0 rejects a filter line not announced here
         if "object-format" in caps:
             chosen.append(f"object-format={caps['object-format']}")
-        body = encode(f"want {tip} {' '.join(chosen)}\n")
+        body = encode(f"want {want} {' '.join(chosen)}\n")
         if use_filter:
             body += encode("filter tree:0\n")
-        body += FLUSH + encode(f"have {commit}\n")
+        body += FLUSH + encode(f"have {have}\n")
         body += encode("done\n") if done else FLUSH
         sideband = "side-band-64k" in caps or "side-band" in caps
         return self._post(
-            body, lambda r: _parse_fetch_v0(r, commit, done, sideband, self.object_format)
+            body, lambda r: _parse_fetch_v0(r, have, done, sideband, self.object_format)
         )
 
     # -- plumbing ------------------------------------------------------------------
@@ -348,7 +352,7 @@ def _parse_ls_refs(reader: PktReader) -> dict[str, RefTip]:
         refs[name] = RefTip(name, oid, peeled)
 
 
-def _parse_fetch_v2(reader: PktReader, commit: str, object_format: str) -> Negotiation:
+def _parse_fetch_v2(reader: PktReader, have: str, object_format: str) -> Negotiation:
     result = Negotiation()
     kind, section = reader.read_text()
     while True:
@@ -365,7 +369,7 @@ def _parse_fetch_v2(reader: PktReader, commit: str, object_format: str) -> Negot
             kind, line = reader.read_text()
             if kind is Kind.DATA:
                 if section == "acknowledgments":
-                    if line == f"ACK {commit}":
+                    if line == f"ACK {have}":
                         result.acked = True
                     elif line == "ready":
                         result.ready = True
@@ -379,7 +383,7 @@ def _parse_fetch_v2(reader: PktReader, commit: str, object_format: str) -> Negot
 
 
 def _parse_fetch_v0(
-    reader: PktReader, commit: str, done: bool, sideband: bool, object_format: str
+    reader: PktReader, have: str, done: bool, sideband: bool, object_format: str
 ) -> Negotiation:
     result = Negotiation()
     while True:
@@ -393,7 +397,7 @@ def _parse_fetch_v0(
             return result
         if kind is Kind.DATA and line.startswith(("ACK ", "NAK", "shallow ", "unshallow ")):
             words = line.split()
-            if words[0] == "ACK" and words[1] == commit:
+            if words[0] == "ACK" and words[1] == have:
                 result.acked = True
                 result.ready = result.ready or words[2:] == ["ready"]
             continue

@@ -244,6 +244,9 @@ class Transport:
             except _Retryable as exc:
                 reason = str(exc)
                 retry_after = exc.retry_after
+            except requests.exceptions.SSLError:
+                # A certificate problem will not fix itself in a second: do not retry.
+                raise UpstreamUnavailable(f"TLS connection to {location.display} failed") from None
             except requests.Timeout:
                 reason, retry_after = f"{location.display} timed out", None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -317,8 +320,6 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _connection_reason(location: RepoLocation, exc: Exception) -> str:
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS connection to {location.display} failed"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return f"{location.display} closed the connection mid-response"
     return f"could not connect to {location.display}"

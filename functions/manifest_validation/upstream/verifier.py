@@ -7,8 +7,7 @@ Per ``verify()`` run:
 2. For each remaining repository (in parallel, bounded): resolve and pin the address,
    read the advertisement, then ONE ``ls-refs`` naming every ref the run needs there.
 3. For each unique (repository, tip, commit) (in parallel, bounded): tip equality,
-   then the answer cache, then the existence probe and the ancestry pack
-   (:meth:`UpstreamRepo.negotiate`).
+   then the answer cache, then fetch negotiations (:meth:`GitVerifier._reachable`).
 
 Every failure of the network or of a cap turns into ``UNREACHABLE`` for the affected
 checks only: a broken mirror must not be reported as a broken manifest.
@@ -27,7 +26,7 @@ from typing import TypeVar
 
 from .cache import AnswerCache, MemoryAnswerCache, exists_key, reachable_key
 from .model import GitCheck, GitOutcome, Outcome
-from .pktline import ServerError
+from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
 from .protocol import RefTip, UpstreamRepo
 from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
@@ -246,21 +245,9 @@ class GitVerifier:
             expected = _OID_LENGTH.get(repo.object_format, 40)
             if len(commit) != expected or not _HEX.match(commit):
                 return Outcome.COMMIT_NOT_FOUND, f"not a full {expected}-hex object id"
-            if self.cache.get(exists_key(location.display, commit)):
-                negotiation = repo.negotiate(tip, commit, done=True)
-            else:
-                negotiation = repo.negotiate(tip, commit, done=False)
-                if not negotiation.acked:
-                    return Outcome.COMMIT_NOT_FOUND, "absent"
-                self.cache.put(exists_key(location.display, commit), True)
-                if negotiation.commits is None:
-                    negotiation = repo.negotiate(tip, commit, done=True)
-            commits = negotiation.commits
-            if commits is None:
-                raise UpstreamUnavailable("the server sent no pack to decide ancestry")
-            if commits and tip not in commits:
-                raise UpstreamUnavailable("the server sent a pack without the ref's tip")
-            reachable = any(commit in parents for parents in commits.values())
+            reachable = self._reachable(repo, location, tip, commit)
+            if reachable is None:
+                return Outcome.COMMIT_NOT_FOUND, "absent"
         except ServerError as exc:
             return Outcome.UNREACHABLE, _server_error(location, exc)
         except (UpstreamUnavailable, ResolutionFailed) as exc:
@@ -269,6 +256,49 @@ class GitVerifier:
             return Outcome.URL_FORBIDDEN, f"repository URL refused: {exc}"
         self.cache.put(key, reachable)
         return (Outcome.OK if reachable else Outcome.COMMIT_NOT_IN_REF), "negotiated"
+
+    def _reachable(
+        self, repo: UpstreamRepo, location: RepoLocation, tip: str, commit: str
+    ) -> bool | None:
+        """Whether ``commit`` is reachable from ``tip``; ``None`` if it does not exist.
+
+        1. Reverse fetch ``want commit, have tip, done``: the pack holds what is
+           reachable from the commit but not from the tip, so a pack without the
+           commit proves reachability.  This is the common case of a valid manifest
+           and costs one request and a few dozen bytes, whatever the distance.  The
+           reverse answer is only trusted when positive: "uninteresting" marks only
+           spread from the tip, so they cannot hide a commit wrongly, whereas the
+           date-limited walk might in theory include one that is reachable.
+        2. Otherwise (negative, or the server refuses to serve that want): the forward
+           exchange ``want tip, have commit``: ACK proves existence (NAK: missing),
+           and the commits between (filtered pack) show whether one of them has the
+           commit as parent.  That is exact; it is only paid for suspected defects.
+        """
+        exists = exists_key(location.display, commit)
+        try:
+            reverse = repo.negotiate(commit, tip, done=True)
+        except NotOurRef:
+            reverse = None  # missing, or not wantable (v0: unreachable from every ref)
+        if reverse is not None and reverse.commits is not None:
+            self.cache.put(exists, True)
+            if commit not in reverse.commits:
+                return True
+            forward = repo.negotiate(tip, commit, done=True)
+        elif self.cache.get(exists):
+            forward = repo.negotiate(tip, commit, done=True)
+        else:
+            forward = repo.negotiate(tip, commit, done=False)
+            if not forward.acked:
+                return None
+            self.cache.put(exists, True)
+            if forward.commits is None:
+                forward = repo.negotiate(tip, commit, done=True)
+        commits = forward.commits
+        if commits is None:
+            raise UpstreamUnavailable("the server sent no pack to decide ancestry")
+        if commits and tip not in commits:
+            raise UpstreamUnavailable("the server sent a pack without the ref's tip")
+        return any(commit in parents for parents in commits.values())
 
 
 def _forbidden(check: GitCheck, exc: ForbiddenUrl) -> GitOutcome:
