@@ -140,9 +140,23 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
             self._serve(b"")
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                body = self._read_chunked()  # git streams bodies above http.postBuffer
+            else:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
             self._serve(body)
+
+        def _read_chunked(self) -> bytes:
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(body)
+                body += self.rfile.read(size)
+                self.rfile.readline()
 
         def _serve(self, body: bytes) -> None:
             parts = urlsplit(self.path)
@@ -202,6 +216,12 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
                     "GIT_CONFIG_VALUE_0": "true" if opts.allow_filter else "false",
                 }
             )
+            # As a CGI server must, pass request headers as HTTP_* (git gzips larger
+            # request bodies and http-backend needs HTTP_CONTENT_ENCODING to inflate).
+            for key, value in self.headers.items():
+                name = "HTTP_" + key.upper().replace("-", "_")
+                if name not in ("HTTP_GIT_PROTOCOL", "HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    env[name] = value
             git_protocol = self.headers.get("Git-Protocol")
             if git_protocol and opts.protocol_v2:
                 env["GIT_PROTOCOL"] = git_protocol

@@ -127,18 +127,21 @@ def test_max_requests_cap(server: GitServer, repos: Repos, make_verifier: MakeVe
 def test_response_size_cap_without_filter_is_could_not_verify(
     server_nofilter: GitServer, repos: Repos, make_verifier: MakeVerifier
 ) -> None:
-    """Without ``filter`` the ancestry pack carries trees and blobs; past the cap the
-    answer is "could not verify", not "not in ref"."""
+    """Without ``filter`` packs carry trees and blobs.  A reachable commit still costs
+    an empty pack; a suspected defect needs real packs, and past the cap the answer is
+    "could not verify", never "not in ref"."""
     verifier = make_verifier(server_nofilter, max_response_bytes=300, retries=0)
     url = server_nofilter.repo_url("project.git")
-    checks = [
-        GitCheck(url, "refs/heads/master", repos.m[0]),
+    ok = GitCheck(url, "refs/heads/master", repos.m[0])
+    capped = [
         GitCheck(url, "refs/heads/master", repos.o1),
+        GitCheck(url, "refs/heads/master", repos.f[1]),
     ]
-    results = verifier.verify(checks)
-    for result in results.values():
-        assert result.outcome is Outcome.UNREACHABLE
-        assert "cap of 300 bytes" in result.detail
+    results = verifier.verify([ok, *capped])
+    assert results[ok].outcome is Outcome.OK
+    for check in capped:
+        assert results[check].outcome is Outcome.UNREACHABLE
+        assert "cap of 300 bytes" in results[check].detail
 
 
 def test_cache_hit_avoids_negotiation_even_for_other_verifiers(
@@ -151,7 +154,7 @@ def test_cache_hit_avoids_negotiation_even_for_other_verifiers(
     second = make_verifier(server, cache=cache)
     server.reset_counters()
     assert outcomes(second.verify(checks)) == checks
-    # Advertisement + ls-refs, plus only the probe for the missing commit (a "not
-    # found" is never cached: it could be pushed any minute).
-    assert second.stats.requests == 3
-    assert server.paths.count("/project.git/git-upload-pack") == 2
+    # Advertisement + ls-refs, plus only the two rounds for the missing commit (a
+    # "not found" is never cached: it could be pushed any minute).
+    assert second.stats.requests == 4
+    assert server.paths.count("/project.git/git-upload-pack") == 3

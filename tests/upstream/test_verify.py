@@ -79,8 +79,8 @@ def test_request_economy(server: GitServer, repos: Repos, make_verifier: MakeVer
     url = server.repo_url("project.git")
     checks = [
         GitCheck(url, "refs/heads/master", repos.m[5]),  # tip
-        GitCheck(url, "refs/tags/v1.0", repos.m[5]),  # probe, then a `done` round
-        GitCheck(url, "refs/heads/master", repos.m[2]),  # ancestor: `ready`, pack in 1 round
+        GitCheck(url, "refs/tags/v1.0", repos.m[5]),  # reverse round, then forward round
+        GitCheck(url, "refs/heads/master", repos.m[2]),  # ancestor: one reverse round
         GitCheck(url, "master", repos.m[2]),  # same pair as above
         GitCheck(url, "refs/tags/light", repos.m[1]),  # tip of lightweight tag
     ]
@@ -95,8 +95,8 @@ def test_request_economy(server: GitServer, repos: Repos, make_verifier: MakeVer
     ]
     paths = list(server.paths)
     assert paths.count("/project.git/info/refs") == 1
-    # info/refs, ls-refs, then the negotiations: at most 2 per unique non-tip pair.
-    assert 2 + 2 <= len(paths) <= 2 + 2 * 2
+    # info/refs, ls-refs, then 2 rounds for the defect and 1 for the valid ancestor.
+    assert len(paths) == 2 + 2 + 1
     first = len(paths)
 
     server.reset_counters()
