@@ -1,0 +1,227 @@
+"""An embedded, durable results queue in SQLite, for running without AWS.
+
+Semantics, chosen to be the local counterpart of the SQS FIFO queue:
+
+* **Order** — messages get a strictly increasing ``sequence`` (``AUTOINCREMENT``, so a number is
+  never reused after acknowledge/purge: acknowledging a stale sequence cannot remove a newer
+  message). :meth:`LocalResultQueue.pending` returns them oldest first.
+* **De-duplication** — on ``id``, for as long as the message is pending. SQS forgets an id after
+  5 minutes; here there is no clock: a second publish of an id is a no-op until the first is
+  acknowledged (or purged), after which the same result can be queued again. That mirrors the
+  purpose of FIFO dedup (a retried publish must not produce a second copy) without making a
+  result unpublishable forever. The first body wins, as in SQS; same id means same result.
+* **Atomicity** — one ``publish`` is one transaction: every valid message is stored or none is.
+* **Durability and concurrency** — WAL mode with ``synchronous=FULL`` (a committed publish
+  survives a crash or power loss); every operation opens its own connection, so one
+  instance is safe to share between threads, and the busy timeout makes concurrent writers
+  (threads or processes) wait for each other instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .base import PublishError, PublishFailure, prepare
+
+__all__ = ["DATABASE_NAME", "LocalResultQueue", "QueuedResult", "render_pending"]
+
+DATABASE_NAME = "results.sqlite3"
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    sequence    INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT    NOT NULL UNIQUE,
+    manifest    TEXT    NOT NULL,
+    body        TEXT    NOT NULL,
+    enqueued_at TEXT    NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedResult:
+    """A message waiting in the local queue."""
+
+    sequence: int
+    id: str
+    manifest: str
+    enqueued_at: datetime
+    body: dict[str, Any]
+
+    @property
+    def status(self) -> str | None:
+        status = self.body.get("status")
+        return status if isinstance(status, str) else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "id": self.id,
+            "manifest": self.manifest,
+            "status": self.status,
+            "enqueued_at": _timestamp(self.enqueued_at),
+            "body": self.body,
+        }
+
+
+class LocalResultQueue:
+    """A :class:`~manifest_validation.queues.base.ResultQueue` in ``state_dir/results.sqlite3``."""
+
+    def __init__(self, state_dir: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / DATABASE_NAME
+        self.busy_timeout = busy_timeout
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            # journal_mode=WAL is persistent in the file; readers then never block the writer.
+            connection.execute("PRAGMA journal_mode=WAL")
+            with _transaction(connection):
+                version = connection.execute("PRAGMA user_version").fetchone()[0]
+                if version > _SCHEMA_VERSION:
+                    raise RuntimeError(
+                        f"{self.path} was written by a newer version (schema {version})"
+                    )
+                connection.execute(_SCHEMA)
+                connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    def describe(self) -> str:
+        return f"local SQLite queue at {self.path}"
+
+    def publish(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        prepared, failures = prepare(messages)
+        published: list[str] = []
+        if prepared:
+            enqueued_at = _timestamp(datetime.now(UTC))
+            rows = [
+                (item.id, item.manifest, item.body.decode("ascii"), enqueued_at)
+                for item in prepared
+            ]
+            try:
+                with self._connect() as connection, _transaction(connection):
+                    connection.executemany(
+                        "INSERT INTO results (id, manifest, body, enqueued_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        rows,
+                    )
+            except sqlite3.Error as error:
+                # The transaction rolled back: none of the valid messages was stored.
+                # "database is locked" or a full disk may clear up; call it retryable.
+                failures.extend(
+                    PublishFailure(item.index, item.id, f"SQLite: {error}", True)
+                    for item in prepared
+                )
+            else:
+                published = [item.id for item in prepared]
+        if failures:
+            failures.sort(key=lambda failure: failure.index)
+            raise PublishError(failures, published=published)
+
+    def pending(self, limit: int | None = None) -> list[QueuedResult]:
+        """Waiting messages, oldest first (at most ``limit`` of them)."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must not be negative")
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT sequence, id, manifest, enqueued_at, body FROM results"
+                " ORDER BY sequence LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
+        return [
+            QueuedResult(sequence, id_, manifest, datetime.fromisoformat(at), json.loads(body))
+            for sequence, id_, manifest, at, body in rows
+        ]
+
+    def count(self) -> int:
+        """How many messages are waiting (for "showing N of M")."""
+        with self._connect() as connection:
+            return int(connection.execute("SELECT count(*) FROM results").fetchone()[0])
+
+    def acknowledge(self, sequences: Iterable[int]) -> int:
+        """Remove consumed messages by sequence; returns how many were removed.
+
+        Unknown sequences are ignored, so acknowledging twice is harmless.
+        """
+        numbers = [(int(sequence),) for sequence in sequences]
+        with self._connect() as connection, _transaction(connection):
+            before = connection.total_changes
+            connection.executemany("DELETE FROM results WHERE sequence = ?", numbers)
+            return connection.total_changes - before
+
+    def purge(self) -> int:
+        """Remove every waiting message; returns how many were removed."""
+        with self._connect() as connection, _transaction(connection):
+            return connection.execute("DELETE FROM results").rowcount
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # A connection per operation: sqlite3 connections must not be shared across threads
+        # without care, and opening one is cheap next to an fsync. isolation_level=None hands
+        # transaction control to _transaction.
+        connection = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            # Not left to the compile-time default: FULL is what makes a commit crash-durable.
+            connection.execute("PRAGMA synchronous=FULL")
+            yield connection
+        finally:
+            connection.close()
+
+
+@contextlib.contextmanager
+def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front, so two writers queue on the busy timeout instead
+    # of both reading and then failing to upgrade (which SQLite resolves with SQLITE_BUSY).
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def render_pending(
+    items: Sequence[QueuedResult], output_format: str = "text", *, total: int | None = None
+) -> str:
+    """Render pending results for ``manifest-validate results``.
+
+    ``text``: one aligned line per message (sequence, enqueued_at, manifest, status, short id)
+    and a count line; ``total`` (from :meth:`LocalResultQueue.count`) adds "of M" when the list
+    was limited. ``json``: a list of objects including the full body, for piping to ``jq``.
+    """
+    if output_format == "json":
+        return json.dumps([item.to_json() for item in items], indent=2, sort_keys=True) + "\n"
+    if output_format != "text":
+        raise ValueError(f"unknown output format: {output_format!r}")
+    rows = [
+        (
+            str(item.sequence),
+            item.enqueued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            item.manifest,
+            item.status or "-",
+            item.id[:12],
+        )
+        for item in items
+    ]
+    widths = [max((len(row[column]) for row in rows), default=0) for column in range(5)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    shown = len(items)
+    count = f"{shown} pending result{'s' if shown != 1 else ''}"
+    if total is not None and total > shown:
+        count = f"{shown} of {total} pending results"
+    lines.append(count)
+    return "\n".join(lines) + "\n"
