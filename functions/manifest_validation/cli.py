@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,6 @@ EXIT_USAGE = 2
 EXIT_UNVERIFIED = 3
 
 ENV_INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
-ENV_GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
 
 # A library file is a few hundred KiB at most (python's is ~40 KiB); refuse to read a huge file.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -70,22 +69,14 @@ def exit_code(results: Sequence[ValidationResult]) -> int:
     return EXIT_VALID
 
 
-def git_credentials(environ: Mapping[str, str]) -> dict[str, str]:
-    """Tokens per git host from `MANIFEST_VALIDATION_GIT_TOKENS` (`host=token,host2=token2`)."""
-    credentials = {}
-    for item in environ.get(ENV_GIT_TOKENS, "").split(","):
-        host, equals, token = item.strip().partition("=")
-        if equals and host and token:
-            credentials[host.lower()] = token
-    return credentials
-
-
 def make_verifier(insecure_hosts: Sequence[str]) -> GitVerifier:
     from .upstream import GitVerifier, UrlPolicy
 
     from_env = [h for h in os.environ.get(ENV_INSECURE_HOSTS, "").split(",") if h.strip()]
     policy = UrlPolicy([*from_env, *insecure_hosts])
-    return GitVerifier(policy, credentials=git_credentials(os.environ))
+    from .services import ENV_GIT_TOKENS, git_credentials
+
+    return GitVerifier(policy, credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")))
 
 
 def command_check(args: argparse.Namespace) -> int:
@@ -148,6 +139,46 @@ def command_rules(args: argparse.Namespace) -> int:
     return EXIT_VALID
 
 
+def command_serve(args: argparse.Namespace) -> int:
+    from .auth import token_source_from_env
+    from .queues import ENV_QUEUE_URL, ENV_STATE_DIR
+    from .server import make_server
+
+    if args.queue_url:
+        os.environ[ENV_QUEUE_URL] = args.queue_url
+    if args.state_dir:
+        os.environ[ENV_STATE_DIR] = args.state_dir
+    if args.insecure_host:
+        os.environ[ENV_INSECURE_HOSTS] = ",".join(args.insecure_host)
+    if not token_source_from_env()():
+        print(
+            "manifest-validate: warning: no API token configured "
+            "(set MANIFEST_VALIDATION_API_TOKENS); every validation request will get 401",
+            file=sys.stderr,
+        )
+    server = make_server(args.host, args.port)
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    print(f"serving on http://{host}:{port}/v1/ (docs at /v1/docs); Ctrl-C stops", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_VALID
+
+
+def command_results(args: argparse.Namespace) -> int:
+    from .queues import LocalResultQueue, default_state_dir, render_pending
+
+    queue = LocalResultQueue(args.state_dir or default_state_dir())
+    items = queue.pending(args.limit)
+    sys.stdout.write(render_pending(items, args.format, total=queue.count()))
+    if args.acknowledge and items:
+        queue.acknowledge(item.sequence for item in items)
+    return EXIT_VALID
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manifest-validate",
@@ -186,6 +217,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cat.add_argument("file", metavar="FILE")
     cat.set_defaults(handler=command_cat)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the HTTP API locally (the same handler as on AWS Lambda)",
+        description="Serve POST /v1/validations, GET /v1/health and the docs at /v1/docs. "
+        "Tokens come from MANIFEST_VALIDATION_API_TOKENS (comma-separated); results go to "
+        "the embedded queue unless --queue-url is given.",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--queue-url", help="publish to this SQS FIFO queue instead")
+    serve.add_argument("--state-dir", help="directory of the embedded queue")
+    serve.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    serve.set_defaults(handler=command_serve)
+
+    results = commands.add_parser(
+        "results", help="print the results waiting in the embedded queue (oldest first)"
+    )
+    results.add_argument("--format", choices=("text", "json"), default="text")
+    results.add_argument("--limit", type=int, default=None)
+    results.add_argument("--state-dir", help="directory of the embedded queue")
+    results.add_argument(
+        "--acknowledge", action="store_true", help="remove the printed results from the queue"
+    )
+    results.set_defaults(handler=command_results)
 
     rules = commands.add_parser("rules", help="list every rule: code, severity, summary")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")

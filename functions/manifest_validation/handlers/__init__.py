@@ -1,0 +1,1 @@
+"""AWS Lambda handlers: thin doors that parse the event with Powertools and call the core."""

@@ -1,0 +1,170 @@
+"""The HTTP API (API Gateway HTTP API, payload v2): `POST /v1/validations` for CI, health, and
+the OpenAPI document with Swagger UI. `manifest-validate serve` runs this very handler locally."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from .. import __version__
+from ..auth import is_authorized
+from ..http_api import ApiError, body_bytes, messages_for, parse_request, response_body
+from ..services import services
+from ..validate import validate_many
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="ManifestValidation")
+app = APIGatewayHttpResolver(enable_validation=True)
+
+TITLE = "manifest-validation"
+SECURITY: dict[str, SecurityScheme] = {
+    "bearer": HTTPBearer(description="A token from the service's token parameter.")
+}
+app.enable_swagger(path="/v1/docs", title=TITLE, version=__version__, security_schemes=SECURITY)
+
+_REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["manifests"],
+    "additionalProperties": False,
+    "properties": {
+        "manifests": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "items": {
+                "type": "object",
+                "required": ["name", "content"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "description": "Image name, e.g. python."},
+                    "content": {"type": "string", "description": "The library file's text."},
+                    "path": {"type": "string", "description": "Shown in annotations."},
+                },
+            },
+        },
+        "verify_git": {"type": "boolean", "default": False},
+        "publish": {"type": "boolean", "default": False},
+    },
+}
+_ERROR: OpenAPIResponse = {"description": "Refused; the body names the code, message and field."}
+
+
+def _json(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response[str]:
+    return Response(status, "application/json", json.dumps(body), headers=headers)
+
+
+@app.get("/v1/health", summary="Liveness and version")
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@app.get("/v1/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    schema = app.get_openapi_json_schema(
+        title=TITLE, version=__version__, security_schemes=SECURITY
+    )
+    return Response(200, "application/json", schema)
+
+
+@app.post(
+    "/v1/validations",
+    summary="Validate library files",
+    description="JSON with up to 50 manifests, or one manifest as text/plain with ?name=. "
+    "Answers 200 with a result per manifest (also when manifests are invalid); "
+    "?format=github answers with GitHub Actions annotations.",
+    security=[{"bearer": []}],
+    responses={
+        200: {"description": "Results (JSON) or annotations (?format=github)."},
+        400: _ERROR,
+        401: _ERROR,
+        413: _ERROR,
+        415: _ERROR,
+        503: _ERROR,
+    },
+    openapi_extensions={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _REQUEST_SCHEMA},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def create_validation() -> Response[str]:
+    event = app.current_event
+    started = time.perf_counter()
+    if not is_authorized(event.headers.get("authorization"), services.tokens()):
+        logger.info("refused: missing or unknown bearer token")
+        return _json(
+            401,
+            ApiError(401, "unauthorized", "a valid bearer token is required").body(),
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        request = parse_request(
+            event.headers.get("content-type"),
+            body_bytes(event.body, bool(event.is_base64_encoded)),
+            event.query_string_parameters or {},
+        )
+    except ApiError as error:
+        logger.info("refused request", extra={"status": error.status, "code": error.code})
+        return _json(error.status, error.body())
+
+    verifier = services.verifier() if request.verify_git else None
+    results = validate_many(
+        [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
+    )
+    messages = messages_for(request, results)
+    if request.publish:
+        from ..queues import PublishError
+
+        try:
+            services.queue().publish(messages)
+        except PublishError as error:
+            logger.error("publishing results failed", extra={"failed": error.failed_ids})
+            return _json(
+                503,
+                ApiError(503, "publish_failed", f"results were not all published: {error}").body(),
+            )
+    content_type, body = response_body(request, results, messages)
+    _record(results, time.perf_counter() - started)
+    return Response(200, content_type, body)
+
+
+def _record(results: list[Any], seconds: float) -> None:
+    errors = sum(len(result.errors) for result in results)
+    warnings = sum(len(result.warnings) for result in results)
+    metrics.add_metric(name="ManifestsChecked", unit=MetricUnit.Count, value=len(results))
+    metrics.add_metric(name="ProblemsError", unit=MetricUnit.Count, value=errors)
+    metrics.add_metric(name="ProblemsWarning", unit=MetricUnit.Count, value=warnings)
+    metrics.add_metric(name="ValidationLatency", unit=MetricUnit.Milliseconds, value=seconds * 1e3)
+    logger.info(
+        "validated",
+        extra={
+            "manifests": len(results),
+            "statuses": [result.status.value for result in results],
+            "errors": errors,
+            "warnings": warnings,
+            "milliseconds": round(seconds * 1e3, 1),
+        },
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

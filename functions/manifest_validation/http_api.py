@@ -1,0 +1,221 @@
+"""`POST /v1/validations`: what a request may contain and what the answer holds, independent of
+the web framework (the Lambda handler and the local server both go through here).
+
+A request is JSON `{"manifests": [{"name", "content", "path"?}], "verify_git": bool,
+"publish": bool}`, or one manifest as `text/plain` with `?name=`. Every refusal is an `ApiError`
+with the HTTP status, a stable code, a message and the offending field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .report import json_document, render_github
+from .results import Origin, Trigger, result_message
+from .validate import ValidationResult
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_MANIFESTS = 50
+IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+FORMATS = ("json", "github")
+
+
+class ApiError(Exception):
+    """A request we refuse, with the status and a body that names the problem."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestInput:
+    name: str
+    content: str
+    path: str  # shown in annotations; defaults to library/NAME
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRequest:
+    manifests: list[ManifestInput]
+    verify_git: bool = False
+    publish: bool = False
+    output_format: str = "json"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The raw request body of an API Gateway event."""
+    if body is None:
+        return b""
+    if is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ApiError(400, "malformed_body", "the body is not valid base64", "body") from error
+    return body.encode("utf-8")
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _check_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "invalid_name", "a manifest name is required (a string)", where)
+    if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
+        raise ApiError(
+            400,
+            "invalid_name",
+            f"{name[:80]!r} is not a valid image name (lower-case letters and digits, "
+            "separated by '.', '_', '__' or '-')",
+            where,
+        )
+    return name
+
+
+def parse_request(
+    content_type: str | None,
+    body: bytes,
+    query: Mapping[str, str],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_manifests: int = MAX_MANIFESTS,
+) -> ValidationRequest:
+    """Parse and check a request; raises ApiError (400, 413, 415) on anything we refuse."""
+    if len(body) > max_body_bytes:
+        raise ApiError(
+            413, "body_too_large", f"the body is larger than {max_body_bytes} bytes", None
+        )
+    output_format = query.get("format", "json")
+    if output_format not in FORMATS:
+        raise ApiError(400, "invalid_format", "format must be json or github", "format")
+    media_type = _media_type(content_type)
+    if media_type == "text/plain":
+        name = _check_name(query.get("name"), "name")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ApiError(400, "invalid_encoding", "the body is not UTF-8", "body") from error
+        return ValidationRequest(
+            [ManifestInput(name, text, f"library/{name}")],
+            verify_git=_flag(query.get("verify_git"), "verify_git"),
+            publish=_flag(query.get("publish"), "publish"),
+            output_format=output_format,
+        )
+    if media_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send application/json or text/plain (one manifest, with ?name=)",
+            "Content-Type",
+        )
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(
+            400, "malformed_json", f"the body is not valid JSON: {error}", "body"
+        ) from error
+    if not isinstance(document, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
+    unknown = sorted(set(document) - {"manifests", "verify_git", "publish"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+    items = document.get("manifests")
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "invalid_manifests", "manifests must be a non-empty list", "manifests")
+    if len(items) > max_manifests:
+        raise ApiError(
+            413, "too_many_manifests", f"at most {max_manifests} manifests per request", "manifests"
+        )
+    manifests = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"manifests[{index}]"
+        if not isinstance(item, dict):
+            raise ApiError(400, "invalid_manifest", "each manifest must be an object", where)
+        extra = sorted(set(item) - {"name", "content", "path"})
+        if extra:
+            raise ApiError(
+                400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
+            )
+        name = _check_name(item.get("name"), f"{where}.name")
+        if name in seen:
+            raise ApiError(
+                400, "duplicate_name", f"manifest {name!r} appears twice", f"{where}.name"
+            )
+        seen.add(name)
+        content = item.get("content")
+        if not isinstance(content, str):
+            raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
+        path = item.get("path", f"library/{name}")
+        if not isinstance(path, str) or not path or len(path) > 1024:
+            raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+        manifests.append(ManifestInput(name, content, path))
+    return ValidationRequest(
+        manifests,
+        verify_git=_bool(document, "verify_git"),
+        publish=_bool(document, "publish"),
+        output_format=output_format,
+    )
+
+
+def _bool(document: Mapping[str, Any], key: str) -> bool:
+    value = document.get(key, False)
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_flag", f"{key} must be true or false", key)
+    return value
+
+
+def _flag(value: str | None, key: str) -> bool:
+    if value is None or value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise ApiError(400, "invalid_flag", f"{key} must be true or false", key)
+
+
+def messages_for(
+    request: ValidationRequest,
+    results: Sequence[ValidationResult],
+    *,
+    checked_at: str | None = None,
+) -> list[dict[str, Any]]:
+    return [
+        result_message(
+            result,
+            Origin.of("http", manifest.content, path=manifest.path),
+            trigger=Trigger.CI,
+            verify_git=request.verify_git,
+            checked_at=checked_at,
+        )
+        for manifest, result in zip(request.manifests, results, strict=True)
+    ]
+
+
+def response_body(
+    request: ValidationRequest,
+    results: Sequence[ValidationResult],
+    messages: Sequence[Mapping[str, Any]],
+) -> tuple[str, str]:
+    """(content type, body) of a 200 answer."""
+    if request.output_format == "github":
+        return "text/plain; charset=utf-8", render_github(results) + "\n"
+    document = json_document(results, messages)
+    document["published"] = request.publish
+    return "application/json", json.dumps(document, ensure_ascii=False)
