@@ -1,0 +1,352 @@
+"""The HTTP API through the real Lambda handler with API Gateway HTTP API (v2) events; AWS is
+moto (SQS, S3, SSM, Secrets Manager)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from manifest_validation.handlers import api
+from manifest_validation.schema import result_validator
+from manifest_validation.server import LocalContext, http_api_event
+from manifest_validation.services import services
+
+PROJECT = Path(__file__).resolve().parents[1]
+SAMPLE_EVENT = PROJECT.parent / "shared" / "events" / "aws" / "apiGatewayProxyV2Event.json"
+HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
+BROKEN = (PROJECT / "examples" / "invalid" / "broken-db").read_text()
+TOKEN = "t0ken-for-tests"
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    for name in ("API_TOKENS_PARAMETER", "API_TOKENS_SECRET", "RESULTS_QUEUE_URL", "RESULTS_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", f"old-token, {TOKEN}")
+    monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    services.reset()
+    yield
+    services.reset()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def call(
+    method: str,
+    path: str,
+    body: bytes | str = b"",
+    *,
+    content_type: str | None = "application/json",
+    token: str | None = TOKEN,
+    base64_body: bool = False,
+) -> Answer:
+    headers = [("Host", "api.example.com"), ("User-Agent", "pytest")]
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    if token is not None:
+        headers.append(("Authorization", f"Bearer {token}"))
+    data = body.encode() if isinstance(body, str) else body
+    event = http_api_event(method, path, headers, data)
+    if base64_body and data:
+        event["body"] = base64.b64encode(data).decode()
+        event["isBase64Encoded"] = True
+    response = api.handler(event, LocalContext())
+    return Answer(response["statusCode"], response.get("headers") or {}, response.get("body", ""))
+
+
+def validations(payload: Any, query: str = "", **kwargs: Any) -> Answer:
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return call("POST", "/v1/validations" + query, body, **kwargs)
+
+
+def assert_schema_valid(messages: list[dict[str, Any]]) -> None:
+    for message in messages:
+        errors = [e.message for e in result_validator().iter_errors(message)]
+        assert errors == [], message["manifest"]
+
+
+def test_our_events_have_the_shape_of_a_real_api_gateway_v2_event() -> None:
+    if not SAMPLE_EVENT.exists():
+        pytest.skip("the AWS event samples are not beside the project")
+    real = json.loads(SAMPLE_EVENT.read_text())
+    ours = http_api_event("POST", "/my/path?a=1", [("X", "y")], b"{}")
+    assert set(real) - {"cookies", "pathParameters", "stageVariables"} <= set(ours)
+    assert set(real["requestContext"]) <= set(ours["requestContext"])
+    assert set(real["requestContext"]["http"]) == set(ours["requestContext"]["http"])
+    # and the handler accepts the real sample itself (an unknown route: 404, not a crash)
+    response = api.handler(real, LocalContext())
+    assert response["statusCode"] == 404
+
+
+def test_health_needs_no_token() -> None:
+    answer = call("GET", "/v1/health", token=None, content_type=None)
+    assert (answer.status, answer.json()["status"]) == (200, "ok")
+
+
+def test_openapi_document_and_swagger_ui() -> None:
+    document = call("GET", "/v1/openapi.json", token=None, content_type=None).json()
+    operation = document["paths"]["/v1/validations"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"application/json", "text/plain"}
+    assert {"200", "400", "401", "413", "415"} <= set(operation["responses"])
+    assert "bearer" in document["components"]["securitySchemes"]
+    docs = call("GET", "/v1/docs", token=None, content_type=None)
+    assert docs.status == 200
+    assert "swagger" in docs.body.lower()
+
+
+def test_valid_and_invalid_manifests_answer_200_with_results() -> None:
+    answer = validations(
+        {"manifests": [{"name": "hello-world", "content": HELLO}, {"name": "db", "content": BROKEN}]}
+    )
+    assert answer.status == 200
+    document = answer.json()
+    statuses = {r["manifest"]: r["status"] for r in document["results"]}
+    assert statuses == {"hello-world": "valid", "db": "invalid"}
+    assert document["summary"]["invalid"] == 1
+    assert document["published"] is False
+    db = next(r for r in document["results"] if r["manifest"] == "db")
+    assert ("invalid-git-commit", 6) in {(p["code"], p["line"]) for p in db["problems"]}
+    assert all(r["trigger"] == "ci" for r in document["results"])
+    assert_schema_valid(document["results"])
+
+
+def test_text_plain_single_manifest_and_github_annotations() -> None:
+    answer = validations(BROKEN, "?name=broken-db&format=github", content_type="text/plain")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    first = answer.body.splitlines()[0]
+    assert first.startswith("::error file=library/broken-db,line=2,title=invalid-maintainer::")
+
+
+def test_base64_encoded_body_is_decoded() -> None:
+    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, base64_body=True)
+    assert answer.status == 200
+    assert answer.json()["results"][0]["status"] == "valid"
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"), [(None, 401), ("wrong", 401), ("", 401), (TOKEN, 200), ("old-token", 200)]
+)
+def test_bearer_tokens_with_rotation(token: str | None, expected: int) -> None:
+    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, token=token)
+    assert answer.status == expected
+    if expected == 401:
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+        assert answer.json()["error"]["code"] == "unauthorized"
+
+
+def test_no_configured_token_refuses_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", "")
+    services.reset()
+    answer = validations({"manifests": [{"name": "a", "content": HELLO}]}, token="")
+    assert answer.status == 401
+
+
+def test_tokens_from_ssm_secure_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name="/mv/tokens", Value="ssm-token-1,ssm-token-2", Type="SecureString"
+        )
+        monkeypatch.setenv("API_TOKENS_PARAMETER", "/mv/tokens")
+        services.reset()
+        body = {"manifests": [{"name": "hello-world", "content": HELLO}]}
+        assert validations(body, token="ssm-token-2").status == 200
+        assert validations(body, token=TOKEN).status == 401  # the environment is not used
+
+
+def test_tokens_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        boto3.client("secretsmanager", region_name=REGION).create_secret(
+            Name="mv-tokens", SecretString="secret-token\nnext-token"
+        )
+        monkeypatch.setenv("API_TOKENS_SECRET", "mv-tokens")
+        services.reset()
+        body = {"manifests": [{"name": "hello-world", "content": HELLO}]}
+        assert validations(body, token="next-token").status == 200
+        assert validations(body, token="nope").status == 401
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "code"),
+    [
+        ("{not json", "body", "malformed_json"),
+        ("[]", "body", "invalid_request"),
+        ({}, "manifests", "invalid_manifests"),
+        ({"manifests": []}, "manifests", "invalid_manifests"),
+        ({"manifests": [{"content": "x"}]}, "manifests[0].name", "invalid_name"),
+        ({"manifests": [{"name": "Py Thon", "content": "x"}]}, "manifests[0].name", "invalid_name"),
+        ({"manifests": [{"name": "../etc", "content": "x"}]}, "manifests[0].name", "invalid_name"),
+        ({"manifests": [{"name": "a"}]}, "manifests[0].content", "invalid_content"),
+        (
+            {"manifests": [{"name": "a", "content": "x"}, {"name": "a", "content": "y"}]},
+            "manifests[1].name",
+            "duplicate_name",
+        ),
+        ({"manifests": [{"name": "a", "content": "x"}], "verify_git": "yes"}, "verify_git", None),
+        ({"manifests": [{"name": "a", "content": "x"}], "publsh": True}, "publsh", None),
+    ],
+)
+def test_malformed_requests_answer_400_naming_the_field(
+    payload: Any, field: str, code: str | None
+) -> None:
+    answer = validations(payload)
+    assert answer.status == 400
+    error = answer.json()["error"]
+    assert error["field"] == field
+    if code:
+        assert error["code"] == code
+
+
+def test_text_plain_needs_a_name() -> None:
+    answer = validations(HELLO, content_type="text/plain")
+    assert (answer.status, answer.json()["error"]["field"]) == (400, "name")
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "multipart/form-data", None])
+def test_other_content_types_answer_415(content_type: str | None) -> None:
+    answer = validations("<x/>", content_type=content_type)
+    assert answer.status == 415
+
+
+def test_size_limits_answer_413() -> None:
+    big = "# " + "x" * (1024 * 1024) + "\n"
+    assert validations({"manifests": [{"name": "a", "content": big}]}).status == 413
+    many = {"manifests": [{"name": f"img{i}", "content": HELLO} for i in range(51)]}
+    answer = validations(many)
+    assert (answer.status, answer.json()["error"]["code"]) == (413, "too_many_manifests")
+    fifty = {"manifests": [{"name": f"img{i}", "content": HELLO} for i in range(50)]}
+    assert validations(fifty).status == 200
+
+
+@dataclass
+class Queue:
+    sqs: Any
+    s3: Any
+    url: str
+    bucket: str
+
+    def received(self) -> list[dict[str, Any]]:
+        out = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.url,
+                MaxNumberOfMessages=10,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                return out
+            for message in batch:
+                out.append(message)
+                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def sqs_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        s3 = boto3.client("s3", region_name=REGION)
+        url = sqs.create_queue(
+            QueueName="results.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"},
+        )["QueueUrl"]
+        s3.create_bucket(Bucket="results-bucket")
+        monkeypatch.setenv("RESULTS_QUEUE_URL", url)
+        monkeypatch.setenv("RESULTS_BUCKET", "results-bucket")
+        services.reset()
+        yield Queue(sqs, s3, url, "results-bucket")
+
+
+def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:
+    answer = validations(
+        {
+            "manifests": [{"name": "hello-world", "content": HELLO}, {"name": "db", "content": BROKEN}],
+            "publish": True,
+        }
+    )
+    assert answer.status == 200
+    assert answer.json()["published"] is True
+    messages = sqs_queue.received()
+    bodies = [json.loads(m["Body"]) for m in messages]
+    assert sorted(b["manifest"] for b in bodies) == ["db", "hello-world"]
+    for message, body in zip(messages, bodies, strict=True):
+        assert message["Attributes"]["MessageGroupId"] == body["manifest"]
+        assert message["Attributes"]["MessageDeduplicationId"] == body["id"]
+    assert_schema_valid(bodies)
+
+
+def test_publish_off_publishes_nothing(sqs_queue: Queue) -> None:
+    assert validations({"manifests": [{"name": "hello-world", "content": HELLO}]}).status == 200
+    assert sqs_queue.received() == []
+
+
+def test_large_result_goes_through_the_claim_check(sqs_queue: Queue, library_dir: Path) -> None:
+    from manifest_validation.queues import read_claim_check
+
+    php = (library_dir / "php").read_text()
+    answer = validations({"manifests": [{"name": "php", "content": php}], "publish": True})
+    assert answer.status == 200
+    (message,) = sqs_queue.received()
+    pointer = json.loads(message["Body"])
+    assert "claim_check" in pointer
+    assert len(message["Body"]) < 4096
+    stored = read_claim_check(pointer, sqs_queue.s3)
+    assert stored == answer.json()["results"][0]
+    assert_schema_valid([stored])
+
+
+def test_publish_failure_is_an_error_the_caller_sees(
+    sqs_queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESULTS_QUEUE_URL", sqs_queue.url.replace("results.fifo", "missing.fifo"))
+    services.reset()
+    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}], "publish": True})
+    assert answer.status == 503
+    assert answer.json()["error"]["code"] == "publish_failed"
+
+
+def test_publish_without_queue_url_uses_the_embedded_queue(tmp_path: Path) -> None:
+    from manifest_validation.queues import LocalResultQueue
+
+    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}], "publish": True})
+    assert answer.status == 200
+    pending = LocalResultQueue(tmp_path / "state").pending()
+    assert [item.manifest for item in pending] == ["hello-world"]
+    assert pending[0].body == answer.json()["results"][0]
+
+
+def test_tokens_never_reach_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    validations({"manifests": [{"name": "hello-world", "content": HELLO}]})
+    validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, token="wrong-secret")
+    captured = capsys.readouterr()
+    assert TOKEN not in captured.out + captured.err
+    assert "wrong-secret" not in captured.out + captured.err
+    assert "ManifestsChecked" in captured.out  # metrics (EMF) are emitted
