@@ -351,14 +351,15 @@ def _batches(entries: Sequence[_Entry]) -> Iterator[list[_Entry]]:
         yield batch
 
 
-def _client(service: str, region: str | None) -> Any:
-    # Deferred: see the module docstring. boto3 ships no type hints (clients are typed Any);
-    # "unused-ignore" keeps mypy --strict quiet should boto3 stubs be installed later.
+def _client(service: Literal["sqs", "s3"], region: str | None) -> Any:
+    # Deferred: see the module docstring. Typed Any so this works with or without boto3-stubs;
+    # "unused-ignore" keeps mypy --strict quiet in both cases.
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
-    if region is None:
-        return boto3.client(service)
-    return boto3.client(service, region_name=region)
+    # Literal service names (not a str variable) so boto3-stubs' overloads resolve.
+    if service == "sqs":
+        return boto3.client("sqs", region_name=region)
+    return boto3.client("s3", region_name=region)
 
 
 def _aws_errors() -> tuple[type[Exception], ...]:
