@@ -316,6 +316,7 @@ def test_nonexistent_queue_raises_and_stops_sending(aws: Aws) -> None:
     assert error.published == ()
     assert "NonExistentQueue" in error.failures[0].reason
     assert error.failures[-1].reason.startswith("not sent after an earlier batch failed")
+    assert not error.failures[0].retryable and error.failures[-1].retryable  # never tried
     assert not error.retryable
     assert len(recorder.batches) == 1  # the second batch was not tried against a missing queue
 

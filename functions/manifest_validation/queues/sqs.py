@@ -177,16 +177,16 @@ class SqsResultQueue:
             published.extend(sent)
             failures.extend(failed)
             if fatal is not None:
-                fatal_reason, fatal_retryable = fatal
                 # A request-level error (no such queue, access denied...) would hit every later
-                # batch too; stop and report them rather than hammering the endpoint.
+                # batch too; stop and report them rather than hammering the endpoint. Those
+                # messages were never tried, so nothing is known against them: retryable.
                 for rest in batches[position + 1 :]:
                     failures.extend(
                         PublishFailure(
                             e.prepared.index,
                             e.prepared.id,
-                            f"not sent after an earlier batch failed: {fatal_reason}",
-                            fatal_retryable,
+                            f"not sent after an earlier batch failed: {fatal[0]}",
+                            True,
                         )
                         for e in rest
                     )
