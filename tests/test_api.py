@@ -22,13 +22,16 @@ SAMPLE_EVENT = PROJECT.parent / "shared" / "events" / "aws" / "apiGatewayProxyV2
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
 BROKEN = (PROJECT / "examples" / "invalid" / "broken-db").read_text()
 TOKEN = "t0ken-for-tests"
+HELLO_ITEM = {"name": "hello-world", "content": HELLO}
+BROKEN_ITEM = {"name": "db", "content": BROKEN}
 REGION = "us-east-1"
 
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("API_TOKENS_PARAMETER", "API_TOKENS_SECRET", "RESULTS_QUEUE_URL", "RESULTS_BUCKET"):
+    for name in ("API_TOKENS_PARAMETER", "API_TOKENS_SECRET", "RESULTS_QUEUE_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("RESULTS_BUCKET", raising=False)
     monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", f"old-token, {TOKEN}")
     monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
@@ -114,9 +117,7 @@ def test_openapi_document_and_swagger_ui() -> None:
 
 
 def test_valid_and_invalid_manifests_answer_200_with_results() -> None:
-    answer = validations(
-        {"manifests": [{"name": "hello-world", "content": HELLO}, {"name": "db", "content": BROKEN}]}
-    )
+    answer = validations({"manifests": [HELLO_ITEM, BROKEN_ITEM]})
     assert answer.status == 200
     document = answer.json()
     statuses = {r["manifest"]: r["status"] for r in document["results"]}
@@ -138,16 +139,17 @@ def test_text_plain_single_manifest_and_github_annotations() -> None:
 
 
 def test_base64_encoded_body_is_decoded() -> None:
-    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, base64_body=True)
+    answer = validations({"manifests": [HELLO_ITEM]}, base64_body=True)
     assert answer.status == 200
     assert answer.json()["results"][0]["status"] == "valid"
 
 
 @pytest.mark.parametrize(
-    ("token", "expected"), [(None, 401), ("wrong", 401), ("", 401), (TOKEN, 200), ("old-token", 200)]
+    ("token", "expected"),
+    [(None, 401), ("wrong", 401), ("", 401), (TOKEN, 200), ("old-token", 200)],
 )
 def test_bearer_tokens_with_rotation(token: str | None, expected: int) -> None:
-    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, token=token)
+    answer = validations({"manifests": [HELLO_ITEM]}, token=token)
     assert answer.status == expected
     if expected == 401:
         assert answer.headers["WWW-Authenticate"] == "Bearer"
@@ -171,7 +173,7 @@ def test_tokens_from_ssm_secure_string(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         monkeypatch.setenv("API_TOKENS_PARAMETER", "/mv/tokens")
         services.reset()
-        body = {"manifests": [{"name": "hello-world", "content": HELLO}]}
+        body = {"manifests": [HELLO_ITEM]}
         assert validations(body, token="ssm-token-2").status == 200
         assert validations(body, token=TOKEN).status == 401  # the environment is not used
 
@@ -186,7 +188,7 @@ def test_tokens_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         monkeypatch.setenv("API_TOKENS_SECRET", "mv-tokens")
         services.reset()
-        body = {"manifests": [{"name": "hello-world", "content": HELLO}]}
+        body = {"manifests": [HELLO_ITEM]}
         assert validations(body, token="next-token").status == 200
         assert validations(body, token="nope").status == 401
 
@@ -288,7 +290,7 @@ def sqs_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
 def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:
     answer = validations(
         {
-            "manifests": [{"name": "hello-world", "content": HELLO}, {"name": "db", "content": BROKEN}],
+            "manifests": [HELLO_ITEM, BROKEN_ITEM],
             "publish": True,
         }
     )
@@ -304,7 +306,7 @@ def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:
 
 
 def test_publish_off_publishes_nothing(sqs_queue: Queue) -> None:
-    assert validations({"manifests": [{"name": "hello-world", "content": HELLO}]}).status == 200
+    assert validations({"manifests": [HELLO_ITEM]}).status == 200
     assert sqs_queue.received() == []
 
 
@@ -328,7 +330,7 @@ def test_publish_failure_is_an_error_the_caller_sees(
 ) -> None:
     monkeypatch.setenv("RESULTS_QUEUE_URL", sqs_queue.url.replace("results.fifo", "missing.fifo"))
     services.reset()
-    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}], "publish": True})
+    answer = validations({"manifests": [HELLO_ITEM], "publish": True})
     assert answer.status == 503
     assert answer.json()["error"]["code"] == "publish_failed"
 
@@ -336,7 +338,7 @@ def test_publish_failure_is_an_error_the_caller_sees(
 def test_publish_without_queue_url_uses_the_embedded_queue(tmp_path: Path) -> None:
     from manifest_validation.queues import LocalResultQueue
 
-    answer = validations({"manifests": [{"name": "hello-world", "content": HELLO}], "publish": True})
+    answer = validations({"manifests": [HELLO_ITEM], "publish": True})
     assert answer.status == 200
     pending = LocalResultQueue(tmp_path / "state").pending()
     assert [item.manifest for item in pending] == ["hello-world"]
@@ -344,8 +346,8 @@ def test_publish_without_queue_url_uses_the_embedded_queue(tmp_path: Path) -> No
 
 
 def test_tokens_never_reach_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
-    validations({"manifests": [{"name": "hello-world", "content": HELLO}]})
-    validations({"manifests": [{"name": "hello-world", "content": HELLO}]}, token="wrong-secret")
+    validations({"manifests": [HELLO_ITEM]})
+    validations({"manifests": [HELLO_ITEM]}, token="wrong-secret")
     captured = capsys.readouterr()
     assert TOKEN not in captured.out + captured.err
     assert "wrong-secret" not in captured.out + captured.err

@@ -7,7 +7,9 @@ Lambda handler, so what works here works behind API Gateway.
 from __future__ import annotations
 
 import base64
+import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -112,9 +114,19 @@ def _response_parts(response: dict[str, Any]) -> tuple[int, dict[str, str], byte
 
 
 def make_request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
+    # A Lambda container handles one event at a time, and the Powertools resolver keeps the
+    # current event on the app object: connections are served in threads, events one by one.
+    one_at_a_time = threading.Lock()
+
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "manifest-validation"
+        # headers and body leave in one write (flushed after each request): no Nagle stall
+        wbufsize = 64 * 1024
+
+        def setup(self) -> None:
+            super().setup()
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -158,7 +170,8 @@ def make_request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             try:
-                response = handler(event, LocalContext())
+                with one_at_a_time:
+                    response = handler(event, LocalContext())
             except Exception:  # the handler's bug must not kill the server
                 self.log_error("handler failed:\n%s", _traceback())
                 self._error(500, "internal error")
