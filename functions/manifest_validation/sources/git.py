@@ -1,0 +1,467 @@
+"""Manifests read from a git repository over smart HTTP, with the upstream client.
+
+The same guarded machinery as the upstream checks (:mod:`manifest_validation.upstream`)
+is used: the URL policy (SSRF defence, pinned address), the capped and retrying
+transport, and the v2/v0 protocol code.  Only the two fetches this module needs are
+added on top, in :class:`_Repo`.
+
+Cost per operation (protocol v2 with ``uploadpack.allowFilter``, the common case):
+
+* ``resolve``: the capability advertisement plus one ``ls-refs`` (2 requests);
+* ``list_manifests``: one ``fetch`` of ``want <commit>``, ``deepen 1``, ``filter
+  blob:none``, which returns the commit and its trees but no file contents;
+* ``read``: the listing (cached per commit) plus one ``fetch`` naming every wanted
+  blob by id.  Blob wants are served by git's v2 upload-pack for any object it has,
+  and by v0 over HTTP (stateless RPC) for objects reachable from a ref; a server
+  that refuses them gets a full depth-1 fetch instead.
+
+Without filter support the listing fetch is a full depth-1 snapshot (every file of
+the commit, bounded by ``max_response_bytes``), and its library blobs are kept so
+``read`` needs no second fetch.  Every pack is decoded by dulwich, which also
+recomputes each object's id from its content, so a server cannot hand us content
+that does not match the tree.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import stat
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+from dulwich.errors import ApplyDeltaError, ChecksumMismatch
+from dulwich.object_format import get_object_format
+from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.pack import PackData, PackInflater
+
+from ..upstream.pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband
+from ..upstream.pktline import encode as pkt
+from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
+from ..upstream.protocol import UpstreamRepo
+from ..upstream.transport import (
+    LimitExceeded,
+    RunLimits,
+    TransferStats,
+    Transport,
+    TruncatedResponse,
+    UpstreamUnavailable,
+)
+from .base import SourceError, SourceUnavailable, check_names, is_manifest_name
+
+__all__ = ["GitManifestSource"]
+
+_T = TypeVar("_T")
+_HEX_OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+# What git's check-ref-format refuses, reduced to what matters here: the name goes
+# into a pkt-line, so whitespace and control characters could inject protocol lines.
+_BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.lock$|^-")
+_V0_CAPS = ("side-band-64k", "ofs-delta", "no-progress")
+
+
+class _Repo(UpstreamRepo):
+    """:class:`UpstreamRepo` plus object fetches, reusable across operations.
+
+    The base class is built for one verification run; a source keeps one instance
+    between operations so the capability advertisement is fetched once, and gives it
+    fresh :class:`RunLimits` (deadline, request and size caps) per operation.
+    """
+
+    def use_limits(self, limits: RunLimits) -> None:
+        self._limits = limits
+
+    def fetch_objects(
+        self, wants: Iterable[str], *, shallow: bool, omit_blobs: bool
+    ) -> dict[str, ShaFile]:
+        """One fetch with ``done`` and no ``have``: every object reachable from the
+        wants (only the wanted commits themselves with ``shallow``; trees but no
+        blobs with ``omit_blobs``), decoded.  A want the server refuses raises
+        :class:`NotOurRef`."""
+        wants = sorted(set(wants))
+        fmt = self.object_format
+        if self.protocol_version == 2:
+            body = pkt("command=fetch\n") + self._format_arg() + b"0001"
+            body += pkt("no-progress\n") + pkt("ofs-delta\n")
+            body += b"".join(pkt(f"want {oid}\n") for oid in wants)
+            if shallow:
+                body += pkt("deepen 1\n")
+            if omit_blobs:
+                body += pkt("filter blob:none\n")
+            body += pkt("done\n") + FLUSH
+            return self._post(body, lambda reader: _objects_in_pack(_v2_pack(reader), fmt))
+        caps = self.advertisement.caps
+        chosen = [cap for cap in _V0_CAPS if cap in caps]
+        if "side-band-64k" not in caps and "side-band" in caps:
+            chosen.append("side-band")
+        if omit_blobs:
+            chosen.append("filter")  # v0 rejects a filter line not announced here
+        if "object-format" in caps:
+            chosen.append(f"object-format={caps['object-format']}")
+        lines = [f"want {wants[0]} {' '.join(chosen)}\n"] + [f"want {oid}\n" for oid in wants[1:]]
+        if shallow:
+            lines.append("deepen 1\n")
+        if omit_blobs:
+            lines.append("filter blob:none\n")
+        body = b"".join(pkt(line) for line in lines) + FLUSH + pkt("done\n")
+        sideband = "side-band-64k" in caps or "side-band" in caps
+        return self._post(body, lambda reader: _objects_in_pack(_v0_pack(reader, sideband), fmt))
+
+
+def _v2_pack(reader: PktReader) -> bytes:
+    """The pack of a v2 fetch response, skipping the sections before it
+    (``shallow-info`` after a deepen; ``acknowledgments`` is not sent with ``done``)."""
+    while True:
+        kind, section = reader.read_text()
+        if kind is Kind.EOF:
+            raise TruncatedResponse("fetch response ended before the pack")
+        if kind is not Kind.DATA:
+            raise ServerError("expected a section header in fetch response")
+        if section == "packfile":
+            return demux_sideband(reader)
+        while True:
+            kind, _line = reader.read_text()
+            if kind is Kind.DATA:
+                continue
+            if kind is Kind.DELIM:
+                break
+            if kind is Kind.FLUSH:
+                raise ServerError("fetch response has no pack")
+            raise TruncatedResponse("fetch response section ended early")
+
+
+def _v0_pack(reader: PktReader, sideband: bool) -> bytes:
+    """The pack of a stateless v0 fetch response.
+
+    Verified against git 2.39: with ``deepen`` the response starts with the
+    ``shallow`` lines and a flush, then ``NAK``, then the (side-band) pack.
+    """
+    while True:
+        if reader.peek_raw(4) == b"PACK":
+            return reader.rest()
+        mark = reader.offset
+        kind, payload = reader.read()
+        if kind is Kind.EOF:
+            raise TruncatedResponse("fetch response ended before the pack")
+        if kind is Kind.FLUSH:
+            continue
+        if kind is Kind.DATA and payload.startswith((b"shallow ", b"unshallow ", b"ACK", b"NAK")):
+            continue
+        reader.offset = mark
+        break
+    if not sideband:
+        raise ServerError("unexpected data before the pack")
+    return demux_sideband(reader)
+
+
+def _objects_in_pack(pack: bytes, object_format: str) -> dict[str, ShaFile]:
+    """Every object of a pack by hex id, deltas resolved by dulwich.
+
+    Runs inside the transport's retry loop: a pack that fails its checksum or does
+    not decode was damaged in transit as far as we can tell, so it is reported as
+    truncation and fetched again.
+    """
+    fmt = get_object_format(object_format)
+    if len(pack) < 12 + fmt.oid_length or not pack.startswith(b"PACK"):
+        raise TruncatedResponse("pack too short")
+    data = PackData.from_file(io.BytesIO(pack), object_format=fmt, size=len(pack))
+    try:
+        data.check()
+        return {obj.id.decode("ascii"): obj for obj in PackInflater.for_pack_data(data)}
+    except (ChecksumMismatch, ApplyDeltaError, AssertionError, ValueError, EOFError) as exc:
+        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
+    except zlib.error as exc:
+        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
+    finally:
+        data.close()
+
+
+class GitManifestSource:
+    """The library files of a git repository reached over smart HTTP(S).
+
+    ``credentials`` is either one secret for the repository's host (``user:password``,
+    ``Bearer X`` or a bare token) or a ``{host or host:port: secret}`` mapping as for
+    the upstream verifier; secrets travel in headers only, never in the URL.
+
+    One instance keeps its HTTP connections, the server's capability advertisement
+    and two caches between calls: the listing of each commit (commits are immutable)
+    and, up to ``blob_cache_bytes``, file contents by blob id (so an unchanged file
+    is not fetched again at the next commit).  Calls are serialised by a lock.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        policy: UrlPolicy | None = None,
+        credentials: str | Mapping[str, str] | None = None,
+        library_dir: str = "library",
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        operation_budget_seconds: float = 120,
+        max_response_bytes: int = 64 * 1024 * 1024,
+        max_requests_per_operation: int = 16,
+        retries: int = 3,
+        listing_cache_size: int = 64,
+        blob_cache_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        self.policy = policy if policy is not None else UrlPolicy()
+        try:
+            # Checked now, without the network: a refused URL can never work.
+            self.location = self.policy.parse(url)
+        except ForbiddenUrl as exc:
+            raise SourceError(f"manifests repository URL refused: {exc}") from None
+        parts = [part for part in library_dir.split("/") if part]
+        if not parts or any(part in (".", "..") for part in parts):
+            raise ValueError(f"library_dir {library_dir!r} is not a relative directory path")
+        self.library_path = tuple(parts)
+        if isinstance(credentials, str):
+            credentials = {f"{self.location.host}:{self.location.port}": credentials}
+        self._transport = Transport(
+            credentials=credentials,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries=retries,
+            pool_size=1,  # calls are serialised, one connection is enough
+        )
+        self.operation_budget_seconds = operation_budget_seconds
+        self.max_response_bytes = max_response_bytes
+        self.max_requests_per_operation = max_requests_per_operation
+        self._listing_cache_size = listing_cache_size
+        self._blob_cache_bytes = blob_cache_bytes
+        self._listings: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()
+        self._blob_bytes = 0
+        self._repo: _Repo | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def stats(self) -> TransferStats:
+        """HTTP requests, bytes and retries over this source's lifetime."""
+        return self._transport.stats
+
+    def describe(self) -> str:
+        return self.location.display
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> GitManifestSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the ManifestSource API ------------------------------------------------------
+
+    def resolve(self, branch: str) -> str:
+        name = _ref_name(branch)
+        with self._lock, self._operation(fresh=True) as repo:
+            tip = repo.list_refs([name]).get(name)
+        if tip is None:
+            raise SourceError(f"branch {branch} does not exist in {self.describe()}")
+        return tip.commit.lower()
+
+    def list_manifests(self, commit: str) -> list[str]:
+        commit = _check_commit(commit)
+        with self._lock:
+            return sorted(self._listing(commit)[0])
+
+    def read(self, commit: str, names: Sequence[str]) -> dict[str, bytes]:
+        commit = _check_commit(commit)
+        unique = check_names(names)
+        with self._lock:
+            listing, fetched = self._listing(commit)
+            wanted = {name: listing[name] for name in unique if name in listing}
+            contents: dict[str, bytes] = {}
+            for oid in set(wanted.values()):
+                data = fetched.get(oid)
+                if data is None:
+                    data = self._cached_blob(oid)
+                if data is not None:
+                    contents[oid] = data
+            missing = set(wanted.values()) - contents.keys()
+            if missing:
+                contents.update(self._fetch_blobs(commit, missing))
+            return {name: contents[oid] for name, oid in wanted.items()}
+
+    # -- operations ----------------------------------------------------------------------
+
+    @contextmanager
+    def _operation(self, *, fresh: bool = False) -> Iterator[_Repo]:
+        """A repository client with fresh limits; maps every failure to our errors.
+
+        ``fresh`` re-reads the advertisement (``resolve`` must see current refs: a v0
+        advertisement carries them).  After a failure the client is dropped, so the
+        next operation starts over with a new address and advertisement.
+        """
+        limits = RunLimits(
+            budget_seconds=self.operation_budget_seconds,
+            max_requests=self.max_requests_per_operation,
+            max_response_bytes=self.max_response_bytes,
+        )
+        where = self.describe()
+        try:
+            if fresh or self._repo is None:
+                self._repo = None
+                address = self.policy.resolve(self.location)
+                self._repo = _Repo(
+                    self._transport, limits, self.location, address, self.policy.check
+                )
+            self._repo.use_limits(limits)
+            yield self._repo
+        except ForbiddenUrl as exc:
+            self._repo = None
+            raise SourceError(f"manifests repository URL refused: {exc}") from None
+        except LimitExceeded as exc:
+            self._repo = None
+            if limits.remaining() > 0 and limits.requests_made < limits.max_requests:
+                # The size cap: the same request will be just as large next time.
+                raise SourceError(
+                    f"reading {where} failed: {exc} (raise max_response_bytes)"
+                ) from None
+            raise SourceUnavailable(f"reading {where} failed: {exc}") from None
+        except (UpstreamUnavailable, ResolutionFailed) as exc:
+            self._repo = None
+            raise SourceUnavailable(f"reading {where} failed: {exc}") from None
+        except NotOurRef as exc:
+            # Callers translate the refusals they expect; any other one is final.
+            raise SourceError(f"{where} refused to send an object: {exc}") from None
+        except ServerError as exc:
+            self._repo = None
+            raise SourceUnavailable(f"{where} reported an error: {str(exc)[:200]}") from None
+
+    def _listing(self, commit: str) -> tuple[dict[str, str], dict[str, bytes]]:
+        """``{name: blob id}`` of the library at ``commit``, plus any library blob
+        contents that came with the fetch (only when the server cannot filter)."""
+        cached = self._listings.get(commit)
+        if cached is not None:
+            self._listings.move_to_end(commit)
+            return cached, {}
+        with self._operation() as repo:
+            _check_format(commit, repo)
+            omit_blobs = repo.supports_filter
+            objects = self._want(
+                lambda: repo.fetch_objects([commit], shallow=True, omit_blobs=omit_blobs),
+                f"commit {commit} does not exist in {self.describe()}",
+            )
+        listing = self._walk(commit, objects)
+        self._listings[commit] = listing
+        while len(self._listings) > self._listing_cache_size:
+            self._listings.popitem(last=False)
+        fetched = {
+            oid: obj.as_raw_string()
+            for oid in listing.values()
+            if isinstance(obj := objects.get(oid), Blob)
+        }
+        for oid, data in fetched.items():
+            self._cache_blob(oid, data)
+        return listing, fetched
+
+    def _walk(self, commit: str, objects: Mapping[str, ShaFile]) -> dict[str, str]:
+        top = objects.get(commit)
+        if not isinstance(top, Commit):
+            raise SourceError(f"{commit} is not a commit in {self.describe()}")
+        tree = objects.get(top.tree.decode("ascii"))
+        for part in self.library_path:
+            if not isinstance(tree, Tree):
+                raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
+            entry = _entry(tree, part)
+            if entry is None or not stat.S_ISDIR(entry[0]):
+                return {}  # no library directory at this commit: no manifests
+            tree = objects.get(entry[1])
+        if not isinstance(tree, Tree):
+            raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
+        listing: dict[str, str] = {}
+        for item in tree.iteritems():
+            try:
+                name = item.path.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # see is_manifest_name: such names are never manifests
+            # S_ISREG excludes symlinks (120000), submodules (160000) and trees.
+            if stat.S_ISREG(item.mode) and is_manifest_name(name):
+                listing[name] = item.sha.decode("ascii")
+        return listing
+
+    def _fetch_blobs(self, commit: str, oids: set[str]) -> dict[str, bytes]:
+        with self._operation() as repo:
+            try:
+                objects = repo.fetch_objects(oids, shallow=False, omit_blobs=False)
+            except NotOurRef:
+                # A server that serves only ref tips: take the whole snapshot instead
+                # (bounded by max_response_bytes like every response).
+                objects = self._want(
+                    lambda: repo.fetch_objects([commit], shallow=True, omit_blobs=False),
+                    f"commit {commit} is no longer served by {self.describe()}",
+                )
+        found: dict[str, bytes] = {}
+        for oid in oids:
+            blob = objects.get(oid)
+            if not isinstance(blob, Blob):
+                raise SourceUnavailable(f"{self.describe()} did not send blob {oid}")
+            found[oid] = blob.as_raw_string()
+            self._cache_blob(oid, found[oid])
+        return found
+
+    @staticmethod
+    def _want(fetch: Callable[[], _T], missing: str) -> _T:
+        """Run a fetch whose refusal (``not our ref``) means the object is missing.
+
+        git says the same for an unknown object and (protocol v0 without
+        ``allowReachableSHA1InWant``, outside stateless HTTP) for an existing one it
+        will not serve; both are permanent for this server.
+        """
+        try:
+            return fetch()
+        except NotOurRef:
+            raise SourceError(missing) from None
+
+    # -- blob cache --------------------------------------------------------------------
+
+    def _cached_blob(self, oid: str) -> bytes | None:
+        data = self._blobs.get(oid)
+        if data is not None:
+            self._blobs.move_to_end(oid)
+        return data
+
+    def _cache_blob(self, oid: str, data: bytes) -> None:
+        if oid in self._blobs or len(data) > self._blob_cache_bytes:
+            return
+        self._blobs[oid] = data
+        self._blob_bytes += len(data)
+        while self._blob_bytes > self._blob_cache_bytes:
+            _, evicted = self._blobs.popitem(last=False)
+            self._blob_bytes -= len(evicted)
+
+
+def _entry(tree: Tree, name: str) -> tuple[int, str] | None:
+    for item in tree.iteritems():
+        if item.path == name.encode("utf-8"):
+            return item.mode, item.sha.decode("ascii")
+    return None
+
+
+def _ref_name(branch: str) -> str:
+    """``master`` -> ``refs/heads/master``; full names and ``HEAD`` are kept."""
+    name = branch if branch.startswith("refs/") or branch == "HEAD" else f"refs/heads/{branch}"
+    if not branch or _BAD_REF.search(name):
+        raise SourceError(f"{branch!r} is not a valid branch name")
+    return name
+
+
+def _check_commit(commit: str) -> str:
+    oid = commit.lower()
+    if not _HEX_OID.match(oid):
+        raise SourceError(f"{commit!r} is not a full commit id")
+    return oid
+
+
+def _check_format(commit: str, repo: UpstreamRepo) -> None:
+    expected = get_object_format(repo.object_format).oid_length * 2
+    if len(commit) != expected:
+        raise SourceError(
+            f"{commit} is not a {repo.object_format} object id ({expected} hex digits)"
+        )

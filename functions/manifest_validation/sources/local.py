@@ -1,0 +1,104 @@
+"""Manifests from the local file system: a checkout, or a plain directory of files.
+
+There is no git here, so :meth:`LocalManifestSource.resolve` invents a *pseudo
+commit*: the SHA-1 of the sorted ``(name, sha256(content))`` listing.  It is stable
+while the files are unchanged and changes with any edit, addition or removal, so
+jobs can carry it exactly like a real commit id.  With ``verify_commit`` (the
+default) a read at a pseudo commit that no longer matches the directory is refused
+with :class:`SourceError` instead of silently returning other content than the id
+promises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .base import SourceError, check_names, is_manifest_name
+
+__all__ = ["LocalManifestSource"]
+
+
+class LocalManifestSource:
+    """Reads library files from ``root_dir/library_dir``, or from ``root_dir`` itself
+    when it has no such subdirectory (a plain directory of library files)."""
+
+    def __init__(
+        self,
+        root_dir: str | os.PathLike[str],
+        *,
+        library_dir: str = "library",
+        verify_commit: bool = True,
+    ) -> None:
+        self.root = Path(root_dir)
+        self.library_dir = library_dir.strip("/")
+        self.verify_commit = verify_commit
+
+    @property
+    def library_path(self) -> Path:
+        """Decided on every call: a checkout may gain its ``library/`` later."""
+        candidate = self.root / self.library_dir
+        # A symlinked library directory is followed: the operator chose the path.
+        return candidate if self.library_dir and candidate.is_dir() else self.root
+
+    def describe(self) -> str:
+        return str(self.library_path.resolve())
+
+    def resolve(self, branch: str) -> str:
+        """The pseudo commit of the directory as it is now (``branch`` is ignored:
+        a directory has exactly one state)."""
+        return pseudo_commit(self._snapshot())
+
+    def list_manifests(self, commit: str) -> list[str]:
+        return sorted(self._snapshot_at(commit))
+
+    def read(self, commit: str, names: Sequence[str]) -> dict[str, bytes]:
+        files = self._snapshot_at(commit)
+        return {name: files[name] for name in check_names(names) if name in files}
+
+    # ------------------------------------------------------------------------------
+
+    def _snapshot_at(self, commit: str) -> dict[str, bytes]:
+        files = self._snapshot()
+        if self.verify_commit and commit.lower() != pseudo_commit(files):
+            raise SourceError(
+                f"{self.describe()} no longer matches pseudo commit {commit} "
+                "(its files changed); resolve again"
+            )
+        return files
+
+    def _snapshot(self) -> dict[str, bytes]:
+        """Every manifest with its content, read once so listing, id and contents
+        come from the same moment (as far as a live directory allows)."""
+        path = self.library_path
+        files: dict[str, bytes] = {}
+        try:
+            entries = list(os.scandir(path))
+        except FileNotFoundError:
+            raise SourceError(f"library directory {path} does not exist") from None
+        except OSError as exc:
+            raise SourceError(f"cannot list library directory {path}: {exc.strerror}") from None
+        for entry in entries:
+            # follow_symlinks=False: a symlink is not a manifest, as in the git source
+            # (and it could point outside the library directory).
+            if not is_manifest_name(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    files[entry.name] = handle.read()
+            except FileNotFoundError:
+                continue  # removed since the listing: it is simply not there any more
+            except OSError as exc:
+                raise SourceError(f"cannot read {entry.path}: {exc.strerror}") from None
+        return files
+
+
+def pseudo_commit(files: dict[str, bytes]) -> str:
+    """SHA-1 (40 hex, like a commit id) of the sorted ``(name, sha256)`` listing."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in sorted(files):
+        content_hash = hashlib.sha256(files[name]).hexdigest()
+        digest.update(name.encode("utf-8") + b"\0" + content_hash.encode("ascii") + b"\n")
+    return digest.hexdigest()
