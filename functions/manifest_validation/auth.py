@@ -24,30 +24,41 @@ def split_tokens(value: str) -> list[str]:
     return [token.strip() for token in value.replace("\n", ",").split(",") if token.strip()]
 
 
-def token_source_from_env(environ: Mapping[str, str] | None = None) -> TokenSource:
-    """Where tokens come from: SSM parameter, Secrets Manager secret, or the environment."""
+def value_source(
+    parameter_env: str,
+    secret_env: str,
+    plain_env: str,
+    environ: Mapping[str, str] | None = None,
+) -> Callable[[], str]:
+    """Where a secret value comes from: the SSM parameter named by `parameter_env`, else the
+    Secrets Manager secret named by `secret_env`, else the variable `plain_env` itself."""
     env = os.environ if environ is None else environ
-    parameter = env.get(ENV_TOKENS_PARAMETER)
-    secret = env.get(ENV_TOKENS_SECRET)
+    parameter = env.get(parameter_env)
+    secret = env.get(secret_env)
     if parameter:
 
-        def from_ssm() -> Sequence[str]:
+        def from_ssm() -> str:
             from aws_lambda_powertools.utilities import parameters
 
-            value = parameters.get_parameter(parameter, decrypt=True, max_age=CACHE_SECONDS)
-            return split_tokens(str(value))
+            return str(parameters.get_parameter(parameter, decrypt=True, max_age=CACHE_SECONDS))
 
         return from_ssm
     if secret:
 
-        def from_secrets_manager() -> Sequence[str]:
+        def from_secrets_manager() -> str:
             from aws_lambda_powertools.utilities import parameters
 
-            return split_tokens(str(parameters.get_secret(secret, max_age=CACHE_SECONDS)))
+            return str(parameters.get_secret(secret, max_age=CACHE_SECONDS))
 
         return from_secrets_manager
-    tokens = split_tokens(env.get(ENV_TOKENS, ""))
-    return lambda: tokens
+    value = env.get(plain_env, "")
+    return lambda: value
+
+
+def token_source_from_env(environ: Mapping[str, str] | None = None) -> TokenSource:
+    """The API tokens: SSM parameter, Secrets Manager secret, or the environment."""
+    raw = value_source(ENV_TOKENS_PARAMETER, ENV_TOKENS_SECRET, ENV_TOKENS, environ)
+    return lambda: split_tokens(raw())
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .auth import TokenSource, token_source_from_env
+from .auth import TokenSource, token_source_from_env, value_source
 
 if TYPE_CHECKING:
+    from .jobs import Job, WorkQueue
     from .queues import ResultQueue
+    from .sources import ManifestSource
     from .upstream import GitVerifier
+    from .worker import Worker
 
 ENV_GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+DEFAULT_REPOSITORY = "https://github.com/docker-library/official-images.git"
+DEFAULT_BRANCH = "master"
+# A redelivered webhook within this time enqueues nothing (GitHub redelivers for days at most).
+DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
 # API Gateway answers after 30 s at most: leave room for the rest of the request.
 API_VERIFY_BUDGET_SECONDS = 20.0
 
@@ -40,6 +48,114 @@ class Services:
         self._tokens: TokenSource | None = None
         self._queue: ResultQueue | None = None
         self._verifier: GitVerifier | None = None
+        self._webhook_secret: Callable[[], str] | None = None
+        self._work_queue: WorkQueue | None = None
+        self._sources: dict[str, ManifestSource] = {}
+        self._enqueue_once: Callable[[str, Sequence[Job]], int] | None = None
+
+    @property
+    def repository(self) -> str:
+        from .webhook import ENV_REPOSITORY
+
+        return os.environ.get(ENV_REPOSITORY) or DEFAULT_REPOSITORY
+
+    @property
+    def branch(self) -> str:
+        from .webhook import ENV_BRANCH
+
+        return os.environ.get(ENV_BRANCH) or DEFAULT_BRANCH
+
+    def webhook_secret(self) -> str:
+        """The shared secret of the GitHub webhook (SSM, Secrets Manager or the environment)."""
+        from .webhook import (
+            ENV_WEBHOOK_SECRET,
+            ENV_WEBHOOK_SECRET_PARAMETER,
+            ENV_WEBHOOK_SECRET_SECRET,
+        )
+
+        with self._lock:
+            if self._webhook_secret is None:
+                self._webhook_secret = value_source(
+                    ENV_WEBHOOK_SECRET_PARAMETER, ENV_WEBHOOK_SECRET_SECRET, ENV_WEBHOOK_SECRET
+                )
+            source = self._webhook_secret
+        return source().strip()
+
+    def source(self, repository: str) -> ManifestSource:
+        """The manifests repository: over git for a URL, a local directory otherwise."""
+        with self._lock:
+            found = self._sources.get(repository)
+            if found is None:
+                from .sources import GitManifestSource, LocalManifestSource
+                from .upstream import UrlPolicy
+
+                if repository.startswith(("https://", "http://")):
+                    found = GitManifestSource(
+                        repository,
+                        policy=UrlPolicy.from_env(),
+                        credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
+                    )
+                else:
+                    found = LocalManifestSource(repository)
+                self._sources[repository] = found
+            return found
+
+    def worker(self) -> Worker:
+        from .worker import Worker
+
+        return Worker(self.source, self.queue(), self._sqs_work_queue(), self.verifier())
+
+    def _sqs_work_queue(self) -> WorkQueue | None:
+        from .jobs import work_queue_from_env
+
+        return work_queue_from_env()
+
+    def work_queue(self) -> WorkQueue:
+        """SQS when `WORK_QUEUE_URL` is set; else jobs run in this process (local server)."""
+        queue = self._sqs_work_queue()
+        if queue is not None:
+            return queue
+        worker = self.worker()
+        with self._lock:
+            if self._work_queue is None:
+                from .worker import InProcessWorkQueue
+
+                self._work_queue = InProcessWorkQueue(worker)
+            return self._work_queue
+
+    def enqueue_once(self, delivery: str, jobs: Sequence[Job]) -> int:
+        """Enqueue the jobs of one webhook delivery, once: a redelivery enqueues nothing.
+
+        Returns the number of jobs enqueued by this call (0 for a redelivery).
+        """
+        with self._lock:
+            if self._enqueue_once is None:
+                self._enqueue_once = self._make_enqueue_once()
+            enqueue_once = self._enqueue_once
+        return enqueue_once(delivery, jobs)
+
+    def _make_enqueue_once(self) -> Callable[[str, Sequence[Job]], int]:
+        table = os.environ.get(ENV_IDEMPOTENCY_TABLE, "").strip()
+        if table:
+            return _dynamodb_once(table, self.work_queue)
+        seen: set[str] = set()
+        seen_lock = threading.Lock()
+
+        def in_memory(delivery: str, jobs: Sequence[Job]) -> int:
+            # one process only (the local server): enough to keep redeliveries out
+            with seen_lock:
+                if delivery in seen:
+                    return 0
+                seen.add(delivery)
+            try:
+                self.work_queue().enqueue(jobs)
+            except Exception:
+                with seen_lock:
+                    seen.discard(delivery)
+                raise
+            return len(jobs)
+
+        return in_memory
 
     def tokens(self) -> Sequence[str]:
         with self._lock:
@@ -83,6 +199,43 @@ class Services:
                 self._queue = queue
             if verifier is not None:
                 self._verifier = verifier
+
+
+def _dynamodb_once(
+    table: str, work_queue: Callable[[], WorkQueue]
+) -> Callable[[str, Sequence[Job]], int]:
+    """Powertools idempotency on DynamoDB, keyed by the delivery id only."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=table)
+    config = IdempotencyConfig(
+        event_key_jmespath="delivery", expires_after_seconds=DELIVERY_MEMORY_SECONDS
+    )
+
+    ran = threading.local()
+
+    @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools ships it untyped
+        data_keyword_argument="request", persistence_store=persistence, config=config
+    )
+    def enqueue(request: dict[str, Any]) -> dict[str, Any]:
+        from .jobs import Job
+
+        ran.value = True
+        jobs = [Job.from_json(job) for job in request["jobs"]]
+        work_queue().enqueue(jobs)
+        return {"enqueued": len(jobs)}
+
+    def once(delivery: str, jobs: Sequence[Job]) -> int:
+        ran.value = False
+        outcome = enqueue(request={"delivery": delivery, "jobs": [j.to_json() for j in jobs]})
+        # a redelivery gets the first call's stored outcome back without running: nothing new
+        return int(outcome["enqueued"]) if ran.value else 0
+
+    return once
 
 
 services = Services()

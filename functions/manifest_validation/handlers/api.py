@@ -3,6 +3,7 @@ the OpenAPI document with Swagger UI. `manifest-validate serve` runs this very h
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
@@ -13,13 +14,18 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Secur
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
 from ..auth import is_authorized
 from ..http_api import ApiError, body_bytes, messages_for, parse_request, response_body
+from ..jobs import EnqueueError
 from ..services import services
 from ..validate import validate_many
+from ..webhook import plan_push, verify_signature
 
 logger = Logger()
 tracer = Tracer()
@@ -142,6 +148,65 @@ def create_validation() -> Response[str]:
     content_type, body = response_body(request, results, messages)
     _record(results, time.perf_counter() - started)
     return Response(200, content_type, body)
+
+
+@app.post(
+    "/v1/webhooks/github",
+    summary="GitHub push webhook",
+    description="Signed with X-Hub-Signature-256. A push to the manifests repository's branch "
+    "enqueues one job per changed library file (or every manifest when the payload cannot "
+    "list everything) and answers 202 at once; other events are acknowledged and ignored.",
+    responses={
+        200: {"description": "ping"},
+        202: {"description": "accepted or ignored"},
+        401: _ERROR,
+    },
+)
+def github_webhook() -> Response[str]:
+    event = app.current_event
+    body = body_bytes(event.body, bool(event.is_base64_encoded))
+    signature = event.headers.get("x-hub-signature-256")
+    if not verify_signature(services.webhook_secret(), body, signature):
+        logger.warning("webhook refused: missing or wrong signature")
+        return _json(401, ApiError(401, "bad_signature", "missing or wrong signature").body())
+    kind = event.headers.get("x-github-event", "")
+    delivery = event.headers.get("x-github-delivery") or hashlib.sha256(body).hexdigest()
+    logger.append_keys(github_delivery=delivery, github_event=kind)
+    if kind == "ping":
+        return _json(200, {"status": "pong"})
+    if kind != "push":
+        logger.info("webhook ignored: not a push")
+        return _json(202, {"status": "ignored", "reason": f"{kind or 'unknown'} event"})
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _json(400, ApiError(400, "malformed_json", "the body is not JSON", "body").body())
+    if not isinstance(payload, dict):
+        return _json(400, ApiError(400, "invalid_request", "not a push payload", "body").body())
+    plan = plan_push(
+        payload, repository=services.repository, branch=services.branch, delivery=delivery
+    )
+    if plan.ignored:
+        logger.info("webhook ignored", extra={"reason": plan.ignored})
+        return _json(202, {"status": "ignored", "reason": plan.ignored})
+    try:
+        enqueued = services.enqueue_once(delivery, plan.jobs)
+    except IdempotencyAlreadyInProgressError:
+        return _json(202, {"status": "in_progress", "delivery": delivery})
+    except EnqueueError as error:
+        logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
+        return _json(503, ApiError(503, "enqueue_failed", str(error)).body())
+    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued)
+    logger.info("webhook accepted", extra={"jobs": enqueued, "full": plan.full})
+    return _json(
+        202,
+        {
+            "status": "accepted" if enqueued else "duplicate",
+            "delivery": delivery,
+            "jobs": enqueued,
+            "full_revalidation": plan.full,
+        },
+    )
 
 
 def _record(results: list[Any], seconds: float) -> None:

@@ -1,0 +1,40 @@
+"""Scheduled re-validation (EventBridge Scheduler, or a manual invocation naming a subset):
+resolve the branch tip, list every manifest, enqueue one job each on the work queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..results import Trigger
+from ..revalidate import revalidation_jobs, schedule_request
+from ..services import services
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="ManifestValidation")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    manifests, branch = schedule_request(event)
+    jobs = revalidation_jobs(
+        services.source(services.repository),
+        services.repository,
+        branch or services.branch,
+        only=manifests,
+        trigger=Trigger.SCHEDULE,
+        origin_event=str(event.get("id") or context.aws_request_id),
+    )
+    # raises EnqueueError when some jobs could not be enqueued: the invocation fails and is
+    # retried by the scheduler's retry policy (jobs already enqueued are idempotent)
+    services.work_queue().enqueue(jobs)
+    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=len(jobs))
+    commit = jobs[0].commit if jobs else None
+    logger.info("re-validation enqueued", extra={"jobs": len(jobs), "commit": commit})
+    return {"enqueued": len(jobs), "commit": commit}

@@ -1,0 +1,49 @@
+"""The worker: SQS batches from the work queue, one job per record, partial batch failures.
+
+A record that fails (a transient upstream failure before its last attempt, a publish failure)
+is reported back and delivered again; after the queue's maximum receives it goes to the DLQ.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ..jobs import Job
+from ..services import services
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="ManifestValidation")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+# Must equal the work queue's redrive maxReceiveCount: the attempt that publishes `unverified`.
+MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    job = Job.parse(record.body)  # InvalidJob: no retry can help; it ends in the DLQ
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    logger.append_keys(job=job.id[:12], manifest=job.manifest, attempt=attempt)
+    services.worker().handle(job, final_attempt=attempt >= MAX_RECEIVES)
+    metrics.add_metric(name="JobsDone", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,159 @@
+"""The worker: one job at a time, from the manifests repository to a published result.
+
+Nothing is lost and nothing is called invalid because a host was down: a transient failure
+(the manifests repository or an upstream repository unreachable) raises `RetryLater`, so the
+queue delivers the job again; on the last attempt the result is published as `unverified`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .catalog import problem
+from .jobs import Action, Job, WorkQueue
+from .results import Origin, Trigger, removed_message, result_id, result_message
+from .validate import Status, validate_many
+
+if TYPE_CHECKING:
+    from .queues import ResultQueue
+    from .sources import ManifestSource
+    from .upstream import GitVerifier
+
+
+class RetryLater(Exception):
+    """A transient failure: let the queue deliver the job again."""
+
+
+SourceFactory = Callable[[str], "ManifestSource"]
+
+
+def origin_for(job: Job, content: bytes) -> Origin:
+    if job.repository.startswith(("https://", "http://")):
+        return Origin.of(
+            "git", content, repository=job.repository, commit=job.commit, path=job.path
+        )
+    return Origin.of("file", content, path=f"{job.repository}/{job.path}")
+
+
+def unreachable_message(job: Job, detail: str) -> dict[str, Any]:
+    """The result when the manifest itself could not be read on the last attempt."""
+    found = problem(
+        "git-repo-unreachable",
+        f"library/{job.manifest} could not be read at {job.commit[:12]}: {detail}",
+        field=None,
+    )
+    origin = origin_for(job, b"")
+    message = removed_message(str(job.manifest), origin, trigger=job.trigger)
+    message.update(
+        status=Status.UNVERIFIED.value,
+        summary={"entries": 0, "errors": 0, "warnings": 1},
+        problems=[found.to_json()],
+    )
+    message["id"] = result_id(str(job.manifest), origin, {}, ["unreadable", job.commit])
+    return message
+
+
+@dataclass
+class Worker:
+    sources: SourceFactory
+    results: ResultQueue
+    work_queue: WorkQueue | None = None  # where EXPAND jobs go; None: returned to the caller
+    verifier: GitVerifier | None = None
+
+    def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
+        """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
+        from .sources import SourceError, SourceUnavailable
+
+        try:
+            source = self.sources(job.repository)
+            if job.action is Action.EXPAND:
+                return self._expand(job, source)
+            if job.action is Action.REMOVED:
+                self._publish(self._removed(job))
+                return []
+            assert job.manifest is not None
+            contents = source.read(job.commit, [job.manifest])
+        except SourceUnavailable as error:
+            if not final_attempt or job.action is not Action.VALIDATE:
+                raise RetryLater(str(error)) from error
+            self._publish(unreachable_message(job, str(error)))
+            return []
+        except SourceError:
+            raise  # permanent: the job ends in the DLQ, where an alarm tells a person
+        data = contents.get(job.manifest)
+        if data is None:  # gone at this commit: the push removed it after all
+            self._publish(self._removed(job))
+            return []
+        (result,) = validate_many([(job.manifest, data, job.path)], verifier=self.verifier)
+        if result.status is Status.UNVERIFIED and not final_attempt:
+            raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
+        message = result_message(
+            result,
+            origin_for(job, data),
+            trigger=job.trigger,
+            verify_git=self.verifier is not None,
+        )
+        self._publish(message)
+        return []
+
+    def _removed(self, job: Job) -> dict[str, Any]:
+        return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
+
+    def _expand(self, job: Job, source: ManifestSource) -> list[Job]:
+        jobs = expand(job, source.list_manifests(job.commit))
+        if self.work_queue is None:
+            return jobs
+        self.work_queue.enqueue(jobs)
+        return []
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        self.results.publish([message])
+
+
+def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
+    """One VALIDATE job per manifest (optionally only some of them)."""
+    return [
+        Job(Action.VALIDATE, job.repository, job.commit, job.trigger, name, job.origin_event)
+        for name in names
+        if only is None or name in only
+    ]
+
+
+class InProcessWorkQueue:
+    """Runs jobs in background threads of this process (the local server has no SQS): every
+    job is final (there is no later attempt), and the jobs an EXPAND produces are run too."""
+
+    def __init__(self, worker: Worker, *, max_workers: int = 4) -> None:
+        self.worker = worker
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="local-worker")
+        self._outstanding = 0
+        self._idle = threading.Condition()
+        self.errors: list[str] = []
+
+    def enqueue(self, jobs: Sequence[Job]) -> None:
+        with self._idle:
+            self._outstanding += len(jobs)
+        for job in jobs:
+            self._pool.submit(self._run, job)
+
+    def _run(self, job: Job) -> None:
+        try:
+            self.enqueue(self.worker.handle(job, final_attempt=True))
+        except Exception as error:  # keep the server alive; the error is kept for reporting
+            self.errors.append(f"{job.manifest or job.commit}: {type(error).__name__}: {error}")
+        finally:
+            with self._idle:
+                self._outstanding -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every job, expanded ones included, is done; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._outstanding == 0, timeout)
+
+
+__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand"]
