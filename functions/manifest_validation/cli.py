@@ -179,6 +179,67 @@ def command_results(args: argparse.Namespace) -> int:
     return EXIT_VALID
 
 
+def command_revalidate(args: argparse.Namespace) -> int:
+    import time
+
+    from .queues import queue_from_env
+    from .results import Trigger
+    from .revalidate import (
+        Progress,
+        RecordingResults,
+        UnknownManifests,
+        revalidation_jobs,
+        run_in_process,
+        summary_table,
+    )
+    from .services import services
+    from .sources import SourceError
+    from .worker import Worker
+
+    if args.insecure_host:
+        os.environ[ENV_INSECURE_HOSTS] = ",".join(args.insecure_host)
+    repository = args.repository or str(Path(args.library).resolve())
+    started = time.monotonic()
+    try:
+        jobs = revalidation_jobs(
+            services.source(repository),
+            repository,
+            args.branch,
+            only=args.manifest or None,
+            trigger=Trigger.CLI,
+        )
+    except (SourceError, UnknownManifests) as error:
+        print(f"manifest-validate: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    recording = RecordingResults(queue_from_env(state_dir=args.state_dir))
+    verifier = None if args.no_verify_git else make_verifier(args.insecure_host)
+    worker = Worker(services.source, recording, None, verifier)
+    errors = run_in_process(
+        jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs))
+    )
+    requests = verifier.stats.requests if verifier is not None else 0
+    if verifier is not None:
+        verifier.close()
+    print(
+        summary_table(
+            recording,
+            seconds=time.monotonic() - started,
+            requests=requests,
+            manifests=len(jobs),
+        )
+    )
+    print(f"results: {recording.describe()}")
+    for error in errors:
+        print(f"manifest-validate: error: {error}", file=sys.stderr)
+    if errors:
+        return EXIT_USAGE
+    if recording.statuses["invalid"]:
+        return EXIT_INVALID
+    if recording.statuses["unverified"]:
+        return EXIT_UNVERIFIED
+    return EXIT_VALID
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manifest-validate",
@@ -242,6 +303,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--acknowledge", action="store_true", help="remove the printed results from the queue"
     )
     results.set_defaults(handler=command_results)
+
+    revalidate = commands.add_parser(
+        "revalidate",
+        help="re-validate every manifest of a manifests repository (or directory) here",
+        description="Resolve the branch tip, list library/, validate every manifest with "
+        "upstream verification, and put the results on the embedded queue (or the SQS queue "
+        "of RESULTS_QUEUE_URL). Exit 0 all valid, 1 some invalid, 2 errors, 3 unverified.",
+    )
+    where = revalidate.add_mutually_exclusive_group(required=True)
+    where.add_argument("--repository", metavar="URL", help="manifests repository (https)")
+    where.add_argument("--library", metavar="DIR", help="a checkout or a directory of files")
+    revalidate.add_argument("--branch", default="master")
+    revalidate.add_argument(
+        "--manifest", action="append", default=[], metavar="NAME", help="only these (repeatable)"
+    )
+    revalidate.add_argument("--no-verify-git", action="store_true")
+    revalidate.add_argument("--concurrency", type=int, default=8)
+    revalidate.add_argument("--state-dir", help="directory of the embedded queue")
+    revalidate.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    revalidate.set_defaults(handler=command_revalidate)
 
     rules = commands.add_parser("rules", help="list every rule: code, severity, summary")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
