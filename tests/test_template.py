@@ -1,15 +1,20 @@
-"""The SAM template keeps its promises.
+"""The SAM template (and the infra/ script beside it) keeps its promises.
 
 A template is code that only fails at deploy time, in someone's AWS account; these tests move the
 failures that can be seen from the text to CI: a handler string that names no importable callable,
 a queue without its dead-letter queue, a bucket that could become public or never expires, logs
-kept forever, an IAM statement wider than the code needs, and anything `cfn-lint` reports.
+kept forever, an IAM statement wider than the code needs, and anything `cfn-lint` reports. The
+token script is run against a stand-in AWS CLI to hold it to "never shows a token unless asked".
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -387,3 +392,107 @@ def test_cfn_lint_reports_nothing() -> None:
     # clean of all three, and a new finding should be read, then fixed or suppressed with a reason.
     matches = lint_file(TEMPLATE, config=ManualArgs(include_checks=["I"]))
     assert not matches, "\n".join(str(match) for match in matches)
+
+
+# -- infra/create-parameters.sh, against a stand-in AWS CLI ----------------------------------
+
+FAKE_AWS = r'''#!/usr/bin/env python3
+"""Stand-in for `aws ssm get-parameter|put-parameter`: state in a JSON file, argv logged."""
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_AWS_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\n")
+args = args[args.index("ssm") + 1:]
+verb, options = args[0], args[1:]
+def option(key):
+    return options[options.index(key) + 1] if key in options else None
+state_path = os.environ["FAKE_AWS_STATE"]
+state = json.load(open(state_path)) if os.path.exists(state_path) else {}
+name = option("--name")
+if verb == "get-parameter":
+    if name not in state:
+        print("An error occurred (ParameterNotFound) when calling GetParameter", file=sys.stderr)
+        sys.exit(254)
+    if option("--query") == "Parameter.Value":
+        assert "--with-decryption" in options
+        print(state[name]["Value"])
+    else:
+        print("2026-01-01T00:00:00+00:00")
+elif verb == "put-parameter":
+    value = option("--value")
+    assert value.startswith("file://"), "the value must not be on the command line"
+    state[name] = {"Value": open(value[len("file://"):]).read(), "Type": option("--type"),
+                   "KeyId": option("--key-id")}
+    json.dump(state, open(state_path, "w"))
+else:
+    sys.exit(f"unexpected verb {verb}")
+'''
+
+
+@pytest.fixture()
+def parameters_script(tmp_path: Path) -> Any:
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "aws"
+    fake.write_text(FAKE_AWS, encoding="utf-8")
+    fake.chmod(0o755)
+    state, log = tmp_path / "state.json", tmp_path / "argv.log"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AWS_STATE": str(state),
+        "FAKE_AWS_LOG": str(log),
+    }
+
+    class Script:
+        def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["bash", str(PROJECT / "infra" / "create-parameters.sh"), *args],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+                timeout=60,
+            )
+
+        def stored(self) -> dict[str, Any]:
+            return dict(json.loads(state.read_text())["/manifest-validation/api-tokens"])
+
+        def argv_log(self) -> str:
+            return log.read_text()
+
+    return Script()
+
+
+def test_create_rotate_retire_never_leak_a_token(parameters_script: Any) -> None:
+    created = parameters_script.run("create")
+    assert created.returncode == 0, created.stderr
+    stored = parameters_script.stored()
+    assert stored["Type"] == "SecureString" and stored["KeyId"] == "alias/aws/ssm"
+    first = stored["Value"]
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    # Not shown unless asked, and never on a command line.
+    assert first not in created.stdout + created.stderr
+    assert created.stdout == ""
+
+    assert parameters_script.run("create").returncode == 1, "create must not overwrite"
+
+    rotated = parameters_script.run("rotate", "--show")
+    assert rotated.returncode == 0, rotated.stderr
+    old, new = parameters_script.stored()["Value"].split(",")
+    assert old == first and re.fullmatch(r"[0-9a-f]{64}", new) and new != first
+    assert rotated.stdout == new + "\n"
+    assert parameters_script.run("rotate").returncode == 1, "at most two tokens at once"
+
+    status = parameters_script.run("status")
+    assert status.returncode == 0 and "2 token(s)" in status.stderr
+    assert first not in status.stderr + status.stdout and new not in status.stderr + status.stdout
+
+    retired = parameters_script.run("retire")
+    assert retired.returncode == 0, retired.stderr
+    assert parameters_script.stored()["Value"] == new
+
+    log = parameters_script.argv_log()
+    assert first not in log and new not in log
