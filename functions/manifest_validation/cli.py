@@ -214,7 +214,7 @@ def command_revalidate(args: argparse.Namespace) -> int:
     recording = RecordingResults(queue_from_env(state_dir=args.state_dir))
     verifier = None if args.no_verify_git else make_verifier(args.insecure_host)
     worker = Worker(services.source, recording, None, verifier)
-    errors = run_in_process(
+    failures = run_in_process(
         jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs))
     )
     requests = verifier.stats.requests if verifier is not None else 0
@@ -229,9 +229,9 @@ def command_revalidate(args: argparse.Namespace) -> int:
         )
     )
     print(f"results: {recording.describe()}")
-    for error in errors:
-        print(f"manifest-validate: error: {error}", file=sys.stderr)
-    if errors:
+    for failure in failures:
+        print(f"manifest-validate: error: {failure}", file=sys.stderr)
+    if failures:
         return EXIT_USAGE
     if recording.statuses["invalid"]:
         return EXIT_INVALID

@@ -51,7 +51,7 @@ class Services:
         self._webhook_secret: Callable[[], str] | None = None
         self._work_queue: WorkQueue | None = None
         self._sources: dict[str, ManifestSource] = {}
-        self._enqueue_once: Callable[[str, Sequence[Job]], int] | None = None
+        self._enqueue_once: Callable[[str, Sequence[Job], Any], int] | None = None
 
     @property
     def repository(self) -> str:
@@ -123,7 +123,7 @@ class Services:
                 self._work_queue = InProcessWorkQueue(worker)
             return self._work_queue
 
-    def enqueue_once(self, delivery: str, jobs: Sequence[Job]) -> int:
+    def enqueue_once(self, delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
         """Enqueue the jobs of one webhook delivery, once: a redelivery enqueues nothing.
 
         Returns the number of jobs enqueued by this call (0 for a redelivery).
@@ -132,16 +132,16 @@ class Services:
             if self._enqueue_once is None:
                 self._enqueue_once = self._make_enqueue_once()
             enqueue_once = self._enqueue_once
-        return enqueue_once(delivery, jobs)
+        return enqueue_once(delivery, jobs, context)
 
-    def _make_enqueue_once(self) -> Callable[[str, Sequence[Job]], int]:
+    def _make_enqueue_once(self) -> Callable[[str, Sequence[Job], Any], int]:
         table = os.environ.get(ENV_IDEMPOTENCY_TABLE, "").strip()
         if table:
             return _dynamodb_once(table, self.work_queue)
         seen: set[str] = set()
         seen_lock = threading.Lock()
 
-        def in_memory(delivery: str, jobs: Sequence[Job]) -> int:
+        def in_memory(delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
             # one process only (the local server): enough to keep redeliveries out
             with seen_lock:
                 if delivery in seen:
@@ -203,7 +203,7 @@ class Services:
 
 def _dynamodb_once(
     table: str, work_queue: Callable[[], WorkQueue]
-) -> Callable[[str, Sequence[Job]], int]:
+) -> Callable[[str, Sequence[Job], Any], int]:
     """Powertools idempotency on DynamoDB, keyed by the delivery id only."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
@@ -229,7 +229,9 @@ def _dynamodb_once(
         work_queue().enqueue(jobs)
         return {"enqueued": len(jobs)}
 
-    def once(delivery: str, jobs: Sequence[Job]) -> int:
+    def once(delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
+        if context is not None:  # lets an in-progress record expire with the invocation
+            config.register_lambda_context(context)
         ran.value = False
         outcome = enqueue(request={"delivery": delivery, "jobs": [j.to_json() for j in jobs]})
         # a redelivery gets the first call's stored outcome back without running: nothing new

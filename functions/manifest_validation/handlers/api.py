@@ -190,7 +190,7 @@ def github_webhook() -> Response[str]:
         logger.info("webhook ignored", extra={"reason": plan.ignored})
         return _json(202, {"status": "ignored", "reason": plan.ignored})
     try:
-        enqueued = services.enqueue_once(delivery, plan.jobs)
+        enqueued = services.enqueue_once(delivery, plan.jobs, app.lambda_context)
     except IdempotencyAlreadyInProgressError:
         return _json(202, {"status": "in_progress", "delivery": delivery})
     except EnqueueError as error:

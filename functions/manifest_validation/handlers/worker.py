@@ -25,7 +25,8 @@ from ..services import services
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace="ManifestValidation")
-processor = BatchProcessor(event_type=EventType.SQS)
+# report every failed record, also when all failed (the same retry, but visible per record)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 # Must equal the work queue's redrive maxReceiveCount: the attempt that publishes `unverified`.
 MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
