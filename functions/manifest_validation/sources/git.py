@@ -82,7 +82,11 @@ class _Repo(UpstreamRepo):
         blobs with ``omit_blobs``), decoded.  A want the server refuses raises
         :class:`NotOurRef`."""
         wants = sorted(set(wants))
+        if not wants:
+            return {}
         fmt = self.object_format
+        # Without shallow support the whole history comes, still bounded by the cap.
+        shallow = shallow and self._supports_shallow()
         if self.protocol_version == 2:
             body = pkt("command=fetch\n") + self._format_arg() + b"0001"
             body += pkt("no-progress\n") + pkt("ofs-delta\n")
@@ -109,6 +113,12 @@ class _Repo(UpstreamRepo):
         body = b"".join(pkt(line) for line in lines) + FLUSH + pkt("done\n")
         sideband = "side-band-64k" in caps or "side-band" in caps
         return self._post(body, lambda reader: _objects_in_pack(_v0_pack(reader, sideband), fmt))
+
+    def _supports_shallow(self) -> bool:
+        adv = self.advertisement
+        if adv.version == 2:
+            return "shallow" in adv.caps.get("fetch", "").split()
+        return "shallow" in adv.caps
 
 
 def _v2_pack(reader: PktReader) -> bytes:
@@ -318,8 +328,8 @@ class GitManifestSource:
             raise SourceError(f"manifests repository URL refused: {exc}") from None
         except LimitExceeded as exc:
             self._repo = None
-            if limits.remaining() > 0 and limits.requests_made < limits.max_requests:
-                # The size cap: the same request will be just as large next time.
+            if _is_size_cap(exc, limits):
+                # The same request will be just as large next time: not transient.
                 raise SourceError(
                     f"reading {where} failed: {exc} (raise max_response_bytes)"
                 ) from None
@@ -442,6 +452,13 @@ def _entry(tree: Tree, name: str) -> tuple[int, str] | None:
         if item.path == name.encode("utf-8"):
             return item.mode, item.sha.decode("ascii")
     return None
+
+
+def _is_size_cap(exc: LimitExceeded, limits: RunLimits) -> bool:
+    """Whether the cap hit was the response size (the others, time and request
+    count, are transient).  The transport has one exception class for all three, so
+    its message is the only tell; a test pins it down."""
+    return str(exc).endswith(f"cap of {limits.max_response_bytes} bytes")
 
 
 def _ref_name(branch: str) -> str:
