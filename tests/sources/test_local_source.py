@@ -66,6 +66,12 @@ def test_pseudo_commit_is_stable_and_tracks_changes(source: LocalManifestSource)
     third = source.resolve("master")
     assert third not in (first, second)
     (library / "new").unlink()
+    assert source.resolve("master") == first
+    # Same size, same name: only the content (and the file's timestamps) differ.
+    (library / "hello-world").write_bytes(b"HELLO\n")
+    assert source.resolve("master") != first
+    assert source.read(source.resolve("master"), ["hello-world"]) == {"hello-world": b"HELLO\n"}
+    (library / "hello-world").write_bytes(FILES["hello-world"])
     (library / ".hidden-change").write_bytes(b"ignored")
     (library / "sub" / "y").write_bytes(b"ignored")
     assert source.resolve("master") == first  # non-manifests do not count

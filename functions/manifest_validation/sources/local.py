@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from .base import SourceError, check_names, is_manifest_name
 
 __all__ = ["LocalManifestSource"]
+
+_Key = tuple[str, tuple[tuple[str, int, int, int, int], ...]]
 
 
 class LocalManifestSource:
@@ -35,6 +38,9 @@ class LocalManifestSource:
         self.root = Path(root_dir)
         self.library_dir = library_dir.strip("/")
         self.verify_commit = verify_commit
+        # (path, stat signature) -> contents and pseudo commit of the last snapshot
+        self._cached: tuple[_Key, dict[str, bytes], str] | None = None
+        self._lock = threading.Lock()
 
     @property
     def library_path(self) -> Path:
@@ -49,7 +55,7 @@ class LocalManifestSource:
     def resolve(self, branch: str) -> str:
         """The pseudo commit of the directory as it is now (``branch`` is ignored:
         a directory has exactly one state)."""
-        return pseudo_commit(self._snapshot())
+        return self._snapshot()[1]
 
     def list_manifests(self, commit: str) -> list[str]:
         return sorted(self._snapshot_at(commit))
@@ -61,38 +67,62 @@ class LocalManifestSource:
     # ------------------------------------------------------------------------------
 
     def _snapshot_at(self, commit: str) -> dict[str, bytes]:
-        files = self._snapshot()
-        if self.verify_commit and commit.lower() != pseudo_commit(files):
+        files, current = self._snapshot()
+        if self.verify_commit and commit.lower() != current:
             raise SourceError(
                 f"{self.describe()} no longer matches pseudo commit {commit} "
                 "(its files changed); resolve again"
             )
         return files
 
-    def _snapshot(self) -> dict[str, bytes]:
-        """Every manifest with its content, read once so listing, id and contents
-        come from the same moment (as far as a live directory allows)."""
+    def _snapshot(self) -> tuple[dict[str, bytes], str]:
+        """Every manifest with its content, and the pseudo commit of that state.
+
+        The contents are reused while every manifest's stat signature (inode, size,
+        mtime and ctime in ns) is unchanged: a re-validation reads each of ~150
+        files through its own call, and re-reading and hashing the whole directory
+        every time would make that quadratic.  ctime cannot be set back by a writer,
+        so only a same-size rewrite within one timestamp tick could go unnoticed.
+        """
         path = self.library_path
-        files: dict[str, bytes] = {}
         try:
             entries = list(os.scandir(path))
         except FileNotFoundError:
             raise SourceError(f"library directory {path} does not exist") from None
         except OSError as exc:
             raise SourceError(f"cannot list library directory {path}: {exc.strerror}") from None
+        manifests: list[os.DirEntry[str]] = []
+        signature: list[tuple[str, int, int, int, int]] = []
         for entry in entries:
-            # follow_symlinks=False: a symlink is not a manifest, as in the git source
-            # (and it could point outside the library directory).
-            if not is_manifest_name(entry.name) or not entry.is_file(follow_symlinks=False):
-                continue
+            try:
+                # follow_symlinks=False: a symlink is not a manifest, as in the git
+                # source (and it could point outside the library directory).
+                if not is_manifest_name(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # removed since the listing: it is simply not there any more
+            manifests.append(entry)
+            signature.append(
+                (entry.name, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            )
+        key = (str(path), tuple(sorted(signature)))
+        with self._lock:
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1], self._cached[2]
+        files: dict[str, bytes] = {}
+        for entry in manifests:
             try:
                 with open(entry.path, "rb") as handle:
                     files[entry.name] = handle.read()
             except FileNotFoundError:
-                continue  # removed since the listing: it is simply not there any more
+                continue
             except OSError as exc:
                 raise SourceError(f"cannot read {entry.path}: {exc.strerror}") from None
-        return files
+        current = pseudo_commit(files)
+        with self._lock:
+            self._cached = (key, files, current)
+        return files, current
 
 
 def pseudo_commit(files: dict[str, bytes]) -> str:
