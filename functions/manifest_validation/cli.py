@@ -188,6 +188,7 @@ def command_revalidate(args: argparse.Namespace) -> int:
         Progress,
         RecordingResults,
         UnknownManifests,
+        prefetch,
         revalidation_jobs,
         run_in_process,
         summary_table,
@@ -201,13 +202,11 @@ def command_revalidate(args: argparse.Namespace) -> int:
     repository = args.repository or str(Path(args.library).resolve())
     started = time.monotonic()
     try:
+        source = services.source(repository)
         jobs = revalidation_jobs(
-            services.source(repository),
-            repository,
-            args.branch,
-            only=args.manifest or None,
-            trigger=Trigger.CLI,
+            source, repository, args.branch, only=args.manifest or None, trigger=Trigger.CLI
         )
+        prefetch(source, jobs)
     except (SourceError, UnknownManifests) as error:
         print(f"manifest-validate: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -45,6 +45,17 @@ def revalidation_jobs(
     return expand(base, names, only=wanted)
 
 
+def prefetch(source: ManifestSource, jobs: Sequence[Job]) -> None:
+    """Read every manifest of the jobs in one go, so that each job's own read is served from
+    the source's cache instead of costing a request per manifest."""
+    by_commit: dict[str, list[str]] = {}
+    for job in jobs:
+        if job.action is Action.VALIDATE and job.manifest:
+            by_commit.setdefault(job.commit, []).append(job.manifest)
+    for commit, names in by_commit.items():
+        source.read(commit, names)
+
+
 def schedule_request(event: Mapping[str, Any]) -> tuple[list[str] | None, str | None]:
     """(manifests, branch) from an EventBridge Scheduler event or a manual invocation.
 
