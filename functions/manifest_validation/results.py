@@ -133,6 +133,40 @@ def build_plan(manifest: Manifest) -> dict[str, Any]:
     return {"sources": sources}
 
 
+def make_message(
+    manifest: str,
+    origin: Origin,
+    *,
+    trigger: Trigger,
+    status: str,
+    checks: dict[str, Any],
+    problems: list[dict[str, Any]],
+    entries: int = 0,
+    checked_at: str | None = None,
+    outcome: Any = None,
+) -> dict[str, Any]:
+    """A result message; `outcome` (default: status and problems) is what its id depends on."""
+    identity = outcome if outcome is not None else [status, problems]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": result_id(manifest, origin, checks, identity),
+        "manifest": manifest,
+        "source": origin.describe(),
+        "origin": origin.to_json(),
+        "trigger": trigger.value,
+        "checked_at": checked_at or now_rfc3339(),
+        "validator": VALIDATOR,
+        "checks": checks,
+        "status": status,
+        "summary": {
+            "entries": entries,
+            "errors": sum(1 for p in problems if p["severity"] == "error"),
+            "warnings": sum(1 for p in problems if p["severity"] == "warning"),
+        },
+        "problems": problems,
+    }
+
+
 def result_message(
     result: ValidationResult,
     origin: Origin,
@@ -142,26 +176,16 @@ def result_message(
     checked_at: str | None = None,
 ) -> dict[str, Any]:
     """The message for one validation of one manifest."""
-    problems = [problem.to_json() for problem in result.problems]
-    checks = {"verify_git": verify_git}
-    message: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "id": result_id(result.manifest, origin, checks, [result.status.value, problems]),
-        "manifest": result.manifest,
-        "source": origin.describe(),
-        "origin": origin.to_json(),
-        "trigger": trigger.value,
-        "checked_at": checked_at or now_rfc3339(),
-        "validator": VALIDATOR,
-        "checks": checks,
-        "status": result.status.value,
-        "summary": {
-            "entries": len(result.parsed.entries),
-            "errors": len(result.errors),
-            "warnings": len(result.warnings),
-        },
-        "problems": problems,
-    }
+    message = make_message(
+        result.manifest,
+        origin,
+        trigger=trigger,
+        status=result.status.value,
+        checks={"verify_git": verify_git},
+        problems=[problem.to_json() for problem in result.problems],
+        entries=len(result.parsed.entries),
+        checked_at=checked_at,
+    )
     if result.status in (Status.VALID, Status.UNVERIFIED):
         message["build_plan"] = build_plan(result.parsed)
     return message
@@ -171,18 +195,13 @@ def removed_message(
     manifest: str, origin: Origin, *, trigger: Trigger, checked_at: str | None = None
 ) -> dict[str, Any]:
     """The message for a manifest that a push deleted (there is no content to check)."""
-    checks: dict[str, Any] = {}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "id": result_id(manifest, origin, checks, ["removed", origin.commit]),
-        "manifest": manifest,
-        "source": origin.describe(),
-        "origin": origin.to_json(),
-        "trigger": trigger.value,
-        "checked_at": checked_at or now_rfc3339(),
-        "validator": VALIDATOR,
-        "checks": checks,
-        "status": "removed",
-        "summary": {"entries": 0, "errors": 0, "warnings": 0},
-        "problems": [],
-    }
+    return make_message(
+        manifest,
+        origin,
+        trigger=trigger,
+        status="removed",
+        checks={},
+        problems=[],
+        checked_at=checked_at,
+        outcome=["removed", origin.commit],
+    )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .catalog import problem
 from .jobs import Action, Job, WorkQueue
-from .results import Origin, Trigger, removed_message, result_id, result_message
+from .results import Origin, Trigger, make_message, removed_message, result_message
 from .validate import Status, validate_many
 
 if TYPE_CHECKING:
@@ -44,17 +44,17 @@ def unreachable_message(job: Job, detail: str) -> dict[str, Any]:
     found = problem(
         "git-repo-unreachable",
         f"library/{job.manifest} could not be read at {job.commit[:12]}: {detail}",
-        field=None,
     )
     origin = origin_for(job, b"")
-    message = removed_message(str(job.manifest), origin, trigger=job.trigger)
-    message.update(
+    return make_message(
+        str(job.manifest),
+        origin,
+        trigger=job.trigger,
         status=Status.UNVERIFIED.value,
-        summary={"entries": 0, "errors": 0, "warnings": 1},
+        checks={},
         problems=[found.to_json()],
+        outcome=["unreadable", job.commit],
     )
-    message["id"] = result_id(str(job.manifest), origin, {}, ["unreadable", job.commit])
-    return message
 
 
 @dataclass
