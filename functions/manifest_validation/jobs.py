@@ -112,6 +112,10 @@ class EnqueueError(Exception):
         self.failed = list(failed)
 
 
+class DeliveryInProgress(Exception):
+    """The same webhook delivery is being handled right now (GitHub retried quickly)."""
+
+
 class WorkQueue(Protocol):
     def enqueue(self, jobs: Sequence[Job]) -> None: ...
 

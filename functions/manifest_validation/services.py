@@ -210,6 +210,11 @@ def _dynamodb_once(
         IdempotencyConfig,
         idempotent_function,
     )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
+    from .jobs import DeliveryInProgress
 
     persistence = DynamoDBPersistenceLayer(table_name=table)
     config = IdempotencyConfig(
@@ -233,7 +238,10 @@ def _dynamodb_once(
         if context is not None:  # lets an in-progress record expire with the invocation
             config.register_lambda_context(context)
         ran.value = False
-        outcome = enqueue(request={"delivery": delivery, "jobs": [j.to_json() for j in jobs]})
+        try:
+            outcome = enqueue(request={"delivery": delivery, "jobs": [j.to_json() for j in jobs]})
+        except IdempotencyAlreadyInProgressError as error:
+            raise DeliveryInProgress(delivery) from error
         # a redelivery gets the first call's stored outcome back without running: nothing new
         return int(outcome["enqueued"]) if ran.value else 0
 

@@ -14,15 +14,12 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Secur
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
 from ..auth import is_authorized
 from ..http_api import ApiError, body_bytes, messages_for, parse_request, response_body
-from ..jobs import EnqueueError
+from ..jobs import DeliveryInProgress, EnqueueError
 from ..services import services
 from ..validate import validate_many
 from ..webhook import plan_push, verify_signature
@@ -191,7 +188,7 @@ def github_webhook() -> Response[str]:
         return _json(202, {"status": "ignored", "reason": plan.ignored})
     try:
         enqueued = services.enqueue_once(delivery, plan.jobs, app.lambda_context)
-    except IdempotencyAlreadyInProgressError:
+    except DeliveryInProgress:
         return _json(202, {"status": "in_progress", "delivery": delivery})
     except EnqueueError as error:
         logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
