@@ -341,3 +341,98 @@ def test_upstream_host_down_retries_then_publishes_unverified(
     result = aws.results()["down"]
     assert result["status"] == "unverified"
     assert [p["code"] for p in result["problems"]] == ["git-repo-unreachable"]
+
+
+def scheduler_event() -> dict[str, Any]:
+    sample = SHARED / "events" / "aws" / "eventBridgeSchedulerEvent.json"
+    if not sample.exists():
+        pytest.skip("the AWS event samples are not beside the project")
+    event: dict[str, Any] = json.loads(sample.read_text())
+    return event
+
+
+def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, aws: Aws) -> None:
+    from manifest_validation.handlers import revalidate
+
+    answer = revalidate.handler(scheduler_event(), LocalContext())
+    jobs = [json.loads(m["Body"]) for m in aws.drain(aws.work_url)]
+    names = sorted(p.name for p in (world.work / "library").iterdir())
+    assert answer == {"enqueued": len(names), "commit": world.commits[-1]}
+    assert sorted(job["manifest"] for job in jobs) == names
+    assert {(job["trigger"], job["commit"]) for job in jobs} == {("schedule", world.commits[-1])}
+
+
+def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
+    from manifest_validation.handlers import revalidate
+    from manifest_validation.revalidate import UnknownManifests
+
+    event = {**scheduler_event(), "detail": json.dumps({"manifests": ["good"]})}
+    assert revalidate.handler(event, LocalContext())["enqueued"] == 1
+    assert [json.loads(m["Body"])["manifest"] for m in aws.drain(aws.work_url)] == ["good"]
+    with pytest.raises(UnknownManifests):
+        revalidate.handler({"manifests": ["no-such-image"]}, LocalContext())
+    assert aws.drain(aws.work_url) == []
+
+
+def test_ping_and_other_events(world: World, aws: Aws) -> None:
+    ping = SAMPLES / "ping.payload.json"
+    if not ping.exists():
+        pytest.skip("the GitHub webhook samples are not beside the project")
+    body = ping.read_bytes()
+    for kind, status in (("ping", 200), ("issues", 202)):
+        headers = [
+            ("Content-Type", "application/json"),
+            ("X-GitHub-Event", kind),
+            ("X-GitHub-Delivery", str(uuid.uuid4())),
+            ("X-Hub-Signature-256", signature_of(SECRET.encode(), body)),
+        ]
+        event = http_api_event("POST", "/v1/webhooks/github", headers, body)
+        assert api.handler(event, LocalContext())["statusCode"] == status
+    assert aws.drain(aws.work_url) == []
+
+
+def test_local_server_takes_webhooks_and_runs_jobs_in_process(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import threading
+
+    import requests
+
+    from manifest_validation.queues import LocalResultQueue
+    from manifest_validation.server import make_server
+
+    for name in ("WORK_QUEUE_URL", "RESULTS_QUEUE_URL", "IDEMPOTENCY_TABLE", "API_TOKENS_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("WEBHOOK_SECRET_PARAMETER", raising=False)
+    monkeypatch.setenv("MANIFEST_VALIDATION_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("MANIFESTS_REPOSITORY", world.manifests_url)
+    monkeypatch.setenv("MANIFEST_VALIDATION_INSECURE_HOSTS", world.server.host_port)
+    monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
+    services.reset()
+    server = make_server("127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        payload = push_payload(
+            world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]
+        )
+        body = json.dumps(payload).encode()
+        response = requests.post(
+            f"http://127.0.0.1:{server.server_address[1]}/v1/webhooks/github",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "push",
+                "X-GitHub-Delivery": "local-1",
+                "X-Hub-Signature-256": signature_of(SECRET.encode(), body),
+            },
+            timeout=10,
+        )
+        assert (response.status_code, response.json()["jobs"]) == (202, 1)
+        work_queue = services.work_queue()
+        assert work_queue.drain(timeout=30)  # type: ignore[attr-defined]
+        pending = LocalResultQueue(tmp_path / "state").pending()
+        assert [(item.manifest, item.status) for item in pending] == [("good", "valid")]
+    finally:
+        server.shutdown()
+        server.server_close()
+        services.reset()

@@ -26,6 +26,7 @@ EXIT_USAGE = 2
 EXIT_UNVERIFIED = 3
 
 ENV_INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
+MANIFEST_BUDGET_SECONDS = 120.0
 
 # A library file is a few hundred KiB at most (python's is ~40 KiB); refuse to read a huge file.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -69,14 +70,18 @@ def exit_code(results: Sequence[ValidationResult]) -> int:
     return EXIT_VALID
 
 
-def make_verifier(insecure_hosts: Sequence[str]) -> GitVerifier:
+def make_verifier(insecure_hosts: Sequence[str], *, manifests: int = 1) -> GitVerifier:
+    """The upstream verifier of one CLI run. All manifests are verified in one call (one ref
+    listing per repository), so the time budget is the per-manifest budget times their number."""
+    from .services import ENV_GIT_TOKENS, git_credentials
     from .upstream import GitVerifier, UrlPolicy
 
     from_env = [h for h in os.environ.get(ENV_INSECURE_HOSTS, "").split(",") if h.strip()]
-    policy = UrlPolicy([*from_env, *insecure_hosts])
-    from .services import ENV_GIT_TOKENS, git_credentials
-
-    return GitVerifier(policy, credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")))
+    return GitVerifier(
+        UrlPolicy([*from_env, *insecure_hosts]),
+        credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
+        manifest_budget_seconds=MANIFEST_BUDGET_SECONDS * max(1, manifests),
+    )
 
 
 def command_check(args: argparse.Namespace) -> int:
@@ -89,7 +94,7 @@ def command_check(args: argparse.Namespace) -> int:
         except (UnreadablePath, OSError) as error:
             unreadable.append(str(error))
     if args.verify_git:
-        with make_verifier(args.insecure_host) as verifier:
+        with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
             results = validate_many(manifests, verifier=verifier)
     else:
         results = validate_many(manifests)
