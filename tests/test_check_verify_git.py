@@ -42,6 +42,12 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     served = root / "served"
     served.mkdir()
     run_git("clone", "-q", "--bare", "--no-local", work, served / "app.git")
+    main_only = root / "main-only"
+    run_git("init", "-q", "-b", "main", main_only)
+    (main_only / "f").write_text("main\n")
+    run_git("add", "f", cwd=main_only)
+    run_git("commit", "-qm", "main", cwd=main_only)
+    run_git("clone", "-q", "--bare", "--no-local", main_only, served / "main-only.git")
     with serve_git(served) as server:
         yield Upstream(server, master, topic)
 
@@ -157,3 +163,19 @@ def test_unverified_does_not_hide_invalid(upstream: Upstream, tmp_path: Path) ->
     results = document["results"]
     assert isinstance(results, list)
     assert results[0]["status"] == "invalid"
+
+
+def test_default_git_fetch_is_master_even_when_the_repository_uses_main(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    server = upstream.server
+    url = server.repo_url("main-only.git")
+    commit = run_git("--git-dir", str(server.root / "main-only.git"), "rev-parse", "main")
+    text = (
+        f"Maintainers: Jane Doe (@jane)\nGitRepo: {url}\n\nTags: a\nGitCommit: {commit}\n"
+        f"\nTags: b\nGitFetch: refs/heads/main\nGitCommit: {commit}\n"
+    )
+    code, document = check(tmp_path, text, "--insecure-host", server.host_port)
+    assert code == 1
+    # the default GitFetch is written nowhere: the problem points at the entry lacking it
+    assert problems(document) == [("git-ref-not-found", 4, "GitFetch")]
