@@ -2,9 +2,11 @@
 
 A template is code that only fails at deploy time, in someone's AWS account; these tests move the
 failures that can be seen from the text to CI: a handler string that names no importable callable,
-a queue without its dead-letter queue, a bucket that could become public or never expires, logs
-kept forever, an IAM statement wider than the code needs, and anything `cfn-lint` reports. The
-token script is run against a stand-in AWS CLI to hold it to "never shows a token unless asked".
+a queue without its dead-letter queue (or a dead-letter queue nobody is alarmed about), a worker
+whose idea of "last attempt" differs from the queue's, a bucket that could become public or never
+expires, logs kept forever, an IAM statement wider than the code needs, and anything `cfn-lint`
+reports. The parameter script is run against a stand-in AWS CLI to hold it to "never shows a
+token or secret unless asked".
 """
 
 from __future__ import annotations
@@ -30,22 +32,46 @@ TEMPLATE = PROJECT / "template.yaml"
 # The runtimes this package is built and tested for (pyproject: requires-python >= 3.11) that
 # Lambda offers on Amazon Linux 2023.
 SUPPORTED_RUNTIMES = {"python3.12", "python3.13"}
+HANDLERS = {
+    "ApiFunction": "manifest_validation.handlers.api.handler",
+    "WorkerFunction": "manifest_validation.handlers.worker.handler",
+    "RevalidateFunction": "manifest_validation.handlers.revalidate.handler",
+}
 API_ROUTES = {
     ("POST", "/v1/validations"),
+    ("POST", "/v1/webhooks/github"),
     ("GET", "/v1/health"),
     ("GET", "/v1/openapi.json"),
     ("GET", "/v1/docs"),
 }
-REQUIRED_ENVIRONMENT = {
-    "RESULTS_QUEUE_URL",
-    "RESULTS_BUCKET",
-    "API_TOKENS_PARAMETER",
+# What every function reads (from Globals), and what each one reads on top.
+COMMON_ENVIRONMENT = {
+    "MANIFESTS_REPOSITORY",
+    "MANIFESTS_BRANCH",
     "MANIFEST_VALIDATION_INSECURE_HOSTS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
 }
+REQUIRED_ENVIRONMENT = {
+    "ApiFunction": {
+        "RESULTS_QUEUE_URL",
+        "RESULTS_BUCKET",
+        "API_TOKENS_PARAMETER",
+        "WEBHOOK_SECRET_PARAMETER",
+        "WORK_QUEUE_URL",
+        "IDEMPOTENCY_TABLE",
+    },
+    "WorkerFunction": {
+        "RESULTS_QUEUE_URL",
+        "RESULTS_BUCKET",
+        "WORK_QUEUE_URL",
+        "WORK_QUEUE_MAX_RECEIVES",
+    },
+    "RevalidateFunction": {"WORK_QUEUE_URL"},
+}
+DEAD_LETTER_QUEUES = {"ResultsDeadLetterQueue", "WorkDeadLetterQueue", "RevalidateDeadLetterQueue"}
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -97,6 +123,20 @@ def function_property(template: dict[str, Any], function: dict[str, Any], key: s
     return template.get("Globals", {}).get("Function", {}).get(key)
 
 
+def environment_of(template: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
+    """A function's environment variables merged over Globals.Function's, as SAM does."""
+    merged: dict[str, Any] = dict(
+        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    merged.update(function.get("Properties", {}).get("Environment", {}).get("Variables", {}))
+    return merged
+
+
+def has_http_api_event(function: dict[str, Any]) -> bool:
+    events = function.get("Properties", {}).get("Events", {}) or {}
+    return any(event.get("Type") == "HttpApi" for event in events.values())
+
+
 def ref_target(value: Any) -> str | None:
     """The logical id a {"Ref": X} or {"Fn::GetAtt": [X, ...]} points at."""
     if isinstance(value, dict):
@@ -135,12 +175,25 @@ def policy_statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str,
 # -- functions -------------------------------------------------------------------------------
 
 
-def test_there_is_an_api_function(template: dict[str, Any]) -> None:
-    handlers = {
-        function_property(template, function, "Handler")
-        for function in resources_of(template, "AWS::Serverless::Function").values()
-    }
-    assert "manifest_validation.handlers.api.handler" in handlers
+def granted_to(template: dict[str, Any], function_name: str) -> dict[str, set[str]]:
+    """Action -> the resources (as text) a function's own policies allow it on."""
+    granted: dict[str, set[str]] = {}
+    for name, statement in policy_statements(template):
+        if name != function_name:
+            continue
+        for action in as_list(statement["Action"]):
+            granted.setdefault(action, set()).update(
+                as_text(resource) for resource in as_list(statement["Resource"])
+            )
+    return granted
+
+
+def test_there_are_the_api_worker_and_revalidate_functions(template: dict[str, Any]) -> None:
+    functions = resources_of(template, "AWS::Serverless::Function")
+    assert {
+        name: function_property(template, function, "Handler")
+        for name, function in functions.items()
+    } == HANDLERS
 
 
 def test_every_handler_is_an_importable_callable_in_the_code_root(
@@ -173,8 +226,9 @@ def test_functions_run_on_a_supported_runtime_on_graviton_with_tracing(
         assert function_property(template, function, "Runtime") in SUPPORTED_RUNTIMES, name
         assert function_property(template, function, "Architectures") == ["arm64"], name
         assert function_property(template, function, "Tracing") == "Active", name
-        # Under API Gateway's 30 s integration limit, so the function is never cut off unseen.
-        assert int(function_property(template, function, "Timeout")) < 30, name
+        if has_http_api_event(function):
+            # Under API Gateway's 30 s integration limit, so the function is never cut off unseen.
+            assert int(function_property(template, function, "Timeout")) < 30, name
 
 
 def test_code_root_lists_every_runtime_dependency_of_the_package(
@@ -194,26 +248,62 @@ def test_code_root_lists_every_runtime_dependency_of_the_package(
         assert wanted <= listed, f"missing from requirements.txt: {sorted(wanted - listed)}"
 
 
-def test_api_function_environment(template: dict[str, Any]) -> None:
-    api = template["Resources"]["ApiFunction"]["Properties"]
-    variables = api["Environment"]["Variables"]
-    assert set(variables) >= REQUIRED_ENVIRONMENT
-    assert ref_target(variables["RESULTS_QUEUE_URL"]) == "ResultsQueue"
-    assert ref_target(variables["RESULTS_BUCKET"]) == "ResultsBucket"
-    assert ref_target(variables["API_TOKENS_PARAMETER"]) == "ApiTokensParameterName"
-    assert variables["MANIFEST_VALIDATION_INSECURE_HOSTS"] == ""
-    assert variables["POWERTOOLS_SERVICE_NAME"] == "manifest-validation"
-    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ManifestValidation"
-    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
-    assert template["Parameters"]["ApiTokensParameterName"]["Default"] == (
-        "/manifest-validation/api-tokens"
+def test_every_function_gets_the_environment_its_code_reads(template: dict[str, Any]) -> None:
+    # The same references wherever a variable appears: one queue, one bucket, one repository.
+    expected_targets = {
+        "RESULTS_QUEUE_URL": "ResultsQueue",
+        "RESULTS_BUCKET": "ResultsBucket",
+        "WORK_QUEUE_URL": "WorkQueue",
+        "IDEMPOTENCY_TABLE": "IdempotencyTable",
+        "API_TOKENS_PARAMETER": "ApiTokensParameterName",
+        "WEBHOOK_SECRET_PARAMETER": "WebhookSecretParameterName",
+        "MANIFESTS_REPOSITORY": "ManifestsRepository",
+        "MANIFESTS_BRANCH": "ManifestsBranch",
+        "POWERTOOLS_LOG_LEVEL": "LogLevel",
+    }
+    functions = resources_of(template, "AWS::Serverless::Function")
+    for name, wanted in REQUIRED_ENVIRONMENT.items():
+        variables = environment_of(template, functions[name])
+        assert set(variables) >= COMMON_ENVIRONMENT | wanted, name
+        for variable, value in variables.items():
+            if variable in expected_targets:
+                assert ref_target(value) == expected_targets[variable], (name, variable)
+        assert variables["MANIFEST_VALIDATION_INSECURE_HOSTS"] == "", name
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "manifest-validation", name
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "ManifestValidation", name
+        assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", name
+        # No secret value in a function's configuration: only parameter names.
+        assert not {"MANIFEST_VALIDATION_API_TOKENS", "MANIFEST_VALIDATION_WEBHOOK_SECRET"} & set(
+            variables
+        ), name
+
+
+def test_parameter_defaults(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    assert parameters["ApiTokensParameterName"]["Default"] == "/manifest-validation/api-tokens"
+    assert parameters["WebhookSecretParameterName"]["Default"] == (
+        "/manifest-validation/github-webhook-secret"
     )
+    # The code's own defaults (services.py), so a stack with default parameters and a local run
+    # look at the same repository and branch.
+    from manifest_validation.services import DEFAULT_BRANCH, DEFAULT_REPOSITORY
+
+    assert parameters["ManifestsRepository"]["Default"] == DEFAULT_REPOSITORY
+    assert parameters["ManifestsBranch"]["Default"] == DEFAULT_BRANCH
+    assert parameters["RevalidateSchedule"]["Default"] == "cron(0 4 * * ? *)"
+    assert parameters["AlarmTopicArn"]["Default"] == ""
+    # 2 is the least maximum concurrency an SQS event source mapping accepts.
+    concurrency = parameters["WorkerMaxConcurrency"]
+    assert concurrency["MinValue"] == 2 and concurrency["Default"] >= 2
 
 
 # -- HTTP API --------------------------------------------------------------------------------
 
 
 def test_http_api_routes_are_exactly_the_handlers_routes(template: dict[str, Any]) -> None:
+    # Only the API function is behind the HTTP API.
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        assert has_http_api_event(function) == (name == "ApiFunction"), name
     events = template["Resources"]["ApiFunction"]["Properties"]["Events"]
     routes = set()
     for event in events.values():
@@ -262,6 +352,134 @@ def test_every_queue_is_encrypted(template: dict[str, Any]) -> None:
         assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, (
             name
         )
+
+
+def test_work_queue_redrives_to_its_dead_letter_queue_after_the_workers_last_attempt(
+    template: dict[str, Any],
+) -> None:
+    queues = resources_of(template, "AWS::SQS::Queue")
+    work = queues["WorkQueue"]["Properties"]
+    # Standard: jobs are independent, and FIFO would cap the throughput and the fan-out.
+    assert not work.get("FifoQueue", False)
+    redrive = work["RedrivePolicy"]
+    assert ref_target(redrive["deadLetterTargetArn"]) == "WorkDeadLetterQueue"
+    dlq = queues["WorkDeadLetterQueue"]["Properties"]
+    assert not dlq.get("FifoQueue", False)
+    assert dlq["MessageRetentionPeriod"] == 1209600
+    # The worker publishes `unverified` instead of failing on the receive it believes is the
+    # last one: that must be the receive after which SQS gives up.
+    worker = resources_of(template, "AWS::Serverless::Function")["WorkerFunction"]
+    max_receives = environment_of(template, worker)["WORK_QUEUE_MAX_RECEIVES"]
+    assert isinstance(max_receives, str)
+    assert int(max_receives) == redrive["maxReceiveCount"] == 5
+
+
+def test_work_queue_visibility_timeout_covers_six_worker_timeouts(
+    template: dict[str, Any],
+) -> None:
+    worker = resources_of(template, "AWS::Serverless::Function")["WorkerFunction"]
+    timeout = int(function_property(template, worker, "Timeout"))
+    (mapping,) = resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+    window = int(mapping["Properties"].get("MaximumBatchingWindowInSeconds", 0))
+    visibility = template["Resources"]["WorkQueue"]["Properties"]["VisibilityTimeout"]
+    # AWS's advice for SQS event sources: at least 6 x the timeout plus the batching window.
+    assert visibility >= 6 * timeout + window
+    assert visibility <= 43200, "the SQS maximum"
+
+
+def test_worker_consumes_the_work_queue_in_partial_batches_with_bounded_concurrency(
+    template: dict[str, Any],
+) -> None:
+    mappings = resources_of(template, "AWS::Lambda::EventSourceMapping")
+    (mapping,) = mappings.values()
+    properties = mapping["Properties"]
+    assert ref_target(properties["EventSourceArn"]) == "WorkQueue"
+    assert ref_target(properties["FunctionName"]) == "WorkerFunction"
+    assert properties["BatchSize"] == 10
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert ref_target(properties["ScalingConfig"]["MaximumConcurrency"]) == ("WorkerMaxConcurrency")
+    assert 0 < int(properties["MaximumBatchingWindowInSeconds"]) <= 10
+    assert properties.get("Enabled", True) is True
+    # Not a SAM `Type: SQS` event: that attaches AWSLambdaSQSQueueExecutionRole, which may
+    # receive and delete on every queue in the account.
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        events = function["Properties"].get("Events", {}) or {}
+        assert all(event["Type"] != "SQS" for event in events.values()), name
+
+
+def test_revalidate_is_scheduled_by_eventbridge_scheduler_with_retries_and_a_dlq(
+    template: dict[str, Any],
+) -> None:
+    # No hand-written schedule elsewhere: the one schedule is the revalidate function's event.
+    assert not resources_of(template, "AWS::Scheduler::Schedule")
+    assert not resources_of(template, "AWS::Events::Rule")
+    schedules = {
+        (name, event_name): event["Properties"]
+        for name, function in resources_of(template, "AWS::Serverless::Function").items()
+        for event_name, event in (function["Properties"].get("Events", {}) or {}).items()
+        if event["Type"] in {"ScheduleV2", "Schedule"}
+    }
+    assert list(schedules) == [("RevalidateFunction", "Daily")]
+    (schedule,) = schedules.values()
+    assert ref_target(schedule["ScheduleExpression"]) == "RevalidateSchedule"
+    assert schedule["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert ref_target(schedule["DeadLetterConfig"]["Arn"]) == "RevalidateDeadLetterQueue"
+    # Named per stack: schedule names are unique per account and Region.
+    assert "${AWS::StackName}" in as_text(schedule["Name"])
+    # The scheduler invokes asynchronously: a failed run is retried by Lambda and then recorded
+    # in the same dead-letter queue.
+    revalidate = template["Resources"]["RevalidateFunction"]["Properties"]
+    on_failure = revalidate["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    assert ref_target(on_failure["Destination"]) == "RevalidateDeadLetterQueue"
+    # The input is an object without `manifests`: every manifest is re-validated.
+    assert "manifests" not in json.loads(schedule["Input"])
+
+
+def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(
+    template: dict[str, Any],
+) -> None:
+    (name,) = resources_of(template, "AWS::DynamoDB::Table")
+    assert name == "IdempotencyTable"
+    table = template["Resources"][name]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    # Powertools' DynamoDBPersistenceLayer writes the expiry to `expiration` by default.
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_every_dead_letter_queue_has_an_alarm(template: dict[str, Any]) -> None:
+    queues = resources_of(template, "AWS::SQS::Queue")
+    dead_letter = {
+        ref_target(queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for queue in queues.values()
+        if "RedrivePolicy" in queue["Properties"]
+    } | {"RevalidateDeadLetterQueue"}
+    assert dead_letter == DEAD_LETTER_QUEUES
+    alarmed = {}
+    for name, alarm in resources_of(template, "AWS::CloudWatch::Alarm").items():
+        properties = alarm["Properties"]
+        (dimension,) = properties["Dimensions"]
+        assert dimension["Name"] == "QueueName"
+        # The queue's name attribute of a queue of this stack (not a hard-coded name).
+        assert dimension["Value"]["Fn::GetAtt"][1] == "QueueName"
+        alarmed[ref_target(dimension["Value"])] = name
+        assert properties["Namespace"] == "AWS/SQS"
+        assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+        assert properties["Threshold"] == 0
+        assert properties["TreatMissingData"] == "notBreaching"
+        # Notifies the optional topic, and nothing when none is given.
+        for key in ("AlarmActions", "OKActions"):
+            assert properties[key] == {
+                "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+            }
+    assert set(alarmed) == DEAD_LETTER_QUEUES
+    assert template["Conditions"]["HasAlarmTopic"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
+    }
 
 
 # -- results bucket --------------------------------------------------------------------------
@@ -360,28 +578,83 @@ def test_policies_name_no_wildcard_resources_except_where_aws_requires_one(
                 raise AssertionError(f"{name}: wildcard resource {text} for {actions}")
 
 
+IDEMPOTENCY_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+}
+
+
 def test_api_function_may_do_exactly_what_its_code_does(template: dict[str, Any]) -> None:
-    granted = {
-        action: [as_text(resource) for resource in as_list(statement["Resource"])]
-        for name, statement in policy_statements(template)
-        if name == "ApiFunction"
-        for action in as_list(statement["Action"])
+    granted = granted_to(template, "ApiFunction")
+    assert (
+        set(granted)
+        == {
+            "sqs:SendMessage",
+            "s3:PutObject",
+            "ssm:GetParameter",
+            "kms:Decrypt",
+        }
+        | IDEMPOTENCY_ACTIONS
+    )
+    assert granted["sqs:SendMessage"] == {"<ResultsQueue>", "<WorkQueue>"}
+    assert {arn.rpartition(":")[2] for arn in granted["ssm:GetParameter"]} == {
+        "parameter${ApiTokensParameterName}",
+        "parameter${WebhookSecretParameterName}",
     }
-    assert set(granted) == {"sqs:SendMessage", "s3:PutObject", "ssm:GetParameter", "kms:Decrypt"}
-    assert granted["sqs:SendMessage"] == ["<ResultsQueue>"]
-    assert granted["ssm:GetParameter"][0].endswith(":parameter${ApiTokensParameterName}")
+    for action in IDEMPOTENCY_ACTIONS:
+        assert granted[action] == {"<IdempotencyTable>"}
+
+
+def test_worker_may_do_exactly_what_its_code_does(template: dict[str, Any]) -> None:
+    granted = granted_to(template, "WorkerFunction")
+    assert granted == {
+        "sqs:ReceiveMessage": {"<WorkQueue>"},
+        "sqs:DeleteMessage": {"<WorkQueue>"},
+        "sqs:GetQueueAttributes": {"<WorkQueue>"},
+        "sqs:SendMessage": {"<WorkQueue>", "<ResultsQueue>"},
+        "s3:PutObject": {"${ResultsBucket.Arn}/results/*"},
+    }
+
+
+def test_revalidate_may_only_enqueue_work(template: dict[str, Any]) -> None:
+    # (SAM adds sqs:SendMessage on RevalidateDeadLetterQueue for the on-failure destination.)
+    assert granted_to(template, "RevalidateFunction") == {"sqs:SendMessage": {"<WorkQueue>"}}
+
+
+def test_dynamodb_rights_name_only_the_idempotency_table(template: dict[str, Any]) -> None:
+    for name, statement in policy_statements(template):
+        actions = as_list(statement["Action"])
+        if not any(action.startswith("dynamodb:") for action in actions):
+            continue
+        assert name == "ApiFunction", name
+        assert set(actions) == IDEMPOTENCY_ACTIONS
+        assert [as_text(resource) for resource in as_list(statement["Resource"])] == [
+            "<IdempotencyTable>"
+        ]
 
 
 # -- outputs and lint ------------------------------------------------------------------------
 
 
 def test_outputs(template: dict[str, Any]) -> None:
-    assert set(template["Outputs"]) >= {
+    outputs = template["Outputs"]
+    assert set(outputs) >= {
         "ApiUrl",
+        "WebhookUrl",
         "ResultsQueueUrl",
         "ResultsDeadLetterQueueUrl",
         "ResultsBucketName",
+        "WorkQueueUrl",
+        "WorkDeadLetterQueueUrl",
+        "IdempotencyTableName",
     }
+    api_url = as_text(outputs["ApiUrl"]["Value"])
+    assert as_text(outputs["WebhookUrl"]["Value"]) == api_url + "/v1/webhooks/github"
+    assert ref_target(outputs["WorkQueueUrl"]["Value"]) == "WorkQueue"
+    assert ref_target(outputs["WorkDeadLetterQueueUrl"]["Value"]) == "WorkDeadLetterQueue"
+    assert ref_target(outputs["IdempotencyTableName"]["Value"]) == "IdempotencyTable"
 
 
 def test_cfn_lint_reports_nothing() -> None:
@@ -457,8 +730,8 @@ def parameters_script(tmp_path: Path) -> Any:
                 timeout=60,
             )
 
-        def stored(self) -> dict[str, Any]:
-            return dict(json.loads(state.read_text())["/manifest-validation/api-tokens"])
+        def stored(self, name: str = "/manifest-validation/api-tokens") -> dict[str, Any]:
+            return dict(json.loads(state.read_text())[name])
 
         def argv_log(self) -> str:
             return log.read_text()
@@ -496,3 +769,36 @@ def test_create_rotate_retire_never_leak_a_token(parameters_script: Any) -> None
 
     log = parameters_script.argv_log()
     assert first not in log and new not in log
+
+
+def test_webhook_secret_is_created_once_and_shown_only_when_asked(
+    parameters_script: Any,
+) -> None:
+    name = "/manifest-validation/github-webhook-secret"
+    created = parameters_script.run("webhook-secret")
+    assert created.returncode == 0, created.stderr
+    stored = parameters_script.stored(name)
+    assert stored["Type"] == "SecureString" and stored["KeyId"] == "alias/aws/ssm"
+    secret = stored["Value"]
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert created.stdout == "" and secret not in created.stderr
+
+    again = parameters_script.run("webhook-secret", "--show")
+    assert again.returncode == 1 and again.stdout == "", "must not overwrite"
+    assert parameters_script.stored(name)["Value"] == secret
+
+    replaced = parameters_script.run("webhook-secret", "--replace", "--show")
+    assert replaced.returncode == 0, replaced.stderr
+    new = parameters_script.stored(name)["Value"]
+    assert new != secret and replaced.stdout == new + "\n"
+    assert new not in replaced.stderr
+
+    # A different name, and options that only make sense for tokens, are refused or honoured.
+    assert parameters_script.run("webhook-secret", "--github-repo", "o/r").returncode == 64
+    assert parameters_script.run("create", "--replace").returncode == 64
+    custom = parameters_script.run("webhook-secret", "--name", "/other/secret")
+    assert custom.returncode == 0, custom.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}", parameters_script.stored("/other/secret")["Value"])
+
+    log = parameters_script.argv_log()
+    assert secret not in log and new not in log
