@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create and rotate the bearer tokens of the manifest-validation HTTP API.
+# Create and rotate the bearer tokens of the manifest-validation HTTP API, and create the shared
+# secret of its GitHub push webhook.
 #
 # The tokens live in one SSM SecureString parameter (encrypted with the AWS managed key
 # alias/aws/ssm), comma-separated, and the API function reads that parameter at run time (cached
@@ -10,6 +11,11 @@
 # Rotation without downtime: `rotate` appends a new token, so the old and the new one are both
 # accepted while callers (the GitHub secret) switch over; `retire` then keeps only the newest.
 #
+# The webhook secret is one value in its own SecureString parameter (the template's
+# WebhookSecretParameterName), which you also paste into the webhook's settings on GitHub:
+# `webhook-secret --show` creates it and prints it once. GitHub signs with one secret only, so
+# replacing it (`webhook-secret --replace`) fails deliveries until GitHub has the new one too.
+#
 # A token is never printed, logged or put on a command line (where `ps` could see it): it goes
 # to the AWS CLI through a private temporary file, and it is shown only when --show is given or
 # handed to `gh secret set` on standard input with --github-repo.
@@ -19,19 +25,25 @@
 #   infra/create-parameters.sh [options] rotate   # add a new token next to the current ones
 #   infra/create-parameters.sh [options] retire   # keep only the newest token
 #   infra/create-parameters.sh [options] status   # how many tokens, when last changed (no values)
+#   infra/create-parameters.sh [options] webhook-secret   # the GitHub webhook secret; refuses
+#                                                         # if it exists (unless --replace)
 # Options:
 #   --name NAME          parameter name (default /manifest-validation/api-tokens, the template's
-#                        ApiTokensParameterName default)
+#                        ApiTokensParameterName default; for webhook-secret
+#                        /manifest-validation/github-webhook-secret, WebhookSecretParameterName's)
 #   --region REGION      AWS Region (default: the AWS CLI's own, e.g. AWS_REGION or the profile)
 #   --profile PROFILE    AWS CLI profile
 #   --show               print the new token on standard output (nothing else goes there)
 #   --github-repo O/R    store the new token as the MANIFEST_VALIDATION_TOKEN secret of that
-#                        repository with the GitHub CLI (gh secret set, token on stdin)
+#                        repository with the GitHub CLI (gh secret set, token on stdin);
+#                        not for webhook-secret
+#   --replace            webhook-secret only: overwrite an existing secret with a new one
 # Requires: aws (CLI v2 or v1), and openssl or python3 to generate tokens.
 set -euo pipefail
 
-name="/manifest-validation/api-tokens"
+name=""
 show=false
+replace=false
 github_repo=""
 aws_options=()
 command=""
@@ -46,12 +58,25 @@ while [ $# -gt 0 ]; do
     --profile) aws_options+=(--profile "${2:?--profile needs a value}"); shift 2 ;;
     --show) show=true; shift ;;
     --github-repo) github_repo="${2:?--github-repo needs OWNER/REPO}"; shift 2 ;;
-    create | rotate | retire | status) command="$1"; shift ;;
+    --replace) replace=true; shift ;;
+    create | rotate | retire | status | webhook-secret) command="$1"; shift ;;
     -h | --help) usage ;;
     *) log "unknown argument: $1"; usage ;;
   esac
 done
 [ -n "$command" ] || usage
+if [ "$command" = webhook-secret ]; then
+  name="${name:-/manifest-validation/github-webhook-secret}"
+  description="manifest-validation GitHub webhook secret (see infra/README.md)"
+  if [ -n "$github_repo" ]; then
+    log "--github-repo stores API tokens; paste the webhook secret into the webhook's settings"
+    exit 64
+  fi
+else
+  name="${name:-/manifest-validation/api-tokens}"
+  description="manifest-validation API bearer tokens (comma-separated; see infra/README.md)"
+  if $replace; then log "--replace is for webhook-secret only"; exit 64; fi
+fi
 case "$name" in
   /*) ;;
   *) log "the parameter name must start with / (the template builds its IAM ARN that way)"; exit 64 ;;
@@ -96,7 +121,7 @@ current_value() {
 put_value() {
   printf '%s' "$1" >"$scratch/value"
   aws_ssm put-parameter --name "$name" --type SecureString --key-id alias/aws/ssm --overwrite \
-    --description "manifest-validation API bearer tokens (comma-separated; see infra/README.md)" \
+    --description "$description" \
     --value "file://$scratch/value" >/dev/null
 }
 
@@ -155,6 +180,26 @@ case "$command" in
     newest="${existing##*,}"
     put_value "$newest"
     log "retired $((count - 1)) older token(s); only the newest is accepted (within 5 minutes)"
+    ;;
+  webhook-secret)
+    existing="$(current_value)"
+    if [ -n "$existing" ] && ! $replace; then
+      log "$name already exists; --replace overwrites it (then update the secret on GitHub too)"
+      exit 1
+    fi
+    # The same 256-bit hex form as a token: GitHub accepts it as is, and nothing needs quoting.
+    secret="$(new_token)"
+    put_value "$secret"
+    if [ -n "$existing" ]; then
+      log "replaced the secret in $name: deliveries fail with 401 until GitHub has the new one"
+    else
+      log "created $name"
+    fi
+    if $show; then
+      printf '%s\n' "$secret"
+    else
+      log "paste it into the webhook's Secret field; read it with: aws ssm get-parameter --with-decryption --name $name"
+    fi
     ;;
   status)
     existing="$(current_value)"
