@@ -657,6 +657,22 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert ref_target(outputs["IdempotencyTableName"]["Value"]) == "IdempotencyTable"
 
 
+def test_samconfig_overrides_name_template_parameters_with_their_defaults(
+    template: dict[str, Any],
+) -> None:
+    config = tomllib.loads((PROJECT / "infra" / "samconfig.toml").read_text(encoding="utf-8"))
+    overrides = config["default"]["deploy"]["parameters"]["parameter_overrides"]
+    parameters = template["Parameters"]
+    for entry in overrides:
+        key, _, value = entry.partition("=")
+        assert key in parameters, f"{key} is not a template parameter"
+        if " " in value:
+            # SAM splits the entries at spaces unless the value is in double quotes.
+            assert value.startswith('"') and value.endswith('"'), entry
+            value = value[1:-1]
+        assert value == str(parameters[key]["Default"]), entry
+
+
 def test_cfn_lint_reports_nothing() -> None:
     pytest.importorskip("cfnlint", reason="cfn-lint is not installed (pip install cfn-lint)")
     from cfnlint.api import ManualArgs, lint_file
