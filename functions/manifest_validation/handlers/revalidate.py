@@ -31,8 +31,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         trigger=Trigger.SCHEDULE,
         origin_event=str(event.get("id") or context.aws_request_id),
     )
-    # raises EnqueueError when some jobs could not be enqueued: the invocation fails and is
-    # retried by the scheduler's retry policy (jobs already enqueued are idempotent)
+    # raises EnqueueError when some jobs could not be enqueued: the invocation fails, Lambda
+    # retries it (asynchronous invocation), and a run that keeps failing lands in the
+    # revalidate DLQ, whose alarm tells a person (jobs enqueued twice give the same results)
     services.work_queue().enqueue(jobs)
     metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=len(jobs))
     commit = jobs[0].commit if jobs else None
