@@ -108,5 +108,47 @@ def test_request_economy(server: GitServer, repos: Repos, make_verifier: MakeVer
     assert verifier.stats.requests == first + 2
 
 
+@pytest.mark.parametrize("kind", ["v2", "v0", "nofilter"])
+def test_commits_of_one_tip_are_settled_together(
+    kind: str,
+    server: GitServer,
+    server_v0: GitServer,
+    server_nofilter: GitServer,
+    repos: Repos,
+    make_verifier: MakeVerifier,
+) -> None:
+    """Five ancestors, a missing commit and one on another branch against one tip: the
+    batched reverse fetch is refused (a want is missing), the probe finds the missing
+    one, the second batch proves the five ancestors; only the defect gets its own
+    rounds. One by one this would take 5 + 2 + 2 rounds."""
+    target = {"v2": server, "v0": server_v0, "nofilter": server_nofilter}[kind]
+    url = target.repo_url("project.git")
+    ancestors = [repos.m[0], repos.m[1], repos.m[2], repos.m[3], repos.m[4]]
+    checks = [GitCheck(url, "refs/heads/master", commit) for commit in ancestors]
+    checks.append(GitCheck(url, "refs/heads/master", "e" * 40))  # missing
+    checks.append(GitCheck(url, "refs/heads/master", repos.f[1]))  # on the feature branch
+    target.reset_counters()
+    results = make_verifier(target).verify(checks)
+    assert [r.outcome for r in results.values()] == [Outcome.OK] * 5 + [
+        Outcome.COMMIT_NOT_FOUND,
+        Outcome.COMMIT_NOT_IN_REF,
+    ]
+    posts = [p for p in target.paths if p.endswith("/git-upload-pack")]
+    ls_refs = 0 if kind == "v0" else 1  # v0 lists refs in the info/refs answer
+    # refused batch, probe, batch, then the defect's forward round (its existence is known)
+    assert len(posts) == ls_refs + 3 + 1
+
+
+def test_all_reachable_commits_of_a_tip_cost_one_round(
+    server: GitServer, repos: Repos, make_verifier: MakeVerifier
+) -> None:
+    url = server.repo_url("project.git")
+    checks = [GitCheck(url, "refs/heads/master", commit) for commit in repos.m[:5]]
+    server.reset_counters()
+    results = make_verifier(server).verify(checks)
+    assert {r.outcome for r in results.values()} == {Outcome.OK}
+    assert server.paths.count("/project.git/git-upload-pack") == 1 + 1  # ls-refs + one batch
+
+
 def test_empty_input(make_verifier: MakeVerifier, server: GitServer) -> None:
     assert make_verifier(server).verify([]) == {}

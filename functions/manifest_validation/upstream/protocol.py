@@ -24,7 +24,7 @@ yields "could not verify" (UNREACHABLE), never a false defect.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urljoin
@@ -69,6 +69,8 @@ class Negotiation:
 
     acked: bool = False
     ready: bool = False
+    # Every object of the ``have`` lines the server acknowledged (it has them).
+    acked_oids: set[str] = field(default_factory=set)
     # Commits of the received pack (id -> parents); None when no pack was sent.
     commits: dict[str, tuple[str, ...]] | None = None
 
@@ -132,6 +134,11 @@ class UpstreamRepo:
     @property
     def protocol_version(self) -> int:
         return self.advertisement.version
+
+    @property
+    def caps(self) -> dict[str, str]:
+        """The capabilities the server advertised."""
+        return self.advertisement.caps
 
     @property
     def object_format(self) -> str:
@@ -228,12 +235,14 @@ class UpstreamRepo:
             }
         if not wanted:
             return {}
+        found = self._post(self._ls_refs_body(wanted), _parse_ls_refs)
+        return {name: found[name] for name in wanted if name in found}
+
+    def _ls_refs_body(self, wanted: Sequence[str]) -> bytes:
         body = encode("command=ls-refs\n") + self._format_arg()
         body += b"0001" + encode("peel\n")
         body += b"".join(encode(f"ref-prefix {name}\n") for name in wanted)
-        body += FLUSH
-        found = self._post(body, _parse_ls_refs)
-        return {name: found[name] for name in wanted if name in found}
+        return body + FLUSH
 
     # -- negotiation ---------------------------------------------------------------
 
@@ -248,13 +257,27 @@ class UpstreamRepo:
         servers never send a pack without ``done``.  A want the server will not
         serve raises :class:`NotOurRef`.
         """
+        return self.negotiate_many([want], [have], done=done)
+
+    def negotiate_many(
+        self, wants: Sequence[str], haves: Sequence[str], *, done: bool
+    ) -> Negotiation:
+        """:meth:`negotiate` with several wants and haves in one round.
+
+        ``want c1..cn, have tip, done`` gives a pack holding exactly the wanted commits
+        that are not reachable from the tip; ``want tip, have c1..cn`` without ``done``
+        acknowledges every ``ci`` the server has (:attr:`Negotiation.acked_oids`).
+        """
+        have = haves[0]
         use_filter = self.supports_filter
+        have_lines = b"".join(encode(f"have {oid}\n") for oid in haves)
         if self.protocol_version == 2:
             body = encode("command=fetch\n") + self._format_arg() + b"0001"
-            body += encode("no-progress\n") + encode("ofs-delta\n") + encode(f"want {want}\n")
+            body += encode("no-progress\n") + encode("ofs-delta\n")
+            body += b"".join(encode(f"want {want}\n") for want in wants)
             if use_filter:
                 body += encode("filter tree:0\n")
-            body += encode(f"have {have}\n")
+            body += have_lines
             if done:
                 body += encode("done\n")
             body += FLUSH
@@ -267,10 +290,12 @@ class UpstreamRepo:
             chosen.append("filter")  # v0 rejects a filter line not announced here
         if "object-format" in caps:
             chosen.append(f"object-format={caps['object-format']}")
-        body = encode(f"want {want} {' '.join(chosen)}\n")
+        # v0: the capabilities ride on the first want line only
+        body = encode(f"want {wants[0]} {' '.join(chosen)}\n")
+        body += b"".join(encode(f"want {want}\n") for want in wants[1:])
         if use_filter:
             body += encode("filter tree:0\n")
-        body += FLUSH + encode(f"have {have}\n")
+        body += FLUSH + have_lines
         body += encode("done\n") if done else FLUSH
         sideband = "side-band-64k" in caps or "side-band" in caps
         return self._post(
@@ -369,8 +394,9 @@ def _parse_fetch_v2(reader: PktReader, have: str, object_format: str) -> Negotia
             kind, line = reader.read_text()
             if kind is Kind.DATA:
                 if section == "acknowledgments":
-                    if line == f"ACK {have}":
-                        result.acked = True
+                    if line.startswith("ACK "):
+                        result.acked_oids.add(line[4:].strip())
+                        result.acked = result.acked or line == f"ACK {have}"
                     elif line == "ready":
                         result.ready = True
                 continue
@@ -397,6 +423,10 @@ def _parse_fetch_v0(
             return result
         if kind is Kind.DATA and line.startswith(("ACK ", "NAK", "shallow ", "unshallow ")):
             words = line.split()
+            # Only "ACK <oid> common" (multi_ack_detailed) says the server has <oid>:
+            # "ACK <oid> ready|continue" may name a have it does not have at all.
+            if words[0] == "ACK" and len(words) > 1 and words[2:] in ([], ["common"]):
+                result.acked_oids.add(words[1])
             if words[0] == "ACK" and words[1] == have:
                 result.acked = True
                 result.ready = result.ready or words[2:] == ["ready"]

@@ -28,7 +28,7 @@ from .cache import AnswerCache, MemoryAnswerCache, exists_key, reachable_key
 from .model import GitCheck, GitOutcome, Outcome
 from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
-from .protocol import RefTip, UpstreamRepo
+from .protocol import Negotiation, RefTip, UpstreamRepo
 from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
 
 __all__ = ["GitVerifier"]
@@ -149,15 +149,50 @@ class GitVerifier:
                         results[check] = verdict
                     else:
                         pairs[(repo_url, verdict.commit, check.commit.lower())].append(check)
+            # Commits checked against the same tip are settled together first: one round
+            # proves every reachable one, one more finds the missing ones; only the rest
+            # (suspected defects) get their own exact rounds below.
+            groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for repo_url, tip, commit in pairs:
+                groups[(repo_url, tip)].append(commit)
+            settled: dict[tuple[str, str, str], bool | None] = {}
+            group_answers = self._run_phase(
+                pool,
+                limits,
+                {
+                    key: partial(
+                        self._settle_group, states[key[0]], locations[key[0]], key[1], commits
+                    )
+                    for key, commits in groups.items()
+                    if len(commits) > 1
+                },
+                lambda exc: {},
+            )
+            for (repo_url, tip), answers_of_group in group_answers.items():
+                for commit, answer in answers_of_group.items():
+                    settled[(repo_url, tip, commit)] = answer
             answers = self._run_phase(
                 pool,
                 limits,
                 {
-                    key: partial(self._decide, states[key[0]], locations[key[0]], key[1], key[2])
+                    key: partial(
+                        self._decide,
+                        states[key[0]],
+                        locations[key[0]],
+                        key[1],
+                        key[2],
+                        in_reverse_pack=settled.get(key) is False,
+                    )
                     for key in pairs
+                    if settled.get(key, False) is False
                 },
                 lambda exc: (Outcome.UNREACHABLE, str(exc)),
             )
+            for key, answer in settled.items():
+                if answer is True:
+                    answers[key] = (Outcome.OK, "reachable")
+                elif answer is None:
+                    answers[key] = (Outcome.COMMIT_NOT_FOUND, "absent")
             for key, pair_checks in pairs.items():
                 outcome, reason = answers[key]
                 for check in pair_checks:
@@ -231,7 +266,13 @@ class GitVerifier:
     # -- phase 3: commit existence and ancestry --------------------------------------
 
     def _decide(
-        self, state: _RepoState, location: RepoLocation, tip: str, commit: str
+        self,
+        state: _RepoState,
+        location: RepoLocation,
+        tip: str,
+        commit: str,
+        *,
+        in_reverse_pack: bool = False,
     ) -> tuple[Outcome, str]:
         if commit == tip:
             return Outcome.OK, "tip"
@@ -245,7 +286,9 @@ class GitVerifier:
             expected = _OID_LENGTH.get(repo.object_format, 40)
             if len(commit) != expected or not _HEX.match(commit):
                 return Outcome.COMMIT_NOT_FOUND, f"not a full {expected}-hex object id"
-            reachable = self._reachable(repo, location, tip, commit)
+            reachable = self._reachable(
+                repo, location, tip, commit, in_reverse_pack=in_reverse_pack
+            )
             if reachable is None:
                 return Outcome.COMMIT_NOT_FOUND, "absent"
         except ServerError as exc:
@@ -257,8 +300,74 @@ class GitVerifier:
         self.cache.put(key, reachable)
         return (Outcome.OK if reachable else Outcome.COMMIT_NOT_IN_REF), "negotiated"
 
+    def _settle_group(
+        self, state: _RepoState, location: RepoLocation, tip: str, commits: list[str]
+    ) -> dict[str, bool | None]:
+        """Answers for some of ``commits`` against one tip, in one or three rounds: True
+        (reachable from the tip), None (the server does not have it), or False (it exists
+        and the batched reverse pack holds it: a suspected defect, decided exactly later).
+
+        1. ``want c1..cn, have tip, done``: the pack holds exactly the wanted commits
+           that are not reachable from the tip, so every commit missing from it is
+           reachable (the same reasoning as the single reverse fetch of
+           :meth:`_reachable`, for all of them at once).
+        2. If the server refuses a want (some commit is missing, or in v0 not reachable
+           from any ref), ``want tip, have c1..cn`` acknowledges the ones it has; the
+           others are missing, and step 1 is repeated with the ones it has.
+
+        Commits left out of the answer (in the pack: suspected defects; or anything
+        in doubt) are decided one by one, exactly.
+        """
+        repo = state.repo
+        if repo is None:
+            return {}
+        expected = _OID_LENGTH.get(repo.object_format, 40)
+        todo = [
+            commit
+            for commit in commits
+            if commit != tip
+            and len(commit) == expected
+            and _HEX.match(commit)
+            and self.cache.get(reachable_key(location.display, tip, commit)) is None
+        ]
+        if len(todo) < 2:
+            return {}
+        answers: dict[str, bool | None] = {}
+        try:
+            try:
+                reverse = repo.negotiate_many(todo, [tip], done=True)
+            except NotOurRef:
+                if repo.protocol_version != 2 and "multi_ack_detailed" not in repo.caps:
+                    return answers  # without it a v0 server acknowledges one have only
+                probe = repo.negotiate_many([tip], todo, done=False)
+                for commit in todo:
+                    if commit not in probe.acked_oids:
+                        answers[commit] = None
+                todo = [commit for commit in todo if commit in probe.acked_oids]
+                if not todo:
+                    return answers
+                reverse = repo.negotiate_many(todo, [tip], done=True)
+        except (NotOurRef, ServerError, UpstreamUnavailable, ResolutionFailed, ForbiddenUrl):
+            return answers
+        if reverse.commits is None:
+            return answers
+        for commit in todo:
+            self.cache.put(exists_key(location.display, commit), True)
+            if commit not in reverse.commits:
+                self.cache.put(reachable_key(location.display, tip, commit), True)
+                answers[commit] = True
+            else:
+                answers[commit] = False  # exists; suspected defect, decided exactly later
+        return answers
+
     def _reachable(
-        self, repo: UpstreamRepo, location: RepoLocation, tip: str, commit: str
+        self,
+        repo: UpstreamRepo,
+        location: RepoLocation,
+        tip: str,
+        commit: str,
+        *,
+        in_reverse_pack: bool = False,
     ) -> bool | None:
         """Whether ``commit`` is reachable from ``tip``; ``None`` if it does not exist.
 
@@ -275,6 +384,9 @@ class GitVerifier:
            commit as parent.  That is exact; it is only paid for suspected defects.
         """
         exists = exists_key(location.display, commit)
+        if in_reverse_pack:  # a batched reverse fetch already sent it: straight to step 2
+            forward = repo.negotiate(tip, commit, done=True)
+            return self._ancestry(forward, tip, commit)
         try:
             reverse = repo.negotiate(commit, tip, done=True)
         except NotOurRef:
@@ -293,6 +405,12 @@ class GitVerifier:
             self.cache.put(exists, True)
             if forward.commits is None:
                 forward = repo.negotiate(tip, commit, done=True)
+        return self._ancestry(forward, tip, commit)
+
+    @staticmethod
+    def _ancestry(forward: Negotiation, tip: str, commit: str) -> bool:
+        """From the forward pack (``want tip, have commit, done``): the commits between;
+        ``commit`` is reachable iff one of them lists it as a parent."""
         commits = forward.commits
         if commits is None:
             raise UpstreamUnavailable("the server sent no pack to decide ancestry")
