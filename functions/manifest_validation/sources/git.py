@@ -39,8 +39,7 @@ from dulwich.object_format import get_object_format
 from dulwich.objects import Blob, Commit, ShaFile, Tree
 from dulwich.pack import PackData, PackInflater
 
-from ..upstream.pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband
-from ..upstream.pktline import encode as pkt
+from ..upstream.pktline import Kind, NotOurRef, PktReader, ServerError, demux_sideband
 from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
 from ..upstream.protocol import UpstreamRepo
 from ..upstream.transport import (
@@ -60,7 +59,6 @@ _HEX_OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 # What git's check-ref-format refuses, reduced to what matters here: the name goes
 # into a pkt-line, so whitespace and control characters could inject protocol lines.
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.lock$|^-")
-_V0_CAPS = ("side-band-64k", "ofs-delta", "no-progress")
 
 
 class _Repo(UpstreamRepo):
@@ -87,31 +85,15 @@ class _Repo(UpstreamRepo):
         fmt = self.object_format
         # Without shallow support the whole history comes, still bounded by the cap.
         shallow = shallow and self._supports_shallow()
+        body = self.fetch_body(
+            wants,
+            filter_spec="blob:none" if omit_blobs else None,
+            deepen=1 if shallow else None,
+            multi_ack=False,
+        )
         if self.protocol_version == 2:
-            body = pkt("command=fetch\n") + self._format_arg() + b"0001"
-            body += pkt("no-progress\n") + pkt("ofs-delta\n")
-            body += b"".join(pkt(f"want {oid}\n") for oid in wants)
-            if shallow:
-                body += pkt("deepen 1\n")
-            if omit_blobs:
-                body += pkt("filter blob:none\n")
-            body += pkt("done\n") + FLUSH
             return self._post(body, lambda reader: _objects_in_pack(_v2_pack(reader), fmt))
-        caps = self.advertisement.caps
-        chosen = [cap for cap in _V0_CAPS if cap in caps]
-        if "side-band-64k" not in caps and "side-band" in caps:
-            chosen.append("side-band")
-        if omit_blobs:
-            chosen.append("filter")  # v0 rejects a filter line not announced here
-        if "object-format" in caps:
-            chosen.append(f"object-format={caps['object-format']}")
-        lines = [f"want {wants[0]} {' '.join(chosen)}\n"] + [f"want {oid}\n" for oid in wants[1:]]
-        if shallow:
-            lines.append("deepen 1\n")
-        if omit_blobs:
-            lines.append("filter blob:none\n")
-        body = b"".join(pkt(line) for line in lines) + FLUSH + pkt("done\n")
-        sideband = "side-band-64k" in caps or "side-band" in caps
+        sideband = self.sideband
         return self._post(body, lambda reader: _objects_in_pack(_v0_pack(reader, sideband), fmt))
 
     def _supports_shallow(self) -> bool:

@@ -269,38 +269,71 @@ class UpstreamRepo:
         acknowledges every ``ci`` the server has (:attr:`Negotiation.acked_oids`).
         """
         have = haves[0]
-        use_filter = self.supports_filter
-        have_lines = b"".join(encode(f"have {oid}\n") for oid in haves)
+        filter_spec = "tree:0" if self.supports_filter else None
+        body = self.fetch_body(wants, haves, filter_spec=filter_spec, done=done)
+        if self.protocol_version == 2:
+            return self._post(body, lambda r: _parse_fetch_v2(r, have, self.object_format))
+        sideband = self.sideband
+        return self._post(
+            body, lambda r: _parse_fetch_v0(r, have, done, sideband, self.object_format)
+        )
+
+    @property
+    def sideband(self) -> bool:
+        """Whether a v0 response multiplexes the pack (v2 always does)."""
+        caps = self.advertisement.caps
+        return self.protocol_version == 2 or "side-band-64k" in caps or "side-band" in caps
+
+    def fetch_body(
+        self,
+        wants: Sequence[str],
+        haves: Sequence[str] = (),
+        *,
+        filter_spec: str | None = None,
+        deepen: int | None = None,
+        done: bool = True,
+        multi_ack: bool = True,
+    ) -> bytes:
+        """The body of one ``fetch`` request in the server's protocol version.
+
+        v0 puts the capabilities on the first want line (``filter`` must be among them
+        for a filter line to be accepted); ``multi_ack`` asks for ``multi_ack_detailed``
+        (acknowledgments of every have), which a fetch without haves does not need.
+        """
         if self.protocol_version == 2:
             body = encode("command=fetch\n") + self._format_arg() + b"0001"
             body += encode("no-progress\n") + encode("ofs-delta\n")
             body += b"".join(encode(f"want {want}\n") for want in wants)
-            if use_filter:
-                body += encode("filter tree:0\n")
-            body += have_lines
+            if deepen is not None:
+                body += encode(f"deepen {deepen}\n")
+            if filter_spec:
+                body += encode(f"filter {filter_spec}\n")
+            body += b"".join(encode(f"have {have}\n") for have in haves)
             if done:
                 body += encode("done\n")
-            body += FLUSH
-            return self._post(body, lambda r: _parse_fetch_v2(r, have, self.object_format))
+            return body + FLUSH
         caps = self.advertisement.caps
-        chosen = [cap for cap in _V0_WANTED_CAPS if cap in caps]
+        chosen = [
+            cap
+            for cap in _V0_WANTED_CAPS
+            if cap in caps and (multi_ack or cap != "multi_ack_detailed")
+        ]
         if "side-band-64k" not in caps and "side-band" in caps:
             chosen.append("side-band")
-        if use_filter:
+        if filter_spec:
             chosen.append("filter")  # v0 rejects a filter line not announced here
         if "object-format" in caps:
             chosen.append(f"object-format={caps['object-format']}")
-        # v0: the capabilities ride on the first want line only
         body = encode(f"want {wants[0]} {' '.join(chosen)}\n")
         body += b"".join(encode(f"want {want}\n") for want in wants[1:])
-        if use_filter:
-            body += encode("filter tree:0\n")
-        body += FLUSH + have_lines
-        body += encode("done\n") if done else FLUSH
-        sideband = "side-band-64k" in caps or "side-band" in caps
-        return self._post(
-            body, lambda r: _parse_fetch_v0(r, have, done, sideband, self.object_format)
-        )
+        if deepen is not None:
+            body += encode(f"deepen {deepen}\n")
+        if filter_spec:
+            body += encode(f"filter {filter_spec}\n")
+        body += FLUSH + b"".join(encode(f"have {have}\n") for have in haves)
+        if done:
+            return body + encode("done\n")
+        return body + (FLUSH if haves else b"")
 
     # -- plumbing ------------------------------------------------------------------
 
