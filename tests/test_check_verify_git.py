@@ -138,13 +138,20 @@ def test_plain_http_without_insecure_host_is_forbidden_and_not_contacted(
     assert server.requests == 0
 
 
-def test_closed_port_is_unverified_exit_3(upstream: Upstream, tmp_path: Path) -> None:
+def check_against_closed_port(
+    upstream: Upstream, tmp_path: Path, tags: str
+) -> tuple[int, dict[str, object]]:
+    """`check --verify-git` of a manifest whose GitRepo is a port nobody listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/app.git"
-    text = manifest(url, upstream).split("\n\n")[0] + "\n\nTags: tip\n"
-    code, document = check(tmp_path, text, "--insecure-host", f"127.0.0.1:{port}")
+    text = manifest(url, upstream).split("\n\n")[0] + f"\n\nTags: {tags}\n"
+    return check(tmp_path, text, "--insecure-host", f"127.0.0.1:{port}")
+
+
+def test_closed_port_is_unverified_exit_3(upstream: Upstream, tmp_path: Path) -> None:
+    code, document = check_against_closed_port(upstream, tmp_path, "tip")
     assert code == 3
     results = document["results"]
     assert isinstance(results, list)
@@ -153,12 +160,7 @@ def test_closed_port_is_unverified_exit_3(upstream: Upstream, tmp_path: Path) ->
 
 
 def test_unverified_does_not_hide_invalid(upstream: Upstream, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/app.git"
-    text = manifest(url, upstream).split("\n\n")[0] + "\n\nTags: tip, latest-x\n"
-    code, document = check(tmp_path, text, "--insecure-host", f"127.0.0.1:{port}")
+    code, document = check_against_closed_port(upstream, tmp_path, "tip, latest-x")
     assert code == 1
     results = document["results"]
     assert isinstance(results, list)
