@@ -24,24 +24,20 @@ that does not match the tree.
 
 from __future__ import annotations
 
-import io
 import re
 import stat
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
-from dulwich.errors import ApplyDeltaError, ChecksumMismatch
 from dulwich.object_format import get_object_format
 from dulwich.objects import Blob, Commit, ShaFile, Tree
-from dulwich.pack import PackData, PackInflater
 
 from ..upstream.pktline import Kind, NotOurRef, PktReader, ServerError, demux_sideband
 from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
-from ..upstream.protocol import UpstreamRepo
+from ..upstream.protocol import UpstreamRepo, objects_in_pack
 from ..upstream.transport import (
     LimitExceeded,
     RunLimits,
@@ -92,9 +88,9 @@ class _Repo(UpstreamRepo):
             multi_ack=False,
         )
         if self.protocol_version == 2:
-            return self._post(body, lambda reader: _objects_in_pack(_v2_pack(reader), fmt))
+            return self._post(body, lambda reader: objects_in_pack(_v2_pack(reader), fmt))
         sideband = self.sideband
-        return self._post(body, lambda reader: _objects_in_pack(_v0_pack(reader, sideband), fmt))
+        return self._post(body, lambda reader: objects_in_pack(_v0_pack(reader, sideband), fmt))
 
     def _supports_shallow(self) -> bool:
         adv = self.advertisement
@@ -147,28 +143,6 @@ def _v0_pack(reader: PktReader, sideband: bool) -> bytes:
     if not sideband:
         raise ServerError("unexpected data before the pack")
     return demux_sideband(reader)
-
-
-def _objects_in_pack(pack: bytes, object_format: str) -> dict[str, ShaFile]:
-    """Every object of a pack by hex id, deltas resolved by dulwich.
-
-    Runs inside the transport's retry loop: a pack that fails its checksum or does
-    not decode was damaged in transit as far as we can tell, so it is reported as
-    truncation and fetched again.
-    """
-    fmt = get_object_format(object_format)
-    if len(pack) < 12 + fmt.oid_length or not pack.startswith(b"PACK"):
-        raise TruncatedResponse("pack too short")
-    data = PackData.from_file(io.BytesIO(pack), object_format=fmt, size=len(pack))
-    try:
-        data.check()
-        return {obj.id.decode("ascii"): obj for obj in PackInflater.for_pack_data(data)}
-    except (ChecksumMismatch, ApplyDeltaError, AssertionError, ValueError, EOFError) as exc:
-        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
-    except zlib.error as exc:
-        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
-    finally:
-        data.close()
 
 
 class GitManifestSource:

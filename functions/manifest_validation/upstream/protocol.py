@@ -24,22 +24,30 @@ yields "could not verify" (UNREACHABLE), never a false defect.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urljoin
 
 import requests
-from dulwich.errors import ChecksumMismatch
+from dulwich.errors import ApplyDeltaError, ChecksumMismatch
 from dulwich.object_format import get_object_format
-from dulwich.objects import Commit
+from dulwich.objects import Commit, ShaFile
 from dulwich.pack import PackData, PackInflater
 
 from .pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband, encode
 from .policy import RepoLocation
 from .transport import RunLimits, Transport, TruncatedResponse, UpstreamUnavailable
 
-__all__ = ["Negotiation", "NotOurRef", "RefTip", "UpstreamRepo", "commits_in_pack"]
+__all__ = [
+    "Negotiation",
+    "NotOurRef",
+    "RefTip",
+    "UpstreamRepo",
+    "commits_in_pack",
+    "objects_in_pack",
+]
 
 SERVICE = "git-upload-pack"
 ADVERTISEMENT_TYPE = "application/x-git-upload-pack-advertisement"
@@ -82,11 +90,12 @@ class _Advertisement:
     refs: dict[str, str] = field(default_factory=dict)  # v0 only, includes "name^{}"
 
 
-def commits_in_pack(pack: bytes, object_format: str = "sha1") -> dict[str, tuple[str, ...]]:
-    """Commit id -> parent ids for every commit in a pack (deltas resolved by dulwich).
+def objects_in_pack(pack: bytes, object_format: str = "sha1") -> dict[str, ShaFile]:
+    """Every object of a pack by hex id, deltas resolved by dulwich.
 
-    A bad checksum means the pack was cut short in a way the framing did not show, so
-    it is reported as truncation (retryable) rather than as a verdict.
+    Runs inside the transport's retry loop: a pack that fails its checksum or does not
+    decode was damaged in transit as far as we can tell, so it is reported as truncation
+    (retryable) rather than as a verdict.
     """
     fmt = get_object_format(object_format)
     if len(pack) < 12 + fmt.oid_length or not pack.startswith(b"PACK"):
@@ -94,15 +103,22 @@ def commits_in_pack(pack: bytes, object_format: str = "sha1") -> dict[str, tuple
     data = PackData.from_file(io.BytesIO(pack), object_format=fmt, size=len(pack))
     try:
         data.check()
-        commits: dict[str, tuple[str, ...]] = {}
-        for obj in PackInflater.for_pack_data(data):
-            if isinstance(obj, Commit):
-                commits[obj.id.decode("ascii")] = tuple(p.decode("ascii") for p in obj.parents)
-        return commits
-    except (ChecksumMismatch, AssertionError, ValueError, EOFError) as exc:
+        return {obj.id.decode("ascii"): obj for obj in PackInflater.for_pack_data(data)}
+    except (ChecksumMismatch, ApplyDeltaError, AssertionError, ValueError, EOFError) as exc:
+        raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
+    except zlib.error as exc:
         raise TruncatedResponse(f"pack could not be decoded: {exc}") from exc
     finally:
         data.close()
+
+
+def commits_in_pack(pack: bytes, object_format: str = "sha1") -> dict[str, tuple[str, ...]]:
+    """Commit id -> parent ids for every commit in a pack."""
+    return {
+        oid: tuple(parent.decode("ascii") for parent in obj.parents)
+        for oid, obj in objects_in_pack(pack, object_format).items()
+        if isinstance(obj, Commit)
+    }
 
 
 class UpstreamRepo:
