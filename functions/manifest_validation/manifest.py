@@ -6,11 +6,16 @@ against bashbrew itself):
 * Only `\\n` ends a line; one `\\r` before it is dropped. A line whose first non-blank character is
   `#` is removed before anything else, also inside a continuation.
 * Only an empty line separates paragraphs. A line that starts with a space or a tab continues the
-  previous field: one leading whitespace character is removed, trailing whitespace trimmed, a lone
-  `.` means an empty line, lines are joined with `\\n`. A line of only whitespace is therefore a
-  continuation (and silently glues two paragraphs together). A continuation with no field before
-  it in its paragraph is dropped. Any other line must contain `:`.
-* `Key: value`: key and value trimmed; keys are case-sensitive; unknown keys are ignored; a key
+  previous field: its first character is removed, trailing whitespace trimmed, and a lone `.` means
+  an empty line. A line of only whitespace is therefore a continuation too (and silently glues two
+  paragraphs together). A continuation with no field before it in its paragraph is dropped. Any
+  other line must contain `:`.
+* A value is built the way pault.ag/go/debian's control reader builds it: the text after `Key:`
+  trimmed, then every continuation line appended *with a newline after it* (and one before it
+  when the value so far is not empty and does not end in one). So `GitCommit: <id>` followed by a
+  whitespace-only line is `<id>\n\n`, and `GitCommit:` with the id on the next line is `<id>\n`:
+  scalar fields keep these newlines (and fail their patterns), list fields trim them away.
+* `Key: value`: key and first-line value trimmed (Go's `strings.TrimSpace`); keys are case-sensitive; unknown keys are ignored; a key
   repeated in one paragraph keeps its last value.
 * The first paragraph is the global entry; every later paragraph is an entry that starts from a
   copy of the global one. Scalars, `ARCH-*` fields, SharedTags and Architectures are replaced by
@@ -54,6 +59,15 @@ DEFAULTS: dict[str, str | list[str]] = {
 CAT_ORDER = ("Maintainers", "Tags", "SharedTags", "Architectures", *SCALAR_FIELDS)
 
 Value = str | list[str]
+
+# Go's `unicode.IsSpace`, which `strings.TrimSpace` and `TrimRightFunc(..., unicode.IsSpace)` use.
+# Not Python's `str.isspace` (that one also counts the separators U+001C..U+001F).
+GO_WHITESPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# The `strip:"\n\r\t "` tag of bashbrew's list fields: what is trimmed off each item.
+LIST_ITEM_STRIP = "\n\r\t "
 
 
 @lru_cache(maxsize=4096)
@@ -103,17 +117,16 @@ def go_path_clean(path: str) -> str:
 
 @dataclass(slots=True)
 class SourceField:
-    """One `Key: value` as written, with the file line of every line of its value."""
+    """One `Key: value` as bashbrew sees it, with the file line of every line of its value.
+
+    `value` is the value exactly as bashbrew's reader builds it (continuation newlines included);
+    `value_lines[i]` is the file line that holds line `i` of `value`.
+    """
 
     key: str
     value: str
     line: int
     value_lines: list[int]
-
-    def line_at(self, offset: int) -> int:
-        """The file line holding character `offset` of the value."""
-        index = self.value.count("\n", 0, offset)
-        return self.value_lines[min(index, len(self.value_lines) - 1)]
 
     @property
     def last_line(self) -> int:
@@ -130,19 +143,23 @@ class Paragraph:
 class _FieldBuilder:
     """Collects a field's first line and its continuation lines."""
 
-    __slots__ = ("key", "line", "lines", "parts")
+    __slots__ = ("continuations", "first", "key", "line", "lines")
 
     def __init__(self, key: str, value: str, line: int) -> None:
         self.key = key
         self.line = line
-        self.parts = [value]
-        self.lines = [line]
+        self.first = value
+        self.continuations: list[str] = []
+        self.lines: list[int] = []
 
     def build(self) -> SourceField:
-        raw = "\n".join(self.parts)
-        value = raw.strip()
-        skipped = raw.count("\n", 0, len(raw) - len(raw.lstrip()))
-        return SourceField(self.key, value, self.line, self.lines[skipped:] or [self.line])
+        if not self.continuations:
+            return SourceField(self.key, self.first, self.line, [self.line])
+        # go-debian appends `line + "\n"` for every continuation line, after a "\n" that ends
+        # a non-empty first line: the value is its lines joined, with a final newline.
+        parts = [self.first, *self.continuations] if self.first else self.continuations
+        lines = [self.line, *self.lines] if self.first else self.lines
+        return SourceField(self.key, "\n".join(parts) + "\n", self.line, lines)
 
 
 def decode(data: bytes) -> tuple[str | None, list[Problem]]:
@@ -229,10 +246,10 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
                         )
                     )
                 continue
-            continuation = line[1:].rstrip()
-            if continuation.strip() == ".":
+            continuation = line[1:].rstrip(GO_WHITESPACE)
+            if continuation == ".":
                 continuation = ""
-            builder.parts.append(continuation)
+            builder.continuations.append(continuation)
             builder.lines.append(number)
             continue
         key, colon, value = line.partition(":")
@@ -248,13 +265,19 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
         finish_field()
         if current is None:
             current = Paragraph(first_line=number, last_line=number)
-        builder = _FieldBuilder(key.strip(), value.strip(), number)
+        builder = _FieldBuilder(key.strip(GO_WHITESPACE), value.strip(GO_WHITESPACE), number)
     finish_paragraph()
     return paragraphs, problems
 
 
 def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _some(items: list[str], shown: int = 3) -> str:
+    """The first few items for a message (a message never grows with a hostile list)."""
+    text = ", ".join(_shorten(item) for item in items[:shown])
+    return text if len(items) <= shown else f"{text} and {len(items) - shown} more"
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,24 +396,33 @@ class Manifest:
 
 
 def _split_list(source: SourceField, problems: list[Problem]) -> tuple[list[str], list[int]]:
-    items: list[str] = []
-    lines: list[int] = []
-    if "\n" not in source.value and ",," not in source.value:  # the common case: one line
-        items = [item.strip("\n\r\t ") for item in source.value.split(",")]
+    """bashbrew's list fields: the value split on `,`, each item trimmed of `\n\r\t `.
+
+    One pass over the value (a hostile list of 40,000 continued lines stays linear): each item's
+    line is found by counting the newlines of the items before it, never from the start.
+    """
+    value = source.value
+    if "\n" not in value and ",," not in value:  # the common case: one line
+        items = [item.strip(LIST_ITEM_STRIP) for item in value.split(",")]
         if all(items):
             return items, [source.line] * len(items)
-        items = []
-    offset = 0
-    for raw in source.value.split(","):
-        item = raw.strip("\n\r\t ")
-        line = source.line_at(offset + len(raw) - len(raw.lstrip("\n\r\t ")))
-        offset += len(raw) + 1
+    items = []
+    lines: list[int] = []
+    value_lines = source.value_lines
+    last = len(value_lines) - 1
+    newlines_before = 0  # newlines of the value before the current item
+    for raw in value.split(","):
+        left = raw.lstrip(LIST_ITEM_STRIP)
+        item = left.rstrip(LIST_ITEM_STRIP)
+        lead = len(raw) - len(left)
+        line = value_lines[min(newlines_before + raw.count("\n", 0, lead), last)]
+        newlines_before += raw.count("\n")
         if not item:
             problems.append(
                 problem(
                     "empty-list-item",
                     f"{source.key} has an empty item"
-                    + ("" if source.value else " (the field has no value)"),
+                    + ("" if value else " (the field has no value)"),
                     line=line,
                     field=source.key,
                 )
@@ -484,14 +516,12 @@ def _global_entry(paragraph: Paragraph, problems: list[Problem]) -> Entry:
 
 
 def _entry(number: int, paragraph: Paragraph, base: Entry, problems: list[Problem]) -> Entry:
-    values: dict[str, Value] = {}
-    for key, value in base.values.items():
-        if key == "Tags":  # global Tags are refused, not inherited
-            continue
-        values[key] = list(value) if isinstance(value, list) else value
-    lines = dict(base.lines)
-    lines.pop("Tags", None)
-    item_lines = {key: list(value) for key, value in base.item_lines.items() if key != "Tags"}
+    # Inherited lists are shared with the global entry, not copied: nothing mutates a parsed
+    # list in place, and copying a long global list into every entry would make the work grow
+    # with entries x items instead of with the size of the file.
+    values = {key: value for key, value in base.values.items() if key != "Tags"}
+    lines = {key: line for key, line in base.lines.items() if key != "Tags"}
+    item_lines = {key: value for key, value in base.item_lines.items() if key != "Tags"}
     _apply(paragraph, values, lines, item_lines, problems, inherit_lists=True, clean=True)
     return Entry(
         number,
@@ -528,7 +558,7 @@ def _apply(
                         problem(
                             "list-appended-to-global",
                             f"this entry's {key} are added to the global {key} "
-                            f"({', '.join(inherited)}), not used instead of them",
+                            f"({_some(inherited)}), not used instead of them",
                             line=source.line,
                             field=key,
                         )
