@@ -142,6 +142,22 @@ CASES = [
         "Tags: b\nSharedTags: s\nArchitectures: s390x, windows-amd64\nDirectory: b\n",
     ),
     Case(
+        "manifest-too-complex",
+        # 300 global shared tags on one line, inherited by 100 one-line entries: 30,100 items
+        # for a 205-line file
+        HEAD
+        + "SharedTags: "
+        + ", ".join(f"s{i}" for i in range(300))
+        + "\n"
+        + "".join(f"\nTags: t{i}\n" for i in range(100)),
+        1,
+        HEAD
+        + "SharedTags: "
+        + ", ".join(f"s{i}" for i in range(300))
+        + "\n"
+        + "".join(f"\nTags: t{i}\n" for i in range(50)),
+    ),
+    Case(
         "path-escapes-repository",
         HEAD + "\nTags: a\nDirectory: x/../../y\n",
         6,
@@ -237,3 +253,41 @@ def test_file_outside_the_repository_and_absolute_paths() -> None:
 
 def test_latest_itself_is_fine_and_case_sensitive() -> None:
     assert positions(HEAD + "\nTags: latest, LATEST-x\n", "img") == []
+
+
+def test_one_overlap_problem_per_shared_tag_and_pair_of_entries() -> None:
+    # like a historical nats: two shared tags over four architectures used to give 8 errors
+    arches = "amd64, arm32v6, arm64v8, s390x"
+    text = (
+        HEAD + f"\nTags: 2.9\nSharedTags: 2, latest\nArchitectures: {arches}\n\n"
+        f"Tags: 2.10\nSharedTags: 2, latest\nArchitectures: {arches}, windows-amd64\n"
+        "Directory: b\n"
+    )
+    found = [p for p in validate("img", text).problems if p.code == "shared-tag-arch-overlap"]
+    assert [(p.line, p.message) for p in found] == [
+        (
+            10,
+            "shared tag '2' already has amd64, arm32v6, arm64v8 and s390x images from the "
+            "entry on line 5",
+        ),
+        (
+            10,
+            "shared tag 'latest' already has amd64, arm32v6, arm64v8 and s390x images from the "
+            "entry on line 5",
+        ),
+    ]
+
+
+def test_a_third_entry_overlapping_two_others_gets_one_problem_per_pair() -> None:
+    text = (
+        HEAD + "\nTags: a\nSharedTags: s\nArchitectures: amd64\n\n"
+        "Tags: b\nSharedTags: s\nArchitectures: s390x\nDirectory: b\n\n"
+        "Tags: c\nSharedTags: s\nArchitectures: amd64, s390x\nDirectory: c\n"
+    )
+    found = [
+        p.message for p in validate("img", text).problems if p.code == "shared-tag-arch-overlap"
+    ]
+    assert found == [
+        "shared tag 's' already has an amd64 image from the entry on line 5",
+        "shared tag 's' already has an s390x image from the entry on line 9",
+    ]

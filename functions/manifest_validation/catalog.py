@@ -21,7 +21,10 @@ class Rule:
     summary: str
     why: str
     fix: str
-    source: str  # "format", "schema", "rules" or "upstream": which stage reports it
+    source: str  # "format", "schema", "rules", "limits" or "upstream": which stage reports it
+    # bashbrew itself refuses the file for this (where the value is one bashbrew checks): such a
+    # manifest fails on the publishing side too, and `cat` prints nothing for it, as bashbrew
+    bashbrew: bool = False
 
 
 _RULES = (
@@ -49,6 +52,7 @@ _RULES = (
         "bashbrew refuses an empty (or comments-only) file.",
         "Add a global paragraph with Maintainers and at least one entry.",
         "format",
+        bashbrew=True,
     ),
     Rule(
         "bad-line",
@@ -58,6 +62,7 @@ _RULES = (
         "Add the missing `:`, indent the line to continue the previous field, or start it "
         "with `#`.",
         "format",
+        bashbrew=True,
     ),
     Rule(
         "byte-order-mark",
@@ -117,6 +122,7 @@ _RULES = (
         "bashbrew rejects empty items: an empty tag, maintainer or architecture is invalid.",
         "Remove the extra comma, or give the field a value.",
         "format",
+        bashbrew=True,
     ),
     Rule(
         "duplicate-item",
@@ -145,6 +151,7 @@ _RULES = (
         "GitCommit (after inheritance) in every entry.",
         "Add the field to the entry, or to the global paragraph to share it.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "global-tags",
@@ -153,6 +160,7 @@ _RULES = (
         "Tags name one entry's image; bashbrew refuses them in the global paragraph.",
         "Move the Tags into an entry (a paragraph after the first).",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "invalid-maintainer",
@@ -161,6 +169,7 @@ _RULES = (
         "bashbrew refuses other forms; the GitHub handle is how reviewers reach a maintainer.",
         "Write it as `Full Name <email-or-url> (@github-handle)`.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "invalid-tag",
@@ -170,6 +179,7 @@ _RULES = (
         "Use letters, digits, `_`, `.` and `-`, starting with a letter, digit or `_`, at most "
         "128 characters.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "invalid-git-repo",
@@ -186,6 +196,7 @@ _RULES = (
         "bashbrew fetches exactly this ref; anything else is refused.",
         "Write the full ref, e.g. `refs/heads/main` or `refs/tags/v1.2.3`.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "invalid-git-commit",
@@ -194,6 +205,7 @@ _RULES = (
         "Builds must be reproducible: a commit id, not a tag, a branch or an abbreviation.",
         "Use the full commit id (`git rev-parse HEAD`), lower case.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "unsupported-architecture",
@@ -203,6 +215,7 @@ _RULES = (
         "ppc64le, riscv64, s390x and windows-amd64.",
         "Use one of the supported architecture names.",
         "schema",
+        bashbrew=True,
     ),
     Rule(
         "invalid-builder",
@@ -228,6 +241,7 @@ _RULES = (
         "A tag must name exactly one image; bashbrew refuses duplicates.",
         "Remove the repeated tag, or rename one of them.",
         "rules",
+        bashbrew=True,
     ),
     Rule(
         "shared-tag-conflict",
@@ -237,6 +251,7 @@ _RULES = (
         "would make it ambiguous. bashbrew refuses it.",
         "Rename the tag or the shared tag.",
         "rules",
+        bashbrew=True,
     ),
     Rule(
         "latest-in-tag",
@@ -280,6 +295,16 @@ _RULES = (
         "bashbrew accepts any prefix without a word; a misspelled one is never used.",
         "Use a supported architecture name as the prefix, e.g. `arm64v8-GitCommit`.",
         "rules",
+    ),
+    Rule(
+        "manifest-too-complex",
+        E,
+        "Entries inherit so many list values that the rules across entries were not run.",
+        "Every entry copies the global SharedTags and Architectures; thousands of global values "
+        "times thousands of entries is a model far larger than the file, and checking it would "
+        "cost minutes. No real library file comes near the limit.",
+        "Set SharedTags (and Architectures) in the entries that need them, not globally.",
+        "limits",
     ),
     Rule(
         "invalid-image-name",
@@ -337,6 +362,20 @@ _RULES = (
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def refused_by_bashbrew(found: Problem) -> bool:
+    """Whether bashbrew itself would refuse the manifest for this problem.
+
+    bashbrew checks the values of the fields it knows; an `ARCH-*` value and the items of
+    Constraints it takes as they are (we check them all the same).
+    """
+    rule = RULES.get(found.code)
+    if rule is None or not rule.bashbrew:
+        return False
+    if found.field is not None and "-" in found.field:  # an ARCH-* field
+        return False
+    return not (found.code == "empty-list-item" and found.field == "Constraints")
 
 
 def problem(

@@ -128,10 +128,16 @@ def command_cat(args: argparse.Namespace) -> int:
     except UnreadablePath as error:
         print(f"manifest-validate: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    from .catalog import refused_by_bashbrew
+
     result = validate(path.name, data, source=str(path))
-    if result.errors:
+    # Print exactly when bashbrew would: our own errors (a Directory with a newline in it, a
+    # `latest-debian` tag, ...) go to stderr, but do not stop the canonical text.
+    if any(refused_by_bashbrew(found) for found in result.errors):
         print(render([result], "text"), file=sys.stderr)
         return EXIT_INVALID
+    if result.errors:
+        print(render([result], "text"), file=sys.stderr)
     print(canonical_text(result.parsed))
     return EXIT_VALID
 

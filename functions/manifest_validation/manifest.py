@@ -15,8 +15,8 @@ against bashbrew itself):
   when the value so far is not empty and does not end in one). So `GitCommit: <id>` followed by a
   whitespace-only line is `<id>\n\n`, and `GitCommit:` with the id on the next line is `<id>\n`:
   scalar fields keep these newlines (and fail their patterns), list fields trim them away.
-* `Key: value`: key and first-line value trimmed (Go's `strings.TrimSpace`); keys are case-sensitive; unknown keys are ignored; a key
-  repeated in one paragraph keeps its last value.
+* `Key: value`: key and first-line value trimmed (Go's `strings.TrimSpace`); keys are
+  case-sensitive; unknown keys are ignored; a key repeated in one paragraph keeps its last value.
 * The first paragraph is the global entry; every later paragraph is an entry that starts from a
   copy of the global one. Scalars, `ARCH-*` fields, SharedTags and Architectures are replaced by
   the entry's own value; Maintainers and Constraints are appended to the global ones.
@@ -369,6 +369,7 @@ class Manifest:
     global_entry: Entry
     entries: list[Entry]
     problems: list[Problem]
+    line_count: int = 0  # lines of the file (`\n`-separated)
 
     def merged_entries(self) -> list[Entry]:
         """Entries with identical build artifacts merged into the first, as bashbrew does."""
@@ -607,7 +608,7 @@ def parse(name: str, data: bytes | str) -> Manifest:
         _entry(number, paragraph, global_entry, problems)
         for number, paragraph in enumerate(paragraphs[1:], start=1)
     ]
-    return Manifest(name, global_entry, entries, problems)
+    return Manifest(name, global_entry, entries, problems, text.count("\n") + 1)
 
 
 def _empty(name: str, problems: list[Problem]) -> Manifest:

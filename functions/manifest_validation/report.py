@@ -146,4 +146,6 @@ def render_rules_markdown() -> str:
             "",
             f"**Fix:** {rule.fix}",
         ]
+        if rule.bashbrew:
+            out += ["", "bashbrew refuses such a file too."]
     return "\n".join(out) + "\n"

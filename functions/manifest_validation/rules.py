@@ -32,7 +32,37 @@ def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
     return register
 
 
+# Entries inherit the global SharedTags and Architectures, so a short file can describe a huge
+# model (10,000 global shared tags x 5,000 one-line entries). The rules across entries look at
+# every entry's lists; beyond this many items per line of the file they are not run, and the
+# manifest says so (`manifest-too-complex`) instead of costing minutes. Real library files stay
+# far below it (the corpus's largest is about 7 items per line).
+COMPLEXITY_PER_LINE = 40
+COMPLEXITY_FLOOR = 20_000
+
+
+def complexity(manifest: Manifest) -> int:
+    """How many list items the rules across entries look at."""
+    return sum(
+        len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
+        for entry in manifest.entries
+    )
+
+
 def run_rules(manifest: Manifest) -> Iterator[Problem]:
+    lines = manifest.line_count
+    if lines:
+        limit = COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * lines
+        size = complexity(manifest)
+        if size > limit:
+            yield problem(
+                "manifest-too-complex",
+                f"the entries inherit list values {size:,} times over (at most {limit:,} for a "
+                f"file of {lines:,} lines): the rules across entries were not run",
+                line=manifest.global_entry.first_line,
+            )
+            yield from image_name(manifest)
+            return
     for function in REGISTRY.values():
         yield from function(manifest)
 
@@ -124,21 +154,31 @@ def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
 
 @rule("shared-tag-arch-overlap")
 def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
+    """One problem per shared tag and pair of entries, naming every architecture both claim
+    (as official-images' naughty-sharedtags.sh groups them)."""
     # Entries that bashbrew merges are one image: they cannot overlap with themselves.
     group_of = {id(entry): entry.build_key() for entry in manifest.entries}
     claimed: dict[tuple[str, str], Entry] = {}  # (shared tag, architecture) -> first entry
     for entry in manifest.entries:
         for index, shared in enumerate(entry.shared_tags):
+            overlaps: dict[int, tuple[Entry, list[str]]] = {}  # other entry -> architectures
             for architecture in entry.architectures:
                 if is_windows(architecture):
                     continue
                 other = claimed.setdefault((shared, architecture), entry)
                 if other is entry or group_of[id(other)] == group_of[id(entry)]:
                     continue
+                overlaps.setdefault(id(other), (other, []))[1].append(architecture)
+            for other, architectures in overlaps.values():
+                images = (
+                    f"an {architectures[0]} image"
+                    if len(architectures) == 1
+                    else f"{', '.join(architectures[:-1])} and {architectures[-1]} images"
+                )
                 yield problem(
                     "shared-tag-arch-overlap",
-                    f"shared tag {shared!r} already has an {architecture} image from the entry "
-                    f"on line {other.first_line}",
+                    f"shared tag {shared!r} already has {images} from the entry on line "
+                    f"{other.first_line}",
                     line=entry.line_of("SharedTags", index),
                     field="SharedTags",
                 )

@@ -173,13 +173,14 @@ class _Check:
 
     MEMO_LIMIT = 50_000
 
-    __slots__ = ("_memo", "_validator", "fast", "schema")
+    __slots__ = ("_memo", "_valid", "_validator", "fast", "schema")
 
     def __init__(self, schema: Any) -> None:
         self.schema = schema
         self.fast = fast_check(schema)
         self._validator: Validator | None = None
         self._memo: dict[object, list[ValidationError]] = {}
+        self._valid: set[str] = set()  # entries repeat the same strings (GitRepo, ...) often
 
     def validator(self) -> Validator:
         if self._validator is None:
@@ -189,7 +190,15 @@ class _Check:
         return self._validator
 
     def errors(self, value: Any) -> list[ValidationError]:
-        if self.fast is not None and self.fast(value):
+        if value.__class__ is str:
+            if value in self._valid:
+                return []
+            if self.fast is not None and self.fast(value):
+                if len(self._valid) >= self.MEMO_LIMIT:
+                    self._valid.clear()
+                self._valid.add(value)
+                return []
+        elif self.fast is not None and self.fast(value):
             return []
         if not isinstance(value, str):
             return list(self.validator().iter_errors(value))
