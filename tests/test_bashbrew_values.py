@@ -149,3 +149,17 @@ def test_global_values_bashbrew_checks_only_through_entries_stay_unchecked_on_th
     # a global GitCommit that every entry overrides: bashbrew never looks at it
     text = HEADER + "GitCommit: nope\n\n" + f"Tags: a\nGitCommit: {COMMIT}\n"
     assert found(text) == []
+
+
+def test_a_global_value_with_a_newline_is_an_error_even_when_no_entry_uses_it() -> None:
+    # bashbrew only checks a global GitCommit through the entries that inherit it; a value
+    # carried onto the next line is wrong wherever it is used (and `cat` could not print it
+    # back the same way), so we say so on its line
+    text = HEADER + f"GitCommit:\n {COMMIT}\n\nTags: a\nGitCommit: {COMMIT}\n"
+    problems = validate("img", text).problems
+    assert [(p.code, p.line) for p in problems] == [("invalid-git-commit", 3)]
+    manifest = parse("img", text)
+    assert not manifest.uses_global(problems[0].line, problems[0].field)
+    assert not refused_by_bashbrew(problems[0], unused_global=True)
+    inherited = HEADER + f"GitCommit:\n {COMMIT}\n\nTags: a\n"  # now an entry uses it
+    assert parse("img", inherited).uses_global(3, "GitCommit")

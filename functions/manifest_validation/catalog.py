@@ -364,16 +364,24 @@ _RULES = (
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-def refused_by_bashbrew(found: Problem) -> bool:
+# The global paragraph's values bashbrew checks there, on their own; the others only in the
+# entries that inherit them.
+GLOBALLY_CHECKED = frozenset({"Maintainers", "Tags", "Architectures"})
+
+
+def refused_by_bashbrew(found: Problem, *, unused_global: bool = False) -> bool:
     """Whether bashbrew itself would refuse the manifest for this problem.
 
     bashbrew checks the values of the fields it knows; an `ARCH-*` value and the items of
-    Constraints it takes as they are (we check them all the same).
+    Constraints it takes as they are (we check them all the same). `unused_global`: the problem
+    is about a global value no entry inherits, which bashbrew checks only for GLOBALLY_CHECKED.
     """
     rule = RULES.get(found.code)
     if rule is None or not rule.bashbrew:
         return False
     if found.field is not None and "-" in found.field:  # an ARCH-* field
+        return False
+    if unused_global and found.field not in GLOBALLY_CHECKED:
         return False
     return not (found.code == "empty-list-item" and found.field == "Constraints")
 

@@ -133,7 +133,11 @@ def command_cat(args: argparse.Namespace) -> int:
     result = validate(path.name, data, source=str(path))
     # Print exactly when bashbrew would: our own errors (a Directory with a newline in it, a
     # `latest-debian` tag, ...) go to stderr, but do not stop the canonical text.
-    if any(refused_by_bashbrew(found) for found in result.errors):
+    manifest = result.parsed
+    if any(
+        refused_by_bashbrew(found, unused_global=not manifest.uses_global(found.line, found.field))
+        for found in result.errors
+    ):
         print(render([result], "text"), file=sys.stderr)
         return EXIT_INVALID
     if result.errors:

@@ -371,6 +371,14 @@ class Manifest:
     problems: list[Problem]
     line_count: int = 0  # lines of the file (`\n`-separated)
 
+    def uses_global(self, line: int | None, key: str | None) -> bool:
+        """False for a problem about a global value (its line is in the global paragraph)
+        that every entry overrides: bashbrew never looks at such a value."""
+        first, last = self.global_entry.first_line, self.global_entry.last_line
+        if line is None or key is None or not first <= line <= last:
+            return True
+        return any(key not in entry.own_keys for entry in self.entries)
+
     def merged_entries(self) -> list[Entry]:
         """Entries with identical build artifacts merged into the first, as bashbrew does."""
         merged: list[Entry] = []
