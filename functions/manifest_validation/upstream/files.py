@@ -11,10 +11,12 @@ of one :meth:`FileReader.read` call (protocol v2 or v0, see :mod:`.protocol`):
 3. ONE fetch naming every wanted blob (of all those commits) by id.
 
 So at most three requests per repository however many manifests, entries,
-architectures and commits point into it.  ``filter tree:<depth>`` would also skip the
-deeper trees, but servers may cap that filter's depth (``uploadpackfilter.tree.
-maxDepth``) and a refused filter costs a round trip; ``blob:none`` is the filter every
-partial-clone server serves, and trees are small next to blobs.
+architectures and commits point into it.  Skipping the deeper trees too would need
+``combine:blob:none+tree:<depth>`` (``tree:<depth>`` alone keeps the shallow blobs),
+which GitHub refuses ("filter 'combine' not supported") and git servers may cap
+(``uploadpackfilter.tree.maxDepth``); a refused filter costs a round trip.
+``blob:none`` is what every partial-clone server serves, and trees are small next to
+the blobs of a snapshot (benchmarks/bench_dockerfiles.py).
 
 Fallbacks, each still bounded by the run's caps:
 
