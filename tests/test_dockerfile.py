@@ -92,6 +92,12 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         [],
     ),
     (
+        "the word of an operator that does not use it needs no value",
+        "ARG SET=x\nARG EMPTY\nFROM a:${SET:-$NONE}${EMPTY:+-$EMPTY}${SET:+-$SET}\n",
+        ["a:x-x"],
+        [],
+    ),
+    (
         "nested defaults",
         "FROM a:${X:-${Y:-${Z:-1}}}",
         ["a:1"],

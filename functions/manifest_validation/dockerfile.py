@@ -181,7 +181,9 @@ class _Substitution:
         self.escape = escape
         self.pos = 0
 
-    def expand(self, stop: str = "", depth: int = 0) -> str:
+    def expand(self, stop: str = "", depth: int = 0, *, used: bool = True) -> str:
+        """The text up to `stop`, expanded; when not `used` (the word of `${X:-word}` with X
+        set) it is only skipped over: its variables need no value."""
         if depth > MAX_SUBSTITUTION_DEPTH:
             raise ValueError("variables nested too deeply")
         out: list[str] = []
@@ -199,7 +201,7 @@ class _Substitution:
                 self.pos += 1
                 continue
             self.pos += 1
-            out.append(self._variable(depth))
+            out.append(self._variable(depth, used))
         if stop:
             raise ValueError(f"missing {stop!r} in {self.text[:80]!r}")
         return "".join(out)
@@ -214,7 +216,7 @@ class _Substitution:
     def _lookup(self, name: str) -> str | None:
         return self.values.get(name)
 
-    def _variable(self, depth: int) -> str:
+    def _variable(self, depth: int, used: bool) -> str:
         text = self.text
         if self.pos >= len(text):
             return "$"
@@ -223,9 +225,9 @@ class _Substitution:
                 return "$"
             name = self._name()
             value = self._lookup(name)
-            if value is None:
+            if value is None and used:
                 raise _Unresolved(name)
-            return value
+            return value or ""
         self.pos += 1
         name = self._name()
         if not name:
@@ -235,9 +237,9 @@ class _Substitution:
         value = self._lookup(name)
         if text[self.pos] == "}":
             self.pos += 1
-            if value is None:
+            if value is None and used:
                 raise _Unresolved(name)
-            return value
+            return value or ""
         colon = text[self.pos] == ":"
         if colon:
             self.pos += 1
@@ -247,16 +249,17 @@ class _Substitution:
                 f"unsupported substitution ${{{name}{':' if colon else ''}{operator}...}}"
             )
         self.pos += 1
-        word = self.expand("}", depth + 1)
-        self.pos += 1  # the closing brace
         is_set = value is not None and (value != "" or not colon)
+        word_used = used and (is_set if operator == "+" else not is_set)
+        word = self.expand("}", depth + 1, used=word_used)
+        self.pos += 1  # the closing brace
         if operator == "-":
             return value if is_set and value is not None else word
         if operator == "+":
             return word if is_set else ""
-        if not is_set or value is None:  # `?`: required
+        if (not is_set or value is None) and used:  # `?`: required
             raise _Unresolved(name)
-        return value
+        return value or ""
 
 
 def _substitute(word: str, values: dict[str, str | None], escape: str) -> str:
