@@ -26,7 +26,8 @@ DOCKERFILES = {
     "FROM debian:bookworm-slim\n"
     "COPY --from=build /app /usr/local/bin/app\n"
     "COPY --from=busybox:stable /bin/busybox /bin/busybox\n",
-    "arg/Dockerfile": "ARG SUITE=bookworm\nARG VARIANT\nFROM debian:${SUITE}${VARIANT:+-$VARIANT}\n",
+    "arg/Dockerfile": "ARG SUITE=bookworm\nARG VARIANT\n"
+    "FROM debian:${SUITE}${VARIANT:+-$VARIANT}\n",
     "windows/servercore/Dockerfile": "# escape=`\n"
     "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
     "RUN powershell -Command `\n    Write-Host hello\n",
