@@ -18,7 +18,8 @@ architecture:
 Contents are compared with ``git show`` in the served repositories.  Targets: at most
 1/20 of git's bytes, at most 3 requests per repository.
 
-Run: ``python benchmarks/bench_dockerfiles.py [--repos 5] [--files 3000] [--commits 300]``
+Run: ``python benchmarks/bench_dockerfiles.py [--repos 5] [--files 3000] [--commits 300]
+[--delay 0.02]`` (about half a minute with the defaults).
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000, help="files per repository")
     parser.add_argument("--commits", type=int, default=300, help="commits per repository")
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds added per request")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-dockerfiles-") as tmp:
@@ -234,7 +236,7 @@ def main() -> None:
         )
         (Path(tmp) / "library").mkdir()
         rows: list[tuple[str, float, int, int, int]] = []
-        with serve_git(root) as server:
+        with serve_git(root, delay=args.delay) as server:
             library = write_library(server, built, Path(tmp) / "library")
             requests = file_requests(library)
             unique = list(dict.fromkeys(requests))
@@ -271,7 +273,7 @@ def main() -> None:
                        server.bytes_sent)  # fmt: skip
             rows.append(git_row)
             disagreements = [r for r in unique if theirs[r] != ours[r].content]
-        with serve_git(root, allow_filter=False) as plain:
+        with serve_git(root, delay=args.delay, allow_filter=False) as plain:
             fallback = GitVerifier(UrlPolicy([plain.host_port]), max_workers=args.workers)
             t0 = time.monotonic()
             moved = [FileRequest(plain.repo_url(r.repo.rsplit("/", 1)[1]), r.commit, r.path)

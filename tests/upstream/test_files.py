@@ -22,7 +22,7 @@ from manifest_validation.upstream import (
     UrlPolicy,
 )
 
-from .conftest import MakeVerifier
+from .conftest import MakeVerifier, Repos
 from .dockerfile_repos import DockerRepos, build_docker_repos, git_show
 
 C1_FILES = [
@@ -231,6 +231,21 @@ def test_missing_commit_does_not_hide_the_others(
         assert results[missing].status is FileStatus.COMMIT_MISSING
         assert results[missing].detail.startswith(f"Commit {missing.commit} does not exist in ")
     assert results[wanted[1]].content == b"FROM debian:bookworm-slim\n"
+
+
+def test_a_commit_no_ref_reaches_is_read_in_v2_and_refused_in_v0(
+    server_v0: GitServer, repos: Repos, make_verifier: MakeVerifier, docker: DockerRepos
+) -> None:
+    """git's v0 upload-pack serves only commits reachable from a ref; v2 serves any."""
+    with serve_git(repos.root) as v2:
+        verifier = make_verifier(v2)
+        request = FileRequest(v2.repo_url("project.git"), repos.d1, "file.txt")
+        assert read_one(verifier, request).content == b"m6\n"
+    verifier = make_verifier(server_v0)
+    request = FileRequest(server_v0.repo_url("project.git"), repos.d1, "file.txt")
+    result = read_one(verifier, request)
+    assert result.status is FileStatus.COMMIT_MISSING
+    assert result.detail.endswith(" (or no ref reaches it).")
 
 
 @pytest.mark.parametrize(

@@ -377,10 +377,13 @@ class FileReader:
                         raise UpstreamUnavailable(f"{display} refused a fetch: {exc}") from None
                     oid = wants[0]
                 wants.remove(oid)
+                # A v0 server also refuses a commit no ref reaches (it checks
+                # reachability of wanted commits); v2 serves any object it has.
+                why = "" if repo.protocol_version == 2 else " (or no ref reaches it)"
                 for request in commits.pop(oid):
                     results[request] = FileResult(
                         FileStatus.COMMIT_MISSING,
-                        detail=f"Commit {request.commit} does not exist in {display}.",
+                        detail=f"Commit {request.commit} does not exist in {display}{why}.",
                     )
         else:
             return {}
