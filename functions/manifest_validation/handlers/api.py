@@ -127,8 +127,11 @@ def create_validation() -> Response[str]:
         return _json(error.status, error.body())
 
     verifier = services.verifier() if request.verify_git else None
+    library = services.library() if request.verify_git else None
     results = validate_many(
-        [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
+        [(m.name, m.content, m.path) for m in request.manifests],
+        verifier=verifier,
+        library=library,
     )
     messages = messages_for(request, results)
     if request.publish:
