@@ -38,6 +38,7 @@ a cached object can never be wrong.  Network trouble is ``UNREACHABLE``, never
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import re
 import stat
 import threading
@@ -55,6 +56,8 @@ from .protocol import UpstreamRepo, _Advertisement, refused_oid
 from .transport import RunLimits, Transport, UpstreamUnavailable
 
 __all__ = ["FileReader", "FileRequest", "FileResult", "FileStatus"]
+
+log = logging.getLogger(__name__)
 
 _HEX_OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _OID_LENGTH = {"sha1": 40, "sha256": 64}
@@ -227,10 +230,14 @@ class FileReader:
                 if future in done and future.exception() is None:
                     results.update(future.result())
                     continue
+                error = future.exception() if future in done else None
+                if error is not None:
+                    # A bug must not turn into a verdict on the manifest; log it loudly.
+                    log.error("reading files failed", exc_info=error)
                 reason = (
                     "the time budget for reading files ran out"
-                    if future not in done
-                    else f"internal error ({type(future.exception()).__name__})"
+                    if error is None
+                    else f"internal error ({type(error).__name__})"
                 )
                 for request in repo_requests:
                     results.setdefault(request, _unreachable(jobs[request.repo][0], reason))
