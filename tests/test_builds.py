@@ -359,3 +359,23 @@ def test_every_build_rule_is_catalogued() -> None:
     ):
         assert RULES[code].source == "builds"
     assert RULES["parent-checks-skipped"].severity is Severity.INFO
+
+
+def test_a_lazy_library_is_read_only_when_a_parent_needs_it() -> None:
+    calls: list[int] = []
+
+    def load() -> Library:
+        calls.append(1)
+        return library()
+
+    lazy = Library.lazy(load)
+    assert codes(findings(manifest("Tags: a\n"), {"Dockerfile": "FROM scratch\n"}, lazy)) == []
+    assert calls == []
+    found = findings(manifest("Tags: a\n"), {"Dockerfile": "FROM debian:sid\n"}, lazy)
+    assert codes(found) == [("from-tag-unknown", 5, "Tags")]
+    findings(manifest("Tags: a\n"), {"Dockerfile": "FROM debian:bookworm\n"}, lazy)
+    assert calls == [1]
+    failing = Library.lazy(lambda: Library.unavailable("the library could not be read: down"))
+    found = findings(manifest("Tags: a\n"), {"Dockerfile": "FROM debian:sid\n"}, failing)
+    assert codes(found) == [("parent-checks-skipped", None, None)]
+    assert "could not be read: down" in found.problems[0].message

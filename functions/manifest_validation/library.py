@@ -50,41 +50,69 @@ class TagEntries:
 
 
 class Library:
-    """Library files by image name; `available` is False when there is no library at all."""
+    """Library files by image name, parsed on first use.
+
+    `available` is False when there is no library at all (`reason` says why). A library may
+    be `lazy` (read on first use: a door only pays for it when a parent needs it) and may lie
+    over a `base` (`overlay`): its own manifests first, then the base's.
+    """
 
     def __init__(
         self,
         contents: Mapping[str, bytes | str] | None = None,
         *,
-        parsed: Mapping[str, Manifest] | None = None,
         available: bool = True,
         reason: str = "",
     ) -> None:
-        self.available = available
-        self.reason = reason  # why it is unavailable, for the note
+        self._available = available
+        self._reason = reason
         self._contents = dict(contents or {})
-        self._parsed: dict[str, Manifest] = dict(parsed or {})
+        self._parsed: dict[str, Manifest] = {}
         self._tags: dict[str, dict[str, list[Entry]]] = {}
-        self._lock = threading.Lock()
+        self._base: Library | None = None
+        self._loader: Callable[[], Library] | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def unavailable(cls, reason: str) -> Library:
         return cls(available=False, reason=reason)
 
+    @classmethod
+    def lazy(cls, loader: Callable[[], Library]) -> Library:
+        """The library `loader` returns, called once, on first use."""
+        library = cls()
+        library._loader = loader
+        return library
+
+    def _loaded_base(self) -> Library | None:
+        with self._lock:
+            if self._loader is not None:
+                loader, self._loader = self._loader, None
+                self._base = loader()
+            return self._base
+
+    @property
+    def available(self) -> bool:
+        base = self._loaded_base()
+        return base.available if base is not None else self._available
+
+    @property
+    def reason(self) -> str:
+        """Why the library is unavailable (for the note); empty when it is available."""
+        base = self._loaded_base()
+        return base.reason if base is not None else self._reason
+
     def names(self) -> set[str]:
-        return set(self._contents) | set(self._parsed)
+        base = self._loaded_base()
+        own = set(self._contents) | set(self._parsed)
+        return own | base.names() if base is not None else own
 
     def overlay(self, manifests: Iterable[Manifest]) -> Library:
-        """This library with `manifests` in place of its copies (availability unchanged)."""
-        own = {manifest.name: manifest for manifest in manifests}
-        with self._lock:
-            parsed = {k: v for k, v in self._parsed.items() if k not in own}
-        return Library(
-            {k: v for k, v in self._contents.items() if k not in own and k not in parsed},
-            parsed={**parsed, **own},
-            available=self.available,
-            reason=self.reason,
-        )
+        """This library with `manifests` in place of its copies (nothing is read yet)."""
+        combined = Library()
+        combined._parsed = {manifest.name: manifest for manifest in manifests}
+        combined._base = self
+        return combined
 
     def manifest(self, image: str) -> Manifest | None:
         with self._lock:
@@ -92,7 +120,10 @@ class Library:
             if found is None and image in self._contents:
                 found = parse(image, self._contents[image])
                 self._parsed[image] = found
+        if found is not None:
             return found
+        base = self._loaded_base()
+        return base.manifest(image) if base is not None else None
 
     def tag(self, image: str, tag: str) -> TagEntries | None:
         """The entries `image:tag` names; None when the image is unknown here."""

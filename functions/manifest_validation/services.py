@@ -120,10 +120,14 @@ class Services:
 
     def library(self) -> Library:
         """The manifests repository's library at its branch head (the HTTP door's parents are
-        checked against it), resolved again after a short TTL; unavailable with the reason
-        when it cannot be read."""
-        repository = self.repository
-        return self.libraries().head(repository, self.branch, lambda: self.source(repository))
+        checked against it), read only when a parent needs it, resolved again after a short
+        TTL; unavailable with the reason when it cannot be read."""
+        from .library import Library
+
+        repository, branch, libraries = self.repository, self.branch, self.libraries()
+        return Library.lazy(
+            lambda: libraries.head(repository, branch, lambda: self.source(repository))
+        )
 
     def _sqs_work_queue(self) -> WorkQueue | None:
         from .jobs import work_queue_from_env

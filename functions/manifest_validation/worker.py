@@ -107,8 +107,9 @@ class Worker:
         return []
 
     def _library(self, job: Job, source: ManifestSource) -> Library:
-        """Every manifest at the job's commit (read once per commit, then cached)."""
-        return self.libraries.at(job.repository, job.commit, lambda: source)
+        """Every manifest at the job's commit (read when a parent needs it, once per commit)."""
+        libraries = self.libraries
+        return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
 
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
