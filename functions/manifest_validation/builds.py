@@ -173,6 +173,7 @@ class _Group:
     architectures: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
 
     def add(self, use: BuildUse, *extra: str) -> None:
         if use.architecture not in self.architectures:
@@ -200,12 +201,13 @@ class _Collector:
         line: int,
         field_name: str | None,
         *extra: str,
-    ) -> None:
+    ) -> _Group:
         key = (use.entry.number, code, subject)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = _Group(line, field_name)
         group.add(use, *extra)
+        return group
 
 
 def _tags_line(entry: Entry) -> tuple[int, str]:
@@ -247,6 +249,11 @@ def _missing_in_directory(path: str, detail: str) -> bool:
     return not (at_last_part or where.startswith(f"{path} is "))
 
 
+def _missing_reason(detail: str) -> str:
+    """What the reader found instead (`the top directory has no 'x'`), from its detail."""
+    return detail.partition(": ")[2].rstrip(".")
+
+
 def build_findings(
     manifest: Manifest,
     reads: BuildReads,
@@ -283,6 +290,7 @@ def build_findings(
                     name,
                     request.commit,
                     request.repo,
+                    _missing_reason(result.detail if result else ""),
                 )
         elif status is FileStatus.UNREACHABLE:
             unreachable.append((request, result.detail if result is not None else "not read"))
@@ -372,7 +380,8 @@ def _check_parents(
     if final == SCRATCH or SCRATCH in parents:
         extra.discard(TOLERATED_ON_SCRATCH)
     for constraint in sorted(extra):
-        collector.add("constraints-extra", use, "", line, name, constraint)
+        group = collector.add("constraints-extra", use, "", line, name, constraint)
+        group.parents.extend(parent for parent in parents if parent not in group.parents)
 
 
 def _problems(collector: _Collector) -> list[Problem]:
@@ -387,15 +396,17 @@ def _problems(collector: _Collector) -> list[Problem]:
 def _message(code: str, subject: str, group: _Group) -> str:
     where = group.where
     if code == "dockerfile-not-found":
-        commit, repo = group.extra[0], group.extra[1]
-        return f"{subject} does not exist in {repo} at {commit[:12]} {where}"
+        commit, repo, reason = group.extra[0], group.extra[1], group.extra[2]
+        because = f" ({reason})" if reason else ""
+        return f"{subject} does not exist in {repo} at {commit[:12]}{because} {where}"
     if code == "dockerfile-unparseable":
         line, _, message = subject.partition(":")
         paths = ", ".join(f"{path}:{line}" for path in group.paths)
         return f"{paths}: {message} [{', '.join(group.architectures)}]"
     if code == "from-not-official":
         if group.extra:
-            return f"{where} builds FROM {subject}: there is no official image {subject!r}"
+            image = _split_reference(subject)[0]
+            return f"{where} builds FROM {subject}: there is no official image {image!r}"
         return f"{where} builds FROM {subject}, which is not an official image"
     if code == "from-tag-unknown":
         image, tag = _split_reference(subject)
@@ -403,14 +414,15 @@ def _message(code: str, subject: str, group: _Group) -> str:
         return f"{where} builds FROM {subject}: {image} has no {named} in its Tags or SharedTags"
     if code == "from-arch-unsupported":
         return (
-            f"{where} builds FROM {subject}, which is not built for "
+            f"{', '.join(group.paths)} builds FROM {subject}, which is not built for "
             f"{', '.join(group.architectures)}"
         )
     if code == "from-windows-latest":
         return f"{where} builds FROM {subject}: Microsoft removed this `latest` tag"
     if code == "constraints-missing":
         return f"Constraints lack {', '.join(group.extra)}, implied by FROM {subject} ({where})"
-    return f"Constraints {', '.join(group.extra)} implied by no parent ({where})"
+    parents = ", ".join(group.parents)
+    return f"Constraints {', '.join(group.extra)} implied by no parent (FROM {parents}; {where})"
 
 
 def _unreachable_problem(reads: BuildReads, failures: list[tuple[FileRequest, str]]) -> Problem:
