@@ -16,6 +16,7 @@ import pytest
 from conftest import LIBRARY
 from gitserver import GitServer, run_git, serve_git
 from manifest_validation.cli import main
+from manifest_validation.schema import result_validator
 
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image
@@ -172,6 +173,8 @@ def check(
     with contextlib.redirect_stdout(out):
         code = main(["check", "--format", output, "--verify-git", *extra, str(path)])
     document = json.loads(out.getvalue()) if output == "json" else {}
+    for message in document.get("results", []):
+        assert [e.message for e in result_validator().iter_errors(message)] == []
     return code, out.getvalue(), document
 
 
