@@ -224,3 +224,10 @@ def test_hostile_input_stays_linear() -> None:
     assert nested.errors and "deeply" in nested.errors[0].message
     dollars = parse_dockerfile("FROM a:" + "$" * 500_000)
     assert dollars.parents == ("a:" + "$" * 500_000,)
+
+
+def test_values_doubling_per_arg_are_capped() -> None:
+    lines = ["ARG A0=xxxxxxxx"] + [f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}" for i in range(1, 40)]
+    parsed = parse_dockerfile("\n".join(lines) + "\nFROM a:$A39\n")
+    assert parsed.parents == ()
+    assert "$A39" in parsed.errors[0].message

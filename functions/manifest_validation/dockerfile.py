@@ -37,6 +37,9 @@ __all__ = [
 MAX_DOCKERFILE_BYTES = 1024 * 1024
 # `${A:-${B:-${C}}}`: deeper nesting than this is refused rather than recursed into.
 MAX_SUBSTITUTION_DEPTH = 8
+# `ARG B=$A$A` doubles a value per line: expanded values are capped instead of growing
+# exponentially (an image reference is at most a few hundred characters).
+MAX_VALUE_CHARS = 64 * 1024
 SCRATCH = "scratch"
 _ESCAPES = ("\\", "`")
 
@@ -180,6 +183,7 @@ class _Substitution:
         self.values = values
         self.escape = escape
         self.pos = 0
+        self.size = 0  # characters substituted so far
 
     def expand(self, stop: str = "", depth: int = 0, *, used: bool = True) -> str:
         """The text up to `stop`, expanded; when not `used` (the word of `${X:-word}` with X
@@ -201,7 +205,13 @@ class _Substitution:
                 self.pos += 1
                 continue
             self.pos += 1
-            out.append(self._variable(depth, used))
+            start = self.pos
+            value = self._variable(depth, used)
+            if self.pos > start:  # a variable, not a lone `$`
+                self.size += len(value)
+            if self.size > MAX_VALUE_CHARS:
+                raise ValueError(f"value longer than {MAX_VALUE_CHARS} characters")
+            out.append(value)
         if stop:
             raise ValueError(f"missing {stop!r} in {self.text[:80]!r}")
         return "".join(out)
