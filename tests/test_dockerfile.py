@@ -73,6 +73,14 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         ["bb"],
     ),
     (
+        "RUN --mount: bind is the default type, other types and stage numbers are not parents",
+        "FROM bash:5\nFROM scratch\nRUN --mount=from=busybox,target=/b true\n"
+        "RUN --mount=type=cache,from=golang:1.22,target=/c true\n"
+        "RUN --mount=type=bind,from=0,target=/d true\n",
+        ["bash:5", "scratch", "busybox:latest"],
+        [],
+    ),
+    (
         "ARG before FROM: ${VAR}, $VAR, ${VAR:-default}",
         "ARG BASE=debian\nARG SUITE\nARG VARIANT=slim\n"
         "FROM ${BASE}:${SUITE:-bookworm}-$VARIANT\nFROM $BASE\n",

@@ -8,9 +8,9 @@ Only what decides the parents is interpreted; everything else is skipped:
   blank lines and comment lines inside a continuation are skipped. Instructions are
   case-insensitive and split on whitespace.
 * `FROM [--platform=...] IMAGE [AS NAME]`: IMAGE is a parent unless it names an earlier stage
-  (stage names are case-insensitive, as in Docker). `COPY --from=X` and
-  `RUN --mount=...,from=X,...` add X as a parent unless X names an earlier stage (by name, or
-  by number for `COPY --from`).
+  (stage names are case-insensitive, as in Docker). `COPY --from=X` and the bind mounts of
+  `RUN --mount=type=bind,from=X,...` add X as a parent unless X names an earlier stage (by
+  name or by number).
 * An image without a tag means `:latest` (`scratch` excepted).
 * `ARG` defaults declared before the first FROM are substituted into FROM and `--from` values:
   `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`; an
@@ -375,10 +375,14 @@ def _run(state: _State, words: list[str], line: int) -> None:
             return
         if not word.startswith("--mount="):
             continue
+        options: dict[str, str] = {}
         for option in word[len("--mount=") :].split(","):
-            key, equals, value = option.partition("=")
-            if equals and key.strip().lower() == "from":
-                _reference(state, value.strip(), line, "RUN --mount from", numbered=False)
+            key, _, value = option.partition("=")
+            options[key.strip().lower()] = value.strip()
+        # only a bind mount's `from` is read (as bashbrew does; bind is Docker's default type)
+        source = options.get("from")
+        if source and options.get("type", "bind") == "bind":
+            _reference(state, source, line, "RUN --mount from", numbered=True)
 
 
 def _reference(state: _State, raw: str, line: int, what: str, *, numbered: bool) -> None:
