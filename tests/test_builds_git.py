@@ -161,6 +161,10 @@ def bad_manifest(url: str, commit: str) -> str:
         "Tags: misfile\n"  # 30
         "Directory: arg\n"  # 31
         "File: Dockerfile.nope\n"  # 32
+        "\n"
+        "Tags: extra\n"  # 34
+        "Directory: scratch\n"  # 35
+        "Constraints: !aufs, windowsservercore-ltsc2022\n"  # 36
     )
 
 
@@ -231,6 +235,7 @@ def test_each_rule_at_its_line(upstream: Upstream, server: GitServer, tmp_path: 
         ("from-tag-unknown", 22, "Tags"),
         ("from-windows-latest", 25, "Tags"),
         ("dockerfile-not-found", 32, "File"),
+        ("constraints-extra", 36, "Constraints"),  # !aufs is tolerated on scratch
     ]
     by_line = {p["line"]: p["message"] for p in document["results"][0]["problems"]}
     assert "windowsservercore-ltsc2022" in by_line[5] and "windows-amd64" in by_line[5]
@@ -240,6 +245,7 @@ def test_each_rule_at_its_line(upstream: Upstream, server: GitServer, tmp_path: 
     assert "arg/Dockerfile.nope" in by_line[32] and "has no 'Dockerfile.nope'" in by_line[32]
     assert "bad/Dockerfile:1" in by_line[17] and "$SUITE" in by_line[17]
     assert "someone/base:1" in by_line[19]
+    assert "windowsservercore-ltsc2022" in by_line[36] and "!aufs" not in by_line[36]
 
 
 def test_without_library_a_note_and_still_valid(
