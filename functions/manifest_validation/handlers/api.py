@@ -55,7 +55,12 @@ _REQUEST_SCHEMA = {
                 },
             },
         },
-        "verify_git": {"type": "boolean", "default": False},
+        "verify_git": {
+            "type": "boolean",
+            "default": False,
+            "description": "Also check upstream refs and commits, and read each entry's "
+            "Dockerfile to check its parents against the manifests repository's branch head.",
+        },
         "publish": {"type": "boolean", "default": False},
     },
 }
