@@ -77,7 +77,7 @@ def findings(
         else:
             results[request] = FileResult(FileStatus.FOUND, content.encode())
     others = (lib if lib is not None else library()).overlay([manifest])
-    return build_findings(manifest, reads, results, others)
+    return build_findings(reads, results, others)
 
 
 def codes(found: BuildFindings) -> list[tuple[str, int | None, str | None]]:
@@ -274,7 +274,7 @@ def test_a_missing_directory_blames_directory_even_when_file_is_written() -> Non
         FileStatus.MISSING,
         detail=f"gone/Dockerfile.x does not exist at commit {C1}: the top directory has no 'gone'.",
     )
-    found = build_findings(m, reads, {request: missing}, library().overlay([m]))
+    found = build_findings(reads, {request: missing}, library().overlay([m]))
     assert codes(found) == [("dockerfile-not-found", 6, "Directory")]
 
 

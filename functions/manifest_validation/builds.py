@@ -255,14 +255,15 @@ def _missing_reason(detail: str) -> str:
 
 
 def build_findings(
-    manifest: Manifest,
     reads: BuildReads,
     results: Mapping[FileRequest, FileResult],
     library: Library,
 ) -> BuildFindings:
-    """Problems and parents of every entry and architecture, from the files that were read.
+    """Problems and parents of every entry and architecture of one manifest (its `reads`),
+    from the files that were read.
 
-    `library` already holds the manifests under check in place of its own copies.
+    `library` already holds the manifests under check in place of its own copies (so an
+    entry building FROM another tag of its own image resolves against the manifest itself).
     """
     findings = BuildFindings()
     collector = _Collector()
@@ -299,7 +300,7 @@ def build_findings(
     skipped: list[str] = []
     for use, parents, final in parsed:
         findings.froms.setdefault(use.entry.number, {})[use.architecture] = list(parents)
-        _check_parents(collector, manifest, use, parents, final, library, skipped)
+        _check_parents(collector, use, parents, final, library, skipped)
     findings.problems.extend(_problems(collector))
     if unreachable:
         findings.problems.append(_unreachable_problem(reads, unreachable))
@@ -324,7 +325,6 @@ def _unparseable(collector: _Collector, use: BuildUse, dockerfile: ParsedDockerf
 
 def _check_parents(
     collector: _Collector,
-    manifest: Manifest,
     use: BuildUse,
     parents: tuple[str, ...],
     final: str | None,

@@ -142,8 +142,8 @@ def _build_checks(
     base = library if library is not None else Library.unavailable("no library given")
     others = base.overlay(parsed)
     froms = []
-    for manifest, plan, problems in zip(parsed, reads, found, strict=True):
-        findings = build_findings(manifest, plan, contents, others)
+    for plan, problems in zip(reads, found, strict=True):
+        findings = build_findings(plan, contents, others)
         unverified = any(p.code == "git-repo-unreachable" for p in problems)
         # one network failure, one problem: the git checks may already have reported it
         problems.extend(
