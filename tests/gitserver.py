@@ -22,6 +22,7 @@ clients can use keep-alive, which mirrors how real hosting services behave.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -127,6 +128,7 @@ class _Options:
     drop_every: int
     protocol_v2: bool
     allow_filter: bool
+    refuse_blob_wants: bool = False
 
 
 def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHandler]:
@@ -167,6 +169,8 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
             if opts.fail_every and number % opts.fail_every == 0:
                 self._send(503, {"Content-Type": "text/plain"}, b"injected failure\n")
                 return
+            if opts.refuse_blob_wants and parts.path.endswith("/git-upload-pack"):
+                body = self._hide_wanted_blobs(parts.path, body)
             status, headers, payload = self._run_backend(parts.path, parts.query, body)
             if opts.drop_every and number % opts.drop_every == 0 and len(payload) > 1:
                 # Promise the full length, deliver half, then vanish: a truncated response.
@@ -184,6 +188,25 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self._send(status, headers, payload)
+
+        def _hide_wanted_blobs(self, path: str, body: bytes) -> bytes:
+            """Replace each ``want <blob id>`` by an id the repository lacks (same
+            length, so the pkt-line framing stays valid): git then refuses it with its
+            own ``not our ref`` error, as a server that serves no blobs by id would."""
+            git_dir = server.root / path.strip("/").removesuffix("/git-upload-pack")
+
+            def hide(match: re.Match[bytes]) -> bytes:
+                oid = match.group(1).decode()
+                kind = subprocess.run(
+                    [GIT, "--git-dir", str(git_dir), "cat-file", "-t", oid],
+                    env=git_env(),
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout.strip()
+                return b"want " + (b"0" * len(oid) if kind == "blob" else match.group(1))
+
+            return re.sub(rb"want ([0-9a-f]{40}(?:[0-9a-f]{24})?)", hide, body)
 
         def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status)
@@ -261,6 +284,7 @@ def serve_git(
     drop_every: int = 0,
     protocol_v2: bool = True,
     allow_filter: bool = True,
+    refuse_blob_wants: bool = False,
 ) -> Iterator[GitServer]:
     """Serve every bare repository under ``root_dir`` at ``http://127.0.0.1:PORT/``.
 
@@ -268,11 +292,12 @@ def serve_git(
     with 503; ``drop_every=N`` sends only half of every Nth response and closes the
     connection; ``protocol_v2=False`` hides the client's ``Git-Protocol`` header so
     git falls back to protocol v0; ``allow_filter=False`` sets
-    ``uploadpack.allowFilter=false``.  Counters on the yielded :class:`GitServer`
-    include every request, injected failures too.
+    ``uploadpack.allowFilter=false``; ``refuse_blob_wants=True`` makes git refuse
+    every blob wanted by id (git itself serves them; some servers do not).  Counters
+    on the yielded :class:`GitServer` include every request, injected failures too.
     """
     state = GitServer(base_url="", root=Path(root_dir).resolve())
-    opts = _Options(delay, fail_every, drop_every, protocol_v2, allow_filter)
+    opts = _Options(delay, fail_every, drop_every, protocol_v2, allow_filter, refuse_blob_wants)
     httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state, opts))
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)

@@ -67,9 +67,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         app = root / "app"
         run_git("init", "-q", "-b", "master", app)
         upstream = {}
+        (app / "Dockerfile").write_text("FROM scratch\n")  # what the manifests build
         for name in ("first", "second"):
             (app / "f").write_text(name)
-            run_git("add", "f", cwd=app)
+            run_git("add", "f", "Dockerfile", cwd=app)
             run_git("commit", "-qm", name, cwd=app)
             upstream[name] = run_git("rev-parse", "HEAD", cwd=app)
         run_git("checkout", "-q", "-b", "side", upstream["first"], cwd=app)

@@ -12,6 +12,7 @@ from .problems import Problem, Severity
 
 E = Severity.ERROR
 W = Severity.WARNING
+N = Severity.INFO  # a note
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +22,8 @@ class Rule:
     summary: str
     why: str
     fix: str
-    source: str  # "format", "schema", "rules", "limits" or "upstream": which stage reports it
+    # which stage reports it: "format", "schema", "rules", "limits", "upstream" or "builds"
+    source: str
     # bashbrew itself refuses the file for this (where the value is one bashbrew checks): such a
     # manifest fails on the publishing side too, and `cat` prints nothing for it, as bashbrew
     bashbrew: bool = False
@@ -358,6 +360,90 @@ _RULES = (
         "Not a defect of the manifest: the result is `unverified`, never `invalid`.",
         "Check again later; if it persists, check that GitRepo is reachable.",
         "upstream",
+    ),
+    # --- what each entry builds (verify_git: the Dockerfiles at GitCommit) -----------------------
+    Rule(
+        "dockerfile-not-found",
+        E,
+        "The Directory or File of an entry does not exist at its GitCommit.",
+        "The build starts from this Dockerfile (Directory + File, architecture-specific values "
+        "first); without it nothing can be built.",
+        "Commit the Dockerfile, or point Directory/File (or GitCommit) at where it is.",
+        "builds",
+    ),
+    Rule(
+        "dockerfile-unparseable",
+        E,
+        "The Dockerfile has no FROM, or a FROM whose image still holds an unset variable.",
+        "The parents decide the build order and which architectures can be built; a FROM "
+        "that only resolves with a --build-arg cannot be built by the official builders, "
+        "which pass none.",
+        "Give every ARG used in FROM a default before the first FROM, or write the image out.",
+        "builds",
+    ),
+    Rule(
+        "from-not-official",
+        E,
+        "A parent image is not an official image (a name with `/`) nor a permitted exception.",
+        "Official images build only on other official images, so every layer is reviewed and "
+        "rebuilt when its parent changes; official-images CI (naughty-from.sh) permits only "
+        "scratch, the Microsoft Windows bases on Windows and a few named exceptions.",
+        "Build FROM an official image (e.g. `debian:bookworm-slim`), or copy what you need "
+        "in a build stage of your own.",
+        "builds",
+    ),
+    Rule(
+        "from-tag-unknown",
+        E,
+        "A parent names an official image with a tag that is in none of its Tags or SharedTags.",
+        "A tag that the library does not define is not built nor kept up to date; the build "
+        "fails when the tag disappears or uses a stale image.",
+        "Use one of the parent image's current tags.",
+        "builds",
+    ),
+    Rule(
+        "from-arch-unsupported",
+        E,
+        "A parent's tag exists but is not built for an architecture this entry builds.",
+        "The build of that architecture has no parent image to start from and fails.",
+        "Remove the architecture from Architectures, or pick a parent tag that builds it.",
+        "builds",
+    ),
+    Rule(
+        "from-windows-latest",
+        E,
+        "A parent is a retired Windows `latest` tag (servercore or nanoserver).",
+        "Microsoft removed the `latest` tags of its Windows base images: they no longer "
+        "exist, and a Windows image must match the host's OS version anyway.",
+        "Use a versioned tag, e.g. `mcr.microsoft.com/windows/servercore:ltsc2022`.",
+        "builds",
+    ),
+    Rule(
+        "constraints-missing",
+        E,
+        "The entry lacks Constraints that its parents imply.",
+        "Constraints choose the build hosts: a Windows image must build on a host of its base's "
+        "OS version, and an image inherits its parent's constraints (naughty-constraints.sh).",
+        "Add the missing values to Constraints (e.g. `windowsservercore-ltsc2022`).",
+        "builds",
+    ),
+    Rule(
+        "constraints-extra",
+        E,
+        "The entry has Constraints that none of its parents imply.",
+        "An extra constraint sends the build to hosts it does not need (or to none at all); "
+        "`!aufs` is tolerated on images FROM scratch.",
+        "Remove the values from Constraints, or build FROM the parent that needs them.",
+        "builds",
+    ),
+    Rule(
+        "parent-checks-skipped",
+        N,
+        "Parents that are other official images were not checked: no library was available.",
+        "Whether a parent's tag exists and builds each architecture is read from the other "
+        "library files at the same revision.",
+        "Pass `--library DIR` (a directory of library files) to `check --verify-git`.",
+        "builds",
     ),
 )
 

@@ -18,6 +18,7 @@ from .report import FORMATS, render, render_rules, render_rules_markdown
 from .validate import Status, ValidationResult, validate, validate_many
 
 if TYPE_CHECKING:
+    from .library import Library
     from .upstream import GitVerifier
 
 EXIT_VALID = 0
@@ -84,9 +85,29 @@ def make_verifier(insecure_hosts: Sequence[str], *, manifests: int = 1) -> GitVe
     )
 
 
+def read_library(directory: str) -> Library:
+    """`--library DIR`: the other official images' library files, by file name."""
+    from .library import Library
+
+    path = Path(directory)
+    if not path.is_dir():
+        raise UnreadablePath(f"{path}: not a directory (--library)")
+    return Library({file.name: read_manifest(file) for file in manifest_files(path)})
+
+
 def command_check(args: argparse.Namespace) -> int:
     manifests: list[tuple[str, bytes | str, str | None]] = []
     unreadable: list[str] = []
+    library = None
+    if args.library is not None:
+        if not args.verify_git:
+            print("manifest-validate: error: --library needs --verify-git", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            library = read_library(args.library)
+        except (UnreadablePath, OSError) as error:
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
     for argument in args.paths:
         try:
             for file in manifest_files(Path(argument)):
@@ -95,7 +116,7 @@ def command_check(args: argparse.Namespace) -> int:
             unreadable.append(str(error))
     if args.verify_git:
         with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
-            results = validate_many(manifests, verifier=verifier)
+            results = validate_many(manifests, verifier=verifier, library=library)
     else:
         results = validate_many(manifests)
     messages = []
@@ -274,8 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--verify-git",
         action="store_true",
-        help="also check upstream that every GitFetch ref exists and contains its GitCommit "
+        help="also check upstream that every GitFetch ref exists and contains its GitCommit, "
+        "and read each entry's Dockerfile to check what it builds FROM "
         "(over https; exit 3 when a repository could not be reached)",
+    )
+    check.add_argument(
+        "--library",
+        metavar="DIR",
+        help="with --verify-git: the library files the parents are checked against (the "
+        "checked files take precedence over DIR's copies); without it, parents that are "
+        "other official images are not checked (one note per manifest says so)",
     )
     check.add_argument(
         "--insecure-host",

@@ -10,6 +10,7 @@ from typing import Any
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"  # a note: never a defect, never changes a status
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,10 @@ class Problem:
     def sort_key(self) -> tuple[int, int, str, str]:
         return (
             self.line or 0,
-            0 if self.severity is Severity.ERROR else 1,
+            _SEVERITY_ORDER[self.severity],
             self.code,
             self.message,
         )
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}

@@ -23,6 +23,7 @@ def summary(results: Sequence[ValidationResult]) -> dict[str, int]:
         "unverified": statuses[Status.UNVERIFIED],
         "errors": sum(len(result.errors) for result in results),
         "warnings": sum(len(result.warnings) for result in results),
+        "notes": sum(len(result.notes) for result in results),
     }
 
 
@@ -49,9 +50,12 @@ def render_text(results: Sequence[ValidationResult]) -> str:
     parts = [f"{counts['valid']} valid", f"{counts['invalid']} invalid"]
     if counts["unverified"]:
         parts.append(f"{counts['unverified']} unverified")
+    totals = [_plural(counts["errors"], "error"), _plural(counts["warnings"], "warning")]
+    if counts["notes"]:
+        totals.append(_plural(counts["notes"], "note"))
     lines.append(
         f"{_plural(counts['manifests'], 'manifest')} checked: {', '.join(parts)} "
-        f"({_plural(counts['errors'], 'error')}, {_plural(counts['warnings'], 'warning')})"
+        f"({', '.join(totals)})"
     )
     return "\n".join(lines)
 
@@ -64,12 +68,15 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
 def render_github(results: Sequence[ValidationResult]) -> str:
     """GitHub Actions workflow commands: one annotation per problem."""
     lines = []
     for result in results:
         for found in result.problems:
-            command = "error" if found.severity is Severity.ERROR else "warning"
+            command = _GITHUB_COMMANDS[found.severity]
             properties = [f"file={_escape_property(result.source)}"]
             if found.line:
                 properties.append(f"line={found.line}")

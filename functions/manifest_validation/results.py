@@ -24,7 +24,7 @@ from .architectures import NAMESPACES, PLATFORMS, platform_string
 from .manifest import Entry, Manifest
 from .validate import Status, ValidationResult
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
 BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 
@@ -92,7 +92,9 @@ def result_id(manifest: str, origin: Origin, checks: dict[str, Any], outcome: An
     )
 
 
-def _arch_plan(entry: Entry, image: str, architecture: str, tags: list[str]) -> dict[str, Any]:
+def _arch_plan(
+    entry: Entry, image: str, architecture: str, tags: list[str], froms: list[str] | None
+) -> dict[str, Any]:
     platform = PLATFORMS[architecture]
     plan: dict[str, Any] = {key: entry.arch_value(architecture, key) for key in BUILD_FIELDS}
     plan["archTags"] = [f"{NAMESPACES[architecture]}/{image}:{tag}" for tag in tags]
@@ -100,17 +102,27 @@ def _arch_plan(entry: Entry, image: str, architecture: str, tags: list[str]) -> 
     plan["platform"] = {"architecture": platform.architecture, "os": platform.os}
     if platform.variant:
         plan["platform"]["variant"] = platform.variant
+    if froms is not None:
+        plan["froms"] = froms
     return plan
 
 
-def build_plan(manifest: Manifest) -> dict[str, Any]:
-    """What the publisher builds, per merged entry and architecture (no re-parsing needed)."""
+def build_plan(
+    manifest: Manifest, froms: dict[int, dict[str, list[str]]] | None = None
+) -> dict[str, Any]:
+    """What the publisher builds, per merged entry and architecture (no re-parsing needed).
+
+    `froms` (entry number -> architecture -> parents, known when the Dockerfiles were read)
+    adds each architecture's parents, in order, so the publisher can order the builds."""
+    froms = froms or {}
     image = manifest.name
     sources = []
     for entry in manifest.merged_entries():
         all_tags = entry.tags + [tag for tag in entry.shared_tags if tag not in entry.tags]
         arches = {
-            architecture: _arch_plan(entry, image, architecture, all_tags)
+            architecture: _arch_plan(
+                entry, image, architecture, all_tags, froms.get(entry.number, {}).get(architecture)
+            )
             for architecture in entry.architectures
             if architecture in PLATFORMS
         }
@@ -162,6 +174,7 @@ def make_message(
             "entries": entries,
             "errors": sum(1 for p in problems if p["severity"] == "error"),
             "warnings": sum(1 for p in problems if p["severity"] == "warning"),
+            "notes": sum(1 for p in problems if p["severity"] == "info"),
         },
         "problems": problems,
     }
@@ -187,7 +200,7 @@ def result_message(
         checked_at=checked_at,
     )
     if result.status in (Status.VALID, Status.UNVERIFIED):
-        message["build_plan"] = build_plan(result.parsed)
+        message["build_plan"] = build_plan(result.parsed, result.froms)
     return message
 
 

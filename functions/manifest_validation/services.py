@@ -13,6 +13,7 @@ from .auth import TokenSource, token_source_from_env, value_source
 
 if TYPE_CHECKING:
     from .jobs import Job, WorkQueue
+    from .library import Library, LibraryCache
     from .queues import ResultQueue
     from .sources import ManifestSource
     from .upstream import GitVerifier
@@ -52,6 +53,7 @@ class Services:
         self._work_queue: WorkQueue | None = None
         self._sources: dict[str, ManifestSource] = {}
         self._enqueue_once: Callable[[str, Sequence[Job], Any], int] | None = None
+        self._libraries: LibraryCache | None = None
 
     @property
     def repository(self) -> str:
@@ -103,7 +105,29 @@ class Services:
     def worker(self) -> Worker:
         from .worker import Worker
 
-        return Worker(self.source, self.queue(), self._sqs_work_queue(), self.verifier())
+        return Worker(
+            self.source, self.queue(), self._sqs_work_queue(), self.verifier(), self.libraries()
+        )
+
+    def libraries(self) -> LibraryCache:
+        """Libraries of the manifests repository, kept for the life of the process."""
+        with self._lock:
+            if self._libraries is None:
+                from .library import LibraryCache
+
+                self._libraries = LibraryCache()
+            return self._libraries
+
+    def library(self) -> Library:
+        """The manifests repository's library at its branch head (the HTTP door's parents are
+        checked against it), read only when a parent needs it, resolved again after a short
+        TTL; unavailable with the reason when it cannot be read."""
+        from .library import Library
+
+        repository, branch, libraries = self.repository, self.branch, self.libraries()
+        return Library.lazy(
+            lambda: libraries.head(repository, branch, lambda: self.source(repository))
+        )
 
     def _sqs_work_queue(self) -> WorkQueue | None:
         from .jobs import work_queue_from_env

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .catalog import problem
 from .jobs import Action, Job, WorkQueue
+from .library import Library, LibraryCache
 from .results import Origin, Trigger, make_message, removed_message, result_message
 from .validate import Status, validate_many
 
@@ -63,6 +64,8 @@ class Worker:
     results: ResultQueue
     work_queue: WorkQueue | None = None  # where EXPAND jobs go; None: returned to the caller
     verifier: GitVerifier | None = None
+    # the other manifests at each job's commit, for the parent checks (with the verifier)
+    libraries: LibraryCache = field(default_factory=LibraryCache)
 
     def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
         """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
@@ -88,7 +91,10 @@ class Worker:
         if data is None:  # gone at this commit: the push removed it after all
             self._publish(self._removed(job))
             return []
-        (result,) = validate_many([(job.manifest, data, job.path)], verifier=self.verifier)
+        library = self._library(job, source) if self.verifier is not None else None
+        (result,) = validate_many(
+            [(job.manifest, data, job.path)], verifier=self.verifier, library=library
+        )
         if result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
         message = result_message(
@@ -99,6 +105,11 @@ class Worker:
         )
         self._publish(message)
         return []
+
+    def _library(self, job: Job, source: ManifestSource) -> Library:
+        """Every manifest at the job's commit (read when a parent needs it, once per commit)."""
+        libraries = self.libraries
+        return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
 
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)

@@ -10,9 +10,8 @@ import requests
 from dulwich.objects import Blob, Commit, Tree
 
 from gitserver import GitServer, run_git, serve_git
-from manifest_validation.sources.git import _v0_pack, _v2_pack
 from manifest_validation.upstream.pktline import PktReader, encode
-from manifest_validation.upstream.protocol import objects_in_pack
+from manifest_validation.upstream.protocol import objects_in_pack, v0_fetch_pack, v2_fetch_pack
 
 from .conftest import Manifests
 
@@ -41,7 +40,7 @@ def test_v2_shallow_blobless_fetch_has_commit_and_trees_only(
     body += encode("deepen 1\n") + encode("filter blob:none\n") + encode("done\n") + b"0000"
     out = post(server_v2, body, v2=True)
     assert out.startswith(b"0011shallow-info\n")  # the section our parser must skip
-    objects = objects_in_pack(_v2_pack(PktReader(out)), "sha1")
+    objects = objects_in_pack(v2_fetch_pack(PktReader(out)), "sha1")
     kinds = {type(obj) for obj in objects.values()}
     assert kinds == {Commit, Tree}
     assert [oid for oid, obj in objects.items() if isinstance(obj, Commit)] == [manifests.c1]
@@ -58,7 +57,7 @@ def test_v2_serves_blobs_wanted_by_id_with_or_without_filter_config(
     body += encode("done\n") + b"0000"
     for allow_filter in (True, False):
         with serve_git(manifests.root, allow_filter=allow_filter) as srv:
-            objects = objects_in_pack(_v2_pack(PktReader(post(srv, body, v2=True))), "sha1")
+            objects = objects_in_pack(v2_fetch_pack(PktReader(post(srv, body, v2=True))), "sha1")
         assert set(objects) == oids
         assert all(isinstance(obj, Blob) for obj in objects.values())
 
@@ -72,11 +71,11 @@ def test_v0_stateless_serves_reachable_non_tip_objects(manifests: Manifests) -> 
         body += encode("deepen 1\n") + encode("filter blob:none\n") + b"0000" + encode("done\n")
         out = post(srv, body, v2=False)
         assert out.startswith(encode(f"shallow {manifests.c1}") + b"0000" + encode("NAK\n"))
-        objects = objects_in_pack(_v0_pack(PktReader(out), sideband=True), "sha1")
+        objects = objects_in_pack(v0_fetch_pack(PktReader(out), sideband=True), "sha1")
         assert manifests.c1 in objects
         body = encode(f"want {old_blob} side-band-64k ofs-delta no-progress\n")
         body += b"0000" + encode("done\n")
-        objects = objects_in_pack(_v0_pack(PktReader(post(srv, body, v2=False)), True), "sha1")
+        objects = objects_in_pack(v0_fetch_pack(PktReader(post(srv, body, v2=False)), True), "sha1")
         assert set(objects) == {old_blob}
 
 

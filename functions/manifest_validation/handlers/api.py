@@ -55,7 +55,12 @@ _REQUEST_SCHEMA = {
                 },
             },
         },
-        "verify_git": {"type": "boolean", "default": False},
+        "verify_git": {
+            "type": "boolean",
+            "default": False,
+            "description": "Also check upstream refs and commits, and read each entry's "
+            "Dockerfile to check its parents against the manifests repository's branch head.",
+        },
         "publish": {"type": "boolean", "default": False},
     },
 }
@@ -127,8 +132,11 @@ def create_validation() -> Response[str]:
         return _json(error.status, error.body())
 
     verifier = services.verifier() if request.verify_git else None
+    library = services.library() if request.verify_git else None
     results = validate_many(
-        [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
+        [(m.name, m.content, m.path) for m in request.manifests],
+        verifier=verifier,
+        library=library,
     )
     messages = messages_for(request, results)
     if request.publish:

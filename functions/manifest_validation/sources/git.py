@@ -35,15 +35,14 @@ from typing import TypeVar
 from dulwich.object_format import get_object_format
 from dulwich.objects import Blob, Commit, ShaFile, Tree
 
-from ..upstream.pktline import Kind, NotOurRef, PktReader, ServerError, demux_sideband
+from ..upstream.pktline import NotOurRef, ServerError
 from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
-from ..upstream.protocol import UpstreamRepo, objects_in_pack
+from ..upstream.protocol import UpstreamRepo
 from ..upstream.transport import (
     LimitExceeded,
     RunLimits,
     TransferStats,
     Transport,
-    TruncatedResponse,
     UpstreamUnavailable,
 )
 from .base import SourceError, SourceUnavailable, check_names, is_manifest_name
@@ -78,71 +77,13 @@ class _Repo(UpstreamRepo):
         wants = sorted(set(wants))
         if not wants:
             return {}
-        fmt = self.object_format
         # Without shallow support the whole history comes, still bounded by the cap.
-        shallow = shallow and self._supports_shallow()
-        body = self.fetch_body(
+        shallow = shallow and self.supports_shallow
+        return self.fetch_pack(
             wants,
             filter_spec="blob:none" if omit_blobs else None,
             deepen=1 if shallow else None,
-            multi_ack=False,
         )
-        if self.protocol_version == 2:
-            return self._post(body, lambda reader: objects_in_pack(_v2_pack(reader), fmt))
-        sideband = self.sideband
-        return self._post(body, lambda reader: objects_in_pack(_v0_pack(reader, sideband), fmt))
-
-    def _supports_shallow(self) -> bool:
-        adv = self.advertisement
-        if adv.version == 2:
-            return "shallow" in adv.caps.get("fetch", "").split()
-        return "shallow" in adv.caps
-
-
-def _v2_pack(reader: PktReader) -> bytes:
-    """The pack of a v2 fetch response, skipping the sections before it
-    (``shallow-info`` after a deepen; ``acknowledgments`` is not sent with ``done``)."""
-    while True:
-        kind, section = reader.read_text()
-        if kind is Kind.EOF:
-            raise TruncatedResponse("fetch response ended before the pack")
-        if kind is not Kind.DATA:
-            raise ServerError("expected a section header in fetch response")
-        if section == "packfile":
-            return demux_sideband(reader)
-        while True:
-            kind, _line = reader.read_text()
-            if kind is Kind.DATA:
-                continue
-            if kind is Kind.DELIM:
-                break
-            if kind is Kind.FLUSH:
-                raise ServerError("fetch response has no pack")
-            raise TruncatedResponse("fetch response section ended early")
-
-
-def _v0_pack(reader: PktReader, sideband: bool) -> bytes:
-    """The pack of a stateless v0 fetch response.
-
-    Verified against git 2.39: with ``deepen`` the response starts with the
-    ``shallow`` lines and a flush, then ``NAK``, then the (side-band) pack.
-    """
-    while True:
-        if reader.peek_raw(4) == b"PACK":
-            return reader.rest()
-        mark = reader.offset
-        kind, payload = reader.read()
-        if kind is Kind.EOF:
-            raise TruncatedResponse("fetch response ended before the pack")
-        if kind is Kind.FLUSH:
-            continue
-        if kind is Kind.DATA and payload.startswith((b"shallow ", b"unshallow ", b"ACK", b"NAK")):
-            continue
-        reader.offset = mark
-        break
-    if not sideband:
-        raise ServerError("unexpected data before the pack")
-    return demux_sideband(reader)
 
 
 class GitManifestSource:

@@ -4,14 +4,17 @@ Public API::
 
     verifier = GitVerifier(UrlPolicy.from_env(), cache=MemoryAnswerCache())
     outcomes = verifier.verify([GitCheck(repo_url, "refs/heads/main", commit), ...])
+    files = verifier.read_files([FileRequest(repo_url, commit, "3.12/Dockerfile"), ...])
 
 Modules: :mod:`.model` (checks and outcomes), :mod:`.policy` (which URLs may be
 contacted, SSRF defence), :mod:`.transport` (pinned HTTP, caps, retries),
 :mod:`.pktline` and :mod:`.protocol` (git smart HTTP v2 with v0 fallback),
-:mod:`.cache` (immutable answers) and :mod:`.verifier` (orchestration).
+:mod:`.cache` (immutable answers), :mod:`.files` (reading files at commits) and
+:mod:`.verifier` (orchestration).
 """
 
 from .cache import AnswerCache, MemoryAnswerCache
+from .files import FileRequest, FileResult, FileStatus
 from .model import GitCheck, GitOutcome, Outcome
 from .policy import ENV_INSECURE_HOSTS, UrlPolicy
 from .transport import TransferStats
@@ -20,6 +23,9 @@ from .verifier import GitVerifier
 __all__ = [
     "ENV_INSECURE_HOSTS",
     "AnswerCache",
+    "FileRequest",
+    "FileResult",
+    "FileStatus",
     "GitCheck",
     "GitOutcome",
     "GitVerifier",

@@ -47,6 +47,9 @@ __all__ = [
     "UpstreamRepo",
     "commits_in_pack",
     "objects_in_pack",
+    "refused_oid",
+    "v0_fetch_pack",
+    "v2_fetch_pack",
 ]
 
 SERVICE = "git-upload-pack"
@@ -131,13 +134,17 @@ class UpstreamRepo:
         location: RepoLocation,
         address: str,
         recheck: Recheck,
+        advertisement: _Advertisement | None = None,
     ) -> None:
+        """``advertisement``: one this client (or another for the same location) read
+        earlier; capabilities rarely change, so a caller that needs no refs may reuse
+        it and save the discovery request."""
         self._transport = transport
         self._limits = limits
         self.location = location
         self._address = address
         self._recheck = recheck
-        self._adv: _Advertisement | None = None
+        self._adv: _Advertisement | None = advertisement
 
     # -- discovery ---------------------------------------------------------------
 
@@ -166,6 +173,13 @@ class UpstreamRepo:
         if adv.version == 2:
             return "filter" in adv.caps.get("fetch", "").split()
         return "filter" in adv.caps
+
+    @property
+    def supports_shallow(self) -> bool:
+        adv = self.advertisement
+        if adv.version == 2:
+            return "shallow" in adv.caps.get("fetch", "").split()
+        return "shallow" in adv.caps
 
     def _discover(self) -> _Advertisement:
         for _ in range(_MAX_REDIRECTS + 1):
@@ -351,6 +365,28 @@ class UpstreamRepo:
             return body + encode("done\n")
         return body + (FLUSH if haves else b"")
 
+    def fetch_pack(
+        self,
+        wants: Sequence[str],
+        *,
+        filter_spec: str | None = None,
+        deepen: int | None = None,
+    ) -> dict[str, ShaFile]:
+        """One fetch with ``done`` and no ``have``: every object the server sends for
+        ``wants`` (with ``deepen``/``filter_spec`` applied), decoded by hex id.
+
+        A want the server will not serve raises :class:`NotOurRef`; git names the
+        first such object in the message (see :func:`refused_oid`).
+        """
+        fmt = self.object_format
+        body = self.fetch_body(wants, filter_spec=filter_spec, deepen=deepen, multi_ack=False)
+        if self.protocol_version == 2:
+            return self._post(body, lambda reader: objects_in_pack(v2_fetch_pack(reader), fmt))
+        sideband = self.sideband
+        return self._post(
+            body, lambda reader: objects_in_pack(v0_fetch_pack(reader, sideband), fmt)
+        )
+
     # -- plumbing ------------------------------------------------------------------
 
     def _format_arg(self) -> bytes:
@@ -385,6 +421,58 @@ class UpstreamRepo:
             body=body,
             parse=handle,
         )
+
+
+def refused_oid(exc: NotOurRef) -> str | None:
+    """The object id named by git's ``not our ref <oid>`` refusal, if any."""
+    last = str(exc).rsplit(" ", 1)[-1].lower()
+    return last if len(last) in (40, 64) and all(c in "0123456789abcdef" for c in last) else None
+
+
+def v2_fetch_pack(reader: PktReader) -> bytes:
+    """The pack of a v2 fetch response, skipping the sections before it
+    (``shallow-info`` after a deepen; ``acknowledgments`` is not sent with ``done``)."""
+    while True:
+        kind, section = reader.read_text()
+        if kind is Kind.EOF:
+            raise TruncatedResponse("fetch response ended before the pack")
+        if kind is not Kind.DATA:
+            raise ServerError("expected a section header in fetch response")
+        if section == "packfile":
+            return demux_sideband(reader)
+        while True:
+            kind, _line = reader.read_text()
+            if kind is Kind.DATA:
+                continue
+            if kind is Kind.DELIM:
+                break
+            if kind is Kind.FLUSH:
+                raise ServerError("fetch response has no pack")
+            raise TruncatedResponse("fetch response section ended early")
+
+
+def v0_fetch_pack(reader: PktReader, sideband: bool) -> bytes:
+    """The pack of a stateless v0 fetch response sent with ``done``.
+
+    Verified against git 2.39: with ``deepen`` the response starts with the
+    ``shallow`` lines and a flush, then ``NAK``, then the (side-band) pack.
+    """
+    while True:
+        if reader.peek_raw(4) == b"PACK":
+            return reader.rest()
+        mark = reader.offset
+        kind, payload = reader.read()
+        if kind is Kind.EOF:
+            raise TruncatedResponse("fetch response ended before the pack")
+        if kind is Kind.FLUSH:
+            continue
+        if kind is Kind.DATA and payload.startswith((b"shallow ", b"unshallow ", b"ACK", b"NAK")):
+            continue
+        reader.offset = mark
+        break
+    if not sideband:
+        raise ServerError("unexpected data before the pack")
+    return demux_sideband(reader)
 
 
 def _parse_v0_refs(reader: PktReader, kind: Kind, line: str) -> _Advertisement:

@@ -25,6 +25,7 @@ from functools import partial
 from typing import TypeVar
 
 from .cache import AnswerCache, MemoryAnswerCache, exists_key, reachable_key
+from .files import FileReader, FileRequest, FileResult
 from .model import GitCheck, GitOutcome, Outcome
 from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
@@ -92,6 +93,14 @@ class GitVerifier:
             retries=retries,
             pool_size=self.max_workers,
         )
+        self._files = FileReader(
+            self.policy,
+            self._transport,
+            max_workers=self.max_workers,
+            budget_seconds=manifest_budget_seconds,
+            max_requests=max_requests,
+            max_response_bytes=max_response_bytes,
+        )
 
     @property
     def stats(self) -> TransferStats:
@@ -108,6 +117,16 @@ class GitVerifier:
         self.close()
 
     # ------------------------------------------------------------------------------
+
+    def read_files(self, requests: Iterable[FileRequest]) -> dict[FileRequest, FileResult]:
+        """Read files at commits (Dockerfiles): a result for every request.
+
+        Per repository at most three requests (the advertisement, unless ``verify()``
+        read it recently; one fetch of all commits' trees; one of all wanted blobs),
+        with this verifier's policy, credentials, caps and retries; trees and blobs
+        are cached by id.  See :mod:`.files`.
+        """
+        return self._files.read(requests)
 
     def verify(self, checks: Iterable[GitCheck]) -> dict[GitCheck, GitOutcome]:
         """Decide every check; always returns an outcome for each of them."""
@@ -237,7 +256,9 @@ class GitVerifier:
             address = self.policy.resolve(location)
             repo = UpstreamRepo(self._transport, limits, location, address, self.policy.check)
             names = {name for check in checks for name in ref_candidates(check.ref)}
-            return _RepoState(repo=repo, refs=repo.list_refs(names))
+            state = _RepoState(repo=repo, refs=repo.list_refs(names))
+            self._files.remember(location.display, repo)  # saves read_files a request
+            return state
         except ForbiddenUrl as exc:
             return _RepoState(failure=(Outcome.URL_FORBIDDEN, f"repository URL refused: {exc}"))
         except (UpstreamUnavailable, ResolutionFailed) as exc:

@@ -1,0 +1,234 @@
+"""The build checks through every door that verifies git: the HTTP API (parents against the
+manifests repository at its branch head), the worker (against the manifests at the job's
+commit) and the re-validation run (the whole library it already holds). Real git on
+127.0.0.1 for the manifests repository and the upstream repository."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gitserver import GitServer, run_git, serve_git
+from manifest_validation.handlers import api
+from manifest_validation.jobs import Action, Job
+from manifest_validation.library import LibraryCache
+from manifest_validation.results import Trigger
+from manifest_validation.schema import result_validator
+from manifest_validation.server import LocalContext, http_api_event
+from manifest_validation.services import services
+from manifest_validation.sources import GitManifestSource
+from manifest_validation.upstream import GitVerifier, UrlPolicy
+from manifest_validation.worker import Worker
+
+TOKEN = "t0ken-for-tests"
+
+
+@dataclass(frozen=True)
+class World:
+    server: GitServer
+    manifests_url: str
+    manifests_commit: str
+    app_url: str
+    app_commit: str
+    library: Path  # a checkout of the manifests repository's library/
+
+
+def image(app_url: str, commit: str, tags: str, directory: str, arches: str = "amd64") -> str:
+    return (
+        f"Maintainers: Jane Doe (@jane)\nGitRepo: {app_url}\nGitCommit: {commit}\n\n"
+        f"Tags: {tags}\nArchitectures: {arches}\nDirectory: {directory}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    root = tmp_path_factory.mktemp("doors")
+    served = root / "served"
+    served.mkdir()
+    app = root / "app"
+    run_git("init", "-q", "-b", "master", app)
+    for path, text in {
+        "base/Dockerfile": "FROM scratch\nADD rootfs.tar /\n",
+        "child/Dockerfile": "FROM base:1 AS build\nRUN make\nFROM base:1\nCOPY --from=build / /\n",
+        "orphan/Dockerfile": "FROM base:2\n",
+    }.items():
+        (app / path).parent.mkdir(parents=True, exist_ok=True)
+        (app / path).write_text(text)
+    run_git("add", "-A", cwd=app)
+    run_git("commit", "-qm", "images", cwd=app)
+    app_commit = run_git("rev-parse", "HEAD", cwd=app)
+    run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
+    with serve_git(served) as server:
+        app_url = server.repo_url("app.git")
+        work = root / "official-images"
+        run_git("init", "-q", "-b", "master", work)
+        library = work / "library"
+        library.mkdir()
+        (library / "base").write_text(image(app_url, app_commit, "1", "base", "amd64, arm64v8"))
+        (library / "child").write_text(image(app_url, app_commit, "1", "child", "amd64, arm64v8"))
+        (library / "orphan").write_text(image(app_url, app_commit, "1", "orphan"))
+        run_git("add", "-A", cwd=work)
+        run_git("commit", "-qm", "library", cwd=work)
+        commit = run_git("rev-parse", "HEAD", cwd=work)
+        run_git("clone", "-q", "--bare", "--no-local", work, served / "official-images.git")
+        yield World(
+            server,
+            server.repo_url("official-images.git"),
+            commit,
+            app_url,
+            app_commit,
+            library,
+        )
+
+
+class Collected:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def publish(self, messages: Any) -> None:
+        for message in messages:
+            errors = [e.message for e in result_validator().iter_errors(message)]
+            assert errors == [], message["manifest"]
+            self.messages.append(dict(message))
+
+
+class CountingSource:
+    """A real manifest source that counts the listings asked of it."""
+
+    def __init__(self, inner: GitManifestSource) -> None:
+        self.inner = inner
+        self.listings = 0
+
+    def resolve(self, branch: str) -> str:
+        return self.inner.resolve(branch)
+
+    def list_manifests(self, commit: str) -> list[str]:
+        self.listings += 1
+        return self.inner.list_manifests(commit)
+
+    def read(self, commit: str, names: Any) -> dict[str, bytes]:
+        return self.inner.read(commit, names)
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+
+def problems(message: dict[str, Any]) -> list[tuple[str, int | None]]:
+    return [(p["code"], p["line"]) for p in message["problems"]]
+
+
+def test_worker_checks_parents_against_the_manifests_at_the_job_commit(world: World) -> None:
+    policy = UrlPolicy([world.server.host_port])
+    source = CountingSource(GitManifestSource(world.manifests_url, policy=policy))
+    collected = Collected()
+    libraries = LibraryCache()
+    with GitVerifier(policy) as verifier:
+        worker = Worker(lambda _url: source, collected, None, verifier, libraries)  # type: ignore[arg-type]
+        for name in ("child", "orphan"):
+            job = Job(
+                Action.VALIDATE, world.manifests_url, world.manifests_commit, Trigger.PUSH, name
+            )
+            worker.handle(job, final_attempt=True)
+    child, orphan = collected.messages
+    assert (child["manifest"], child["status"], problems(child)) == ("child", "valid", [])
+    arches = child["build_plan"]["sources"][0]["arches"]
+    assert arches["arm64v8"]["froms"] == ["base:1"]
+    assert (orphan["status"], problems(orphan)) == ("invalid", [("from-tag-unknown", 5)])
+    assert "base:2" in orphan["problems"][0]["message"]
+    # the library was listed and read once for both jobs
+    assert source.listings == 1
+
+
+@pytest.fixture
+def api_environment(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[None]:
+    for name in ("API_TOKENS_PARAMETER", "API_TOKENS_SECRET", "RESULTS_QUEUE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", TOKEN)
+    monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("MANIFESTS_REPOSITORY", world.manifests_url)
+    monkeypatch.setenv("MANIFEST_VALIDATION_INSECURE_HOSTS", world.server.host_port)
+    services.reset()
+    yield
+    services.reset()
+
+
+def validations(manifests: list[dict[str, str]], query: str = "") -> Any:
+    body = json.dumps({"manifests": manifests, "verify_git": True}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Authorization", f"Bearer {TOKEN}"),
+    ]
+    event = http_api_event("POST", "/v1/validations" + query, headers, body)
+    response = api.handler(event, LocalContext())
+    assert response["statusCode"] == 200, response
+    return json.loads(response["body"]) if not query else response["body"]
+
+
+@pytest.mark.usefixtures("api_environment")
+def test_http_door_checks_parents_against_the_branch_head(world: World) -> None:
+    new = image(world.app_url, world.app_commit, "2", "child", "amd64, arm64v8")
+    orphan = image(world.app_url, world.app_commit, "2", "orphan")
+    document = validations(
+        [{"name": "grandchild", "content": new}, {"name": "x", "content": orphan}]
+    )
+    grandchild, x = document["results"]
+    assert (grandchild["status"], problems(grandchild)) == ("valid", [])
+    assert grandchild["build_plan"]["sources"][0]["arches"]["amd64"]["froms"] == ["base:1"]
+    assert problems(x) == [("from-tag-unknown", 5)]
+    # a pull request that adds base:2 is checked against its own base
+    base = image(world.app_url, world.app_commit, "1, 2", "base", "amd64, arm64v8")
+    document = validations([{"name": "x", "content": orphan}, {"name": "base", "content": base}])
+    assert [r["status"] for r in document["results"]] == ["valid", "valid"]
+
+
+@pytest.mark.usefixtures("api_environment")
+def test_http_door_says_so_when_the_library_cannot_be_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MANIFESTS_REPOSITORY", world.server.repo_url("nothing-here.git"))
+    services.reset()
+    new = image(world.app_url, world.app_commit, "2", "child")
+    (result,) = validations([{"name": "grandchild", "content": new}])["results"]
+    assert result["status"] == "valid"
+    (note,) = result["problems"]
+    assert (note["code"], note["severity"]) == ("parent-checks-skipped", "info")
+    assert "could not be read" in note["message"] and "base:1" in note["message"]
+    annotations = validations([{"name": "grandchild", "content": new}], "?format=github")
+    assert "::notice " in annotations and "title=parent-checks-skipped" in annotations
+
+
+def test_revalidate_holds_the_whole_library(world: World, tmp_path: Path) -> None:
+    from manifest_validation.cli import main
+    from manifest_validation.queues import LocalResultQueue
+
+    out = io.StringIO()
+    err = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(
+            [
+                "revalidate",
+                "--library",
+                str(world.library),
+                "--insecure-host",
+                world.server.host_port,
+                "--state-dir",
+                str(tmp_path / "state"),
+            ]
+        )
+    assert code == 1, out.getvalue() + err.getvalue()  # orphan builds FROM base:2
+    assert "from-tag-unknown" in out.getvalue()
+    pending = LocalResultQueue(tmp_path / "state").pending()
+    assert sorted((item.manifest, item.status) for item in pending) == [
+        ("base", "valid"),
+        ("child", "valid"),
+        ("orphan", "invalid"),
+    ]
