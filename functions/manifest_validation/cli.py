@@ -18,6 +18,7 @@ from .report import FORMATS, render, render_rules, render_rules_markdown
 from .validate import Status, ValidationResult, validate, validate_many
 
 if TYPE_CHECKING:
+    from .diff import ChangeSummary
     from .upstream import GitVerifier
 
 EXIT_VALID = 0
@@ -117,6 +118,85 @@ def command_check(args: argparse.Namespace) -> int:
     if unreadable:
         return EXIT_USAGE
     return exit_code(results)
+
+
+def _library_of(path: Path) -> dict[str, bytes]:
+    """{image name: content} of a library file or of every manifest file of a directory."""
+    return {file.name: read_manifest(file) for file in manifest_files(path)}
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    """What a change does: exit 0 when computed (whatever it found: `commit-not-descendant`
+    is a warning to read, not a failure), 2 on a usage error or an unreadable input."""
+    from .diff import diff_libraries
+    from .diff_report import render_diff
+    from .manifest import Manifest, parse
+
+    summary: ChangeSummary
+    if args.git:
+        from .sources import SourceError
+
+        repository, revisions = args.paths
+        base, dots, head = revisions.partition("..")
+        if not dots or not base or not head or head.startswith("."):
+            print(f"manifest-validate: error: {revisions!r} is not BASE..HEAD", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            summary = _changes_in_repository(repository, base, head, args.insecure_host)
+        except SourceError as error:
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        old_path, new_path = Path(args.paths[0]), Path(args.paths[1])
+        missing = [str(path) for path in (old_path, new_path) if not path.exists()]
+        if missing:
+            print(
+                f"manifest-validate: error: {missing[0]}: no such file or directory",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if old_path.is_dir() != new_path.is_dir():
+            print(
+                "manifest-validate: error: OLD and NEW must both be files or both directories",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        try:
+            old_files, new_files = _library_of(old_path), _library_of(new_path)
+        except (UnreadablePath, OSError) as error:
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        if not new_path.is_dir():  # two files: the same image, named after NEW
+            old_files = {new_path.name: old_files[old_path.name]}
+        old: dict[str, Manifest | None] = {n: parse(n, d) for n, d in old_files.items()}
+        new: dict[str, Manifest | None] = {n: parse(n, d) for n, d in new_files.items()}
+        summary = diff_libraries(old, new)
+    if args.verify_git:
+        from .diff_git import verify_commit_moves
+
+        with make_verifier(args.insecure_host) as verifier:
+            verify_commit_moves(summary, verifier)
+    print(render_diff(summary, args.format))
+    return EXIT_VALID
+
+
+def _changes_in_repository(
+    repository: str, base: str, head: str, insecure_hosts: Sequence[str]
+) -> ChangeSummary:
+    from .diff_git import changes_between_commits, resolve_revision
+    from .services import ENV_GIT_TOKENS, git_credentials
+    from .sources import GitManifestSource
+    from .upstream import UrlPolicy
+
+    from_env = [h for h in os.environ.get(ENV_INSECURE_HOSTS, "").split(",") if h.strip()]
+    with GitManifestSource(
+        repository,
+        policy=UrlPolicy([*from_env, *insecure_hosts]),
+        credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
+    ) as source:
+        return changes_between_commits(
+            source, resolve_revision(source, base), resolve_revision(source, head)
+        )
 
 
 def command_cat(args: argparse.Namespace) -> int:
@@ -276,6 +356,36 @@ def build_parser() -> argparse.ArgumentParser:
         f"${ENV_INSECURE_HOSTS}, comma-separated)",
     )
     check.set_defaults(handler=command_check)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what a change does: tags, entries, architectures and build fields, per image",
+        description="Compare two library files, two directories of them, or (with --git) the "
+        "library of a manifests repository at two commits, on the parsed model. Exit 0 "
+        "when the comparison was made (changes and warnings are output, not failures), 2 "
+        "on a usage error or an unreadable input.",
+    )
+    diff.add_argument(
+        "paths",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        help="two files or two directories; with --git: REPO BASE..HEAD (commit ids or "
+        "branch names)",
+    )
+    diff.add_argument(
+        "--git",
+        action="store_true",
+        help="OLD is a manifests repository URL (smart HTTP), NEW is BASE..HEAD",
+    )
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    diff.add_argument(
+        "--verify-git",
+        action="store_true",
+        help="check upstream that every moved GitCommit descends from the old one "
+        "(commit-not-descendant warning otherwise)",
+    )
+    diff.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    diff.set_defaults(handler=command_diff)
 
     cat = commands.add_parser(
         "cat", help="print the canonical text of a library file, as `bashbrew cat` does"

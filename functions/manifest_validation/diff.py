@@ -144,6 +144,7 @@ class CommitMove:
     tags: tuple[str, ...]
     architectures: tuple[str, ...]
     line: int  # the line of the field in the new file
+    field: str = "GitCommit"  # the field in effect there (`arm64v8-GitCommit` or GitCommit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +319,7 @@ def _commit_moves(before: Entry, after: Entry, tags: tuple[str, ...]) -> list[Co
     for (repo, fetch, old, new), arches in moves.items():
         specific = f"{arches[0]}-GitCommit"
         key = specific if after.scalar(specific) else "GitCommit"
-        out.append(CommitMove(repo, fetch, old, new, tags, tuple(arches), after.line_of(key)))
+        out.append(CommitMove(repo, fetch, old, new, tags, tuple(arches), after.line_of(key), key))
     return out
 
 
@@ -471,6 +472,7 @@ def _merge_moves(moves: list[CommitMove]) -> list[CommitMove]:
             tuple(dict.fromkeys((*known.tags, *move.tags))),
             tuple(dict.fromkeys((*known.architectures, *move.architectures))),
             min(known.line, move.line),
+            known.field if known.line <= move.line else move.field,
         )
     return list(merged.values())
 
