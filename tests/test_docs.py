@@ -8,17 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
+from conftest import PROJECT, SHARED
 from manifest_validation.catalog import RULES
+from manifest_validation.cli import main
 from manifest_validation.docs import (
     DocsResult,
     canonical_categories,
     canonical_metadata,
     cross_check,
+    folder_digest_input,
     validate_docs,
     value_lines,
 )
-from manifest_validation.schema import load_schema
+from manifest_validation.results import Origin, Trigger, docs_result_message
+from manifest_validation.schema import load_schema, result_validator
 from manifest_validation.validate import Status
 
 DOCS_METADATA = SHARED / "corpus" / "docs-metadata"
@@ -338,3 +341,127 @@ def test_the_real_corpora_agree_across_repositories(library_dir: Path) -> None:
     checked = cross_check(library, docs)
     assert len(checked) == len(docs)  # every library file has its docs folder
     assert [r.manifest for r in checked if r.problems] == []  # and scratch needs no library file
+
+
+# --- the doors: messages and the command line ----------------------------------------------------
+
+
+def write_folder(root: Path, name: str, files: dict[str, bytes]) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    for file, data in files.items():
+        (folder / file).write_bytes(data)
+    return folder
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_docs_messages_validate_against_the_result_schema() -> None:
+    for files in (FOLDER, {**FOLDER, "metadata.json": b"{"}, {}):
+        result = validate_docs("python", files)
+        origin = Origin.of("http", folder_digest_input(files), path="python")
+        message = docs_result_message(result, origin, trigger=Trigger.CI)
+        assert message["kind"] == "docs"
+        assert "build_plan" not in message
+        assert [e.message for e in result_validator().iter_errors(message)] == []
+    # and a docs message may not carry a build plan
+    bad = {**message, "build_plan": {"sources": []}}
+    assert list(result_validator().iter_errors(bad))
+
+
+def test_docs_and_manifest_ids_differ_and_depend_on_every_checked_file() -> None:
+    origin = Origin.of("http", folder_digest_input(FOLDER))
+    first = docs_result_message(validate_docs("python", FOLDER), origin, trigger=Trigger.CI)
+    again = docs_result_message(validate_docs("python", FOLDER), origin, trigger=Trigger.CLI)
+    assert first["id"] == again["id"]
+    changed = {**FOLDER, "license.md": b"MIT\n"}
+    assert folder_digest_input(changed) != folder_digest_input(FOLDER)
+    # files we do not check do not change the origin
+    assert folder_digest_input({**FOLDER, "README.md": b"generated"}) == folder_digest_input(FOLDER)
+
+
+def test_check_recognises_docs_folders_among_its_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write_folder(tmp_path / "docs", "python", FOLDER)
+    code, out, _ = run(capsys, "check", str(folder))
+    assert (code, out.strip()) == (
+        0,
+        "1 docs folder checked: 1 valid, 0 invalid (0 errors, 0 warnings)",
+    )
+    (folder / "README-short.txt").write_bytes(b"Python.\nA language.\n")
+    (folder / "license.md").unlink()
+    code, out, _ = run(capsys, "check", str(folder))
+    assert code == 1
+    assert f"{folder}/README-short.txt:2: docs-short-description-lines error:" in out
+    assert f"{folder}/license.md: docs-missing-file error: license.md is missing" in out
+    code, out, _ = run(capsys, "check", "--format", "github", str(folder))
+    assert (
+        f"::error file={folder}/README-short.txt,line=2,title=docs-short-description-lines::" in out
+    )
+
+
+def test_check_with_docs_dir_cross_checks_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    write_folder(docs, "python", FOLDER)
+    write_folder(docs, "pyhton", FOLDER)  # a misspelled folder: documents nothing
+    write_folder(docs, "scratch", {"metadata.json": PYTHON_METADATA, "README-short.txt": b"x\n"})
+    write_folder(docs, ".ci", {"check.sh": b"#!/bin/sh\n"})  # hidden: not an image
+    library = tmp_path / "library"
+    library.mkdir()
+    hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
+    (library / "python").write_bytes(hello)
+    (library / "redis").write_bytes(hello)
+    code, out, _ = run(capsys, "check", "--format", "json", "--docs", str(docs), str(library))
+    assert code == 1
+    document = json.loads(out)
+    results = {(r["kind"], r["manifest"]): r for r in document["results"]}
+    assert {key: r["status"] for key, r in results.items()} == {
+        ("manifest", "python"): "valid",
+        ("manifest", "redis"): "valid",
+        ("docs", "python"): "valid",
+        ("docs", "pyhton"): "invalid",
+        ("docs", "scratch"): "valid",
+        ("docs", "redis"): "invalid",
+    }
+    assert [p["code"] for p in results[("docs", "pyhton")]["problems"]] == ["missing-library-file"]
+    redis = results[("docs", "redis")]
+    assert [p["code"] for p in redis["problems"]] == ["missing-docs-folder"]
+    assert redis["source"] == f"{docs}/redis"
+    assert document["summary"]["docs"] == 4
+    assert document["summary"]["manifests"] == 2
+    for message in document["results"]:
+        assert [e.message for e in result_validator().iter_errors(message)] == []
+    # without library files there is nothing to cross-check against
+    code, out, _ = run(capsys, "check", "--docs", str(docs))
+    assert (code, "missing-" in out) == (0, False)
+
+
+def test_check_docs_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check")
+    assert (code, "give a PATH or --docs DIR" in err) == (2, True)
+    library = tmp_path / "python"
+    library.write_bytes((PROJECT / "examples" / "library" / "hello-world").read_bytes())
+    code, out, err = run(capsys, "check", "--docs", str(tmp_path / "nowhere"), str(library))
+    # an unreadable docs directory is a usage error, and no library file is called undocumented
+    assert code == 2
+    assert "not a directory" in err
+    assert "missing-docs-folder" not in out
+
+
+def test_real_metadata_in_real_shaped_folders_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = real_metadata()
+    docs = tmp_path / "docs"
+    for path in files:
+        write_folder(docs, path.stem, {**FOLDER, "metadata.json": path.read_bytes()})
+    code, out, _ = run(capsys, "check", "--docs", str(docs))
+    assert code == 0, out
+    assert out.strip() == "145 docs folders checked: 145 valid, 0 invalid (0 errors, 0 warnings)"

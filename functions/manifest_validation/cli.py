@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .report import FORMATS, render, render_rules, render_rules_markdown
@@ -19,6 +19,7 @@ from .validate import Status, ValidationResult, validate, validate_many
 
 if TYPE_CHECKING:
     from .diff import ChangeSummary
+    from .docs import DocsResult
     from .upstream import GitVerifier
 
 EXIT_VALID = 0
@@ -62,7 +63,7 @@ def read_manifest(path: Path) -> bytes:
     return data
 
 
-def exit_code(results: Sequence[ValidationResult]) -> int:
+def exit_code(results: Sequence[ValidationResult | DocsResult]) -> int:
     statuses = {result.status for result in results}
     if Status.INVALID in statuses:
         return EXIT_INVALID
@@ -85,15 +86,79 @@ def make_verifier(insecure_hosts: Sequence[str], *, manifests: int = 1) -> GitVe
     )
 
 
+def read_docs(paths: Sequence[Path]) -> tuple[list[tuple[str, dict[str, bytes], str]], list[str]]:
+    """(name, files, path) of each docs folder, and the errors of those that could not be read."""
+    from .docs import UnreadableDocs, read_docs_folder
+
+    folders, unreadable = [], []
+    for folder in paths:
+        try:
+            folders.append((folder.name, read_docs_folder(folder), str(folder)))
+        except (UnreadableDocs, OSError) as error:
+            unreadable.append(str(error))
+    return folders, unreadable
+
+
+def check_docs(
+    args: argparse.Namespace, folders: list[Path], library_names: list[str]
+) -> tuple[list[DocsResult], list[dict[str, Any]], list[str]]:
+    """Docs folders (PATHs with a metadata.json, and those of --docs DIR): results, their
+    messages (for --format json) and the errors of folders that could not be read. With library
+    files given too, the two repositories are cross-checked."""
+    from .docs import UnreadableDocs, docs_folders, folder_digest_input, validate_folders
+    from .results import Origin, Trigger, docs_result_message
+
+    if args.docs:
+        try:
+            folders = [*folders, *docs_folders(Path(args.docs))]
+        except (UnreadableDocs, OSError) as error:
+            # no cross-check either: every library file would look undocumented
+            return [], [], [str(error)]
+    if not folders and not args.docs:
+        return [], [], []
+    inputs, failed = read_docs(folders)
+    root = args.docs if args.docs else str(folders[0].parent)
+    if args.docs and Path(args.docs, "metadata.json").is_file():
+        root = str(Path(args.docs).parent)
+    results = validate_folders(
+        inputs, library_names=library_names or None, docs_root=root if library_names else None
+    )
+    files = {source: data for _, data, source in inputs}
+    messages = [
+        docs_result_message(
+            result,
+            Origin.of(
+                "file", folder_digest_input(files.get(result.source, {})), path=result.source
+            ),
+            trigger=Trigger.CLI,
+        )
+        for result in results
+    ]
+    return results, messages, failed
+
+
 def command_check(args: argparse.Namespace) -> int:
+    from .docs import is_docs_folder
+
+    if not args.paths and not args.docs:
+        print("manifest-validate: error: give a PATH or --docs DIR", file=sys.stderr)
+        return EXIT_USAGE
     manifests: list[tuple[str, bytes | str, str | None]] = []
+    folders: list[Path] = []
     unreadable: list[str] = []
     for argument in args.paths:
         try:
+            if is_docs_folder(Path(argument)):
+                folders.append(Path(argument))
+                continue
             for file in manifest_files(Path(argument)):
                 manifests.append((file.name, read_manifest(file), str(file)))
         except (UnreadablePath, OSError) as error:
             unreadable.append(str(error))
+    docs_results, docs_messages, docs_unreadable = check_docs(
+        args, folders, [name for name, _, _ in manifests]
+    )
+    unreadable += docs_unreadable
     if args.verify_git:
         with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
             results = validate_many(manifests, verifier=verifier)
@@ -112,12 +177,12 @@ def command_check(args: argparse.Namespace) -> int:
             )
             for result, (_, data, source) in zip(results, manifests, strict=True)
         ]
-    print(render(results, args.format, messages))
+    print(render([*results, *docs_results], args.format, [*messages, *docs_messages]))
     for message in unreadable:
         print(f"manifest-validate: error: {message}", file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
-    return exit_code(results)
+    return exit_code([*results, *docs_results])
 
 
 def _library_of(path: Path) -> dict[str, bytes]:
@@ -334,12 +399,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="validate library files and report every problem",
+        help="validate library files (and docs folders) and report every problem",
         description="Validate library files (a file, or every regular non-hidden file of a "
-        "directory; the file name is the image name). Exit 0 valid, 1 invalid, 2 usage "
+        "directory; the file name is the image name) and docs folders (a directory with a "
+        "metadata.json, or every subdirectory of --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
         "error or unreadable path, 3 unverified.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of DIR (a docker-library/docs checkout: every "
+        "non-hidden subdirectory), cross-checked against the library files given",
+    )
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument(
         "--verify-git",

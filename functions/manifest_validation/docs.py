@@ -491,6 +491,20 @@ def cross_check(
     return checked
 
 
+def validate_folders(
+    folders: Sequence[tuple[str, Mapping[str, bytes], str | None]],
+    *,
+    library_names: Collection[str] | None = None,
+    docs_root: str | None = None,
+) -> list[DocsResult]:
+    """Check (name, files, source) docs folders; with `library_names` (when library files were
+    given too), also cross-check the two repositories."""
+    results = [validate_docs(name, files, source=source) for name, files, source in folders]
+    if library_names is not None:
+        results = cross_check(library_names, results, docs_root=docs_root)
+    return results
+
+
 # --- reading docs folders from disk (the CLI and the batch run) -----------------------------------
 
 MAX_DOCS_FILE_BYTES = 4 * 1024 * 1024
