@@ -279,3 +279,75 @@ def test_two_directories_and_usage_errors(
         world.server.host_port,
     )
     assert code == 2 and "does not exist" in err
+
+
+# --- the webhook worker: the result message carries what the push changed ----------------------
+
+
+class Recorded:
+    """A results queue that keeps what is published."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def publish(self, messages: Any) -> None:
+        self.messages.extend(messages)
+
+
+def test_worker_result_message_carries_the_changes_of_the_push(world: World) -> None:
+    from manifest_validation.jobs import Action, Job
+    from manifest_validation.results import Trigger
+    from manifest_validation.schema import result_validator
+    from manifest_validation.sources import GitManifestSource
+    from manifest_validation.worker import Worker
+
+    policy = UrlPolicy([world.server.host_port])
+    url = world.server.repo_url("manifests.git")
+    c0, c1, c2 = world.manifests
+    recorded = Recorded()
+    with GitManifestSource(url, policy=policy) as source, GitVerifier(policy) as verifier:
+        worker = Worker(lambda _: source, recorded, None, verifier)  # type: ignore[arg-type]
+        for name, base, commit in (("app", c1, c2), ("new-image", c0, c1), ("same", c0, c1)):
+            job = Job(Action.VALIDATE, url, commit, Trigger.PUSH, name, "delivery-1", base)
+            assert worker.handle(job, final_attempt=False) == []
+    app, new_image, same = recorded.messages
+    for message in recorded.messages:
+        assert [e.message for e in result_validator().iter_errors(message)] == []
+    changes = app["changes"]
+    assert changes["base"] == {"commit": c1, "sha256": changes["base"]["sha256"]}
+    assert changes["status"] == "modified"
+    assert [c["ancestry"] for c in changes["commits"]] == ["not-descendant"]
+    assert [p["code"] for p in changes["problems"]] == ["commit-not-descendant"]
+    # the rest of the story: `latest` is gone, arm64v8 is back in the first entry
+    assert changes["tags_removed"] == ["latest"]
+    assert [(c["tags"], c["architectures_added"]) for c in changes["changed"]][0] == (
+        ["1.0", "1"],
+        ["arm64v8"],
+    )
+    assert new_image["changes"]["status"] == "added"
+    assert new_image["changes"]["base"] == {"commit": c0}
+    assert same["changes"]["status"] == "unchanged"
+
+
+def test_push_jobs_carry_the_commit_before_the_push() -> None:
+    from manifest_validation.jobs import Job
+    from manifest_validation.webhook import plan_push
+
+    before, after = "a" * 40, "b" * 40
+    payload: dict[str, Any] = {
+        "ref": "refs/heads/master",
+        "before": before,
+        "after": after,
+        "repository": {"clone_url": "https://example.com/lib.git"},
+        "commits": [{"modified": ["library/app"]}],
+    }
+    common = {"repository": "https://example.com/lib.git", "branch": "master", "delivery": "d"}
+    (job,) = plan_push(payload, **common).jobs
+    assert job.base == before
+    assert Job.from_json(job.to_json()) == job
+    forced = plan_push({**payload, "forced": True}, **common).jobs[0]
+    assert forced.base == before  # a forced push is where a summary matters most
+    created = plan_push({**payload, "created": True, "before": "0" * 40}, **common).jobs[0]
+    assert created.base is None
+    # jobs without a base keep their ids (queues in flight during an upgrade)
+    assert Job(job.action, job.repository, job.commit, job.trigger, job.manifest).id != job.id

@@ -9,7 +9,7 @@ that could not complete (network, policy, a commit the server does not serve) is
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .catalog import problem
 from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries
@@ -72,3 +72,21 @@ def verify_commit_moves(summary: ChangeSummary, verifier: GitVerifier) -> None:
                         field=move.field,
                     )
                 )
+
+
+def manifest_changes(
+    new: Manifest,
+    base: bytes | str | None,
+    *,
+    base_origin: dict[str, str],
+    verifier: GitVerifier | None = None,
+) -> dict[str, Any]:
+    """The `changes` field of a result message: what `new` changes relative to `base` (the
+    text it replaces; None: the file did not exist there), with `base` saying what it was
+    compared to (`commit` and/or `sha256`). With a verifier, moved commits are checked too."""
+    old = parse(new.name, base) if base is not None else None
+    summary = diff_libraries({new.name: old}, {new.name: new})
+    if verifier is not None:
+        verify_commit_moves(summary, verifier)
+    (image,) = summary.images
+    return {"base": base_origin, **image.to_json()}

@@ -179,20 +179,26 @@ def result_message(
     trigger: Trigger,
     verify_git: bool,
     checked_at: str | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The message for one validation of one manifest."""
+    """The message for one validation of one manifest; `changes` (see `diff_git.
+    manifest_changes`) is what it changes relative to a base, and is part of the id."""
+    problems = [problem.to_json() for problem in result.problems]
     message = make_message(
         result.manifest,
         origin,
         trigger=trigger,
         status=result.status.value,
         checks={"verify_git": verify_git},
-        problems=[problem.to_json() for problem in result.problems],
+        problems=problems,
         entries=len(result.parsed.entries),
         checked_at=checked_at,
+        outcome=None if changes is None else [result.status.value, problems, changes],
     )
     if result.status in (Status.VALID, Status.UNVERIFIED):
         message["build_plan"] = build_plan(result.parsed)
+    if changes is not None:
+        message["changes"] = changes
     return message
 
 
