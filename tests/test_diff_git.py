@@ -320,10 +320,8 @@ def test_worker_result_message_carries_the_changes_of_the_push(world: World) -> 
     assert [p["code"] for p in changes["problems"]] == ["commit-not-descendant"]
     # the rest of the story: `latest` is gone, arm64v8 is back in the first entry
     assert changes["tags_removed"] == ["latest"]
-    assert [(c["tags"], c["architectures_added"]) for c in changes["changed"]][0] == (
-        ["1.0", "1"],
-        ["arm64v8"],
-    )
+    first = changes["changed"][0]
+    assert (first["tags"], first["architectures_added"]) == (["1.0", "1"], ["arm64v8"])
     assert new_image["changes"]["status"] == "added"
     assert new_image["changes"]["base"] == {"commit": c0}
     assert same["changes"]["status"] == "unchanged"

@@ -1,9 +1,11 @@
 """`POST /v1/validations`: what a request may contain and what the answer holds, independent of
 the web framework (the Lambda handler and the local server both go through here).
 
-A request is JSON `{"manifests": [{"name", "content", "path"?}], "verify_git": bool,
-"publish": bool}`, or one manifest as `text/plain` with `?name=`. Every refusal is an `ApiError`
-with the HTTP status, a stable code, a message and the offending field.
+A request is JSON `{"manifests": [{"name", "content", "path"?, "base"?}], "verify_git": bool,
+"publish": bool}` (`base`: the text the manifest replaces, or null for a new file; the answer then
+carries what the change does as each result's `changes`), or one manifest as `text/plain` with
+`?name=`. Every refusal is an `ApiError` with the HTTP status, a stable code, a message and the
+offending field.
 
 Docs folders (docker-library/docs) come as `"docs": [{"name", "files": {"metadata.json": "...",
 ...}, "path"?}]` beside or instead of `manifests` (a file's content is its UTF-8 text, or
@@ -28,6 +30,7 @@ from .validate import ValidationResult
 
 if TYPE_CHECKING:
     from .docs import DocsResult
+    from .upstream import GitVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_MANIFESTS = 50
@@ -59,6 +62,8 @@ class ManifestInput:
     name: str
     content: str
     path: str  # shown in annotations; defaults to library/NAME
+    has_base: bool = False  # compare with `base` (None: the file is new)
+    base: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +179,7 @@ def parse_request(
         where = f"manifests[{index}]"
         if not isinstance(item, dict):
             raise ApiError(400, "invalid_manifest", "each manifest must be an object", where)
-        extra = sorted(set(item) - {"name", "content", "path"})
+        extra = sorted(set(item) - {"name", "content", "path", "base"})
         if extra:
             raise ApiError(
                 400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
@@ -191,7 +196,10 @@ def parse_request(
         path = item.get("path", f"library/{name}")
         if not isinstance(path, str) or not path or len(path) > 1024:
             raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
-        manifests.append(ManifestInput(name, content, path))
+        base = item.get("base")
+        if base is not None and not isinstance(base, str):
+            raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
+        manifests.append(ManifestInput(name, content, path, "base" in item, base))
     return ValidationRequest(
         manifests,
         docs=docs,
@@ -316,17 +324,33 @@ def messages_for(
     results: Sequence[ValidationResult],
     *,
     checked_at: str | None = None,
+    verifier: GitVerifier | None = None,
 ) -> list[dict[str, Any]]:
-    return [
-        result_message(
-            result,
-            Origin.of("http", manifest.content, path=manifest.path),
-            trigger=Trigger.CI,
-            verify_git=request.verify_git,
-            checked_at=checked_at,
+    """Result messages; a manifest sent with a `base` gets its `changes` (with a verifier,
+    moved GitCommits are checked for `commit-not-descendant` too)."""
+    from .diff_git import manifest_changes
+
+    messages = []
+    for manifest, result in zip(request.manifests, results, strict=True):
+        changes = None
+        if manifest.has_base:
+            base_origin = {}
+            if manifest.base is not None:
+                base_origin["sha256"] = Origin.of("http", manifest.base).sha256
+            changes = manifest_changes(
+                result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
+            )
+        messages.append(
+            result_message(
+                result,
+                Origin.of("http", manifest.content, path=manifest.path),
+                trigger=Trigger.CI,
+                verify_git=request.verify_git,
+                checked_at=checked_at,
+                changes=changes,
+            )
         )
-        for manifest, result in zip(request.manifests, results, strict=True)
-    ]
+    return messages
 
 
 def response_body(

@@ -60,6 +60,12 @@ _REQUEST_SCHEMA = {
                     "name": {"type": "string", "description": "Image name, e.g. python."},
                     "content": {"type": "string", "description": "The library file's text."},
                     "path": {"type": "string", "description": "Shown in annotations."},
+                    "base": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The text this manifest replaces (null: a new file); "
+                        "the result then carries `changes`, what the change does.",
+                    },
                 },
             },
         },
@@ -173,7 +179,7 @@ def create_validation() -> Response[str]:
     results = validate_many(
         [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
     )
-    messages = messages_for(request, results)
+    messages = messages_for(request, results, verifier=verifier)
     docs_results = validate_request_docs(request)
     messages += docs_messages(request, docs_results)
     if request.publish:
