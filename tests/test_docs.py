@@ -465,3 +465,40 @@ def test_real_metadata_in_real_shaped_folders_through_the_cli(
     code, out, _ = run(capsys, "check", "--docs", str(docs))
     assert code == 0, out
     assert out.strip() == "145 docs folders checked: 145 valid, 0 invalid (0 errors, 0 warnings)"
+
+
+def test_revalidate_with_docs_publishes_docs_results_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from manifest_validation.queues import LocalResultQueue
+
+    docs = tmp_path / "docs"
+    write_folder(docs, "python", FOLDER)
+    write_folder(docs, "scratch", {"metadata.json": PYTHON_METADATA, "README-short.txt": b"x\n"})
+    library = tmp_path / "library"
+    library.mkdir()
+    hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
+    for name in ("python", "redis"):
+        (library / name).write_bytes(hello)
+    state = tmp_path / "state"
+    argv = ["revalidate", "--library", str(library), "--no-verify-git", "--state-dir", str(state)]
+    code, out, _ = run(capsys, *argv, "--docs", str(docs))
+    assert code == 1
+    assert "invalid: redis (docs)" in out
+    messages = [item.body for item in LocalResultQueue(state).pending(None)]
+    assert sorted((m["kind"], m["manifest"], m["status"]) for m in messages) == [
+        ("docs", "python", "valid"),
+        ("docs", "redis", "invalid"),
+        ("docs", "scratch", "valid"),
+        ("manifest", "python", "valid"),
+        ("manifest", "redis", "valid"),
+    ]
+    for message in messages:
+        assert [e.message for e in result_validator().iter_errors(message)] == []
+    # a subset: only those images' docs folders, cross-checked among themselves
+    code, out, _ = run(capsys, *argv, "--manifest", "python", "--docs", str(docs))
+    assert code == 0, out
+    # an unreadable docs directory: an error, and no library file called undocumented
+    code, out, err = run(capsys, *argv, "--docs", str(tmp_path / "nowhere"))
+    assert (code, "missing-docs-folder" in out) == (2, False)
+    assert "docs:" in err

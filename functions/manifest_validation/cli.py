@@ -366,6 +366,13 @@ def command_revalidate(args: argparse.Namespace) -> int:
     failures = run_in_process(
         jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs))
     )
+    if args.docs:
+        from .revalidate import revalidate_docs
+
+        names = sorted({job.manifest for job in jobs if job.manifest})
+        docs_messages, docs_failures = revalidate_docs(args.docs, names, only=args.manifest or None)
+        recording.publish(docs_messages)
+        failures += docs_failures
     requests = verifier.stats.requests if verifier is not None else 0
     if verifier is not None:
         verifier.close()
@@ -494,13 +501,20 @@ def build_parser() -> argparse.ArgumentParser:
         "revalidate",
         help="re-validate every manifest of a manifests repository (or directory) here",
         description="Resolve the branch tip, list library/, validate every manifest with "
-        "upstream verification, and put the results on the embedded queue (or the SQS queue "
-        "of RESULTS_QUEUE_URL). Exit 0 all valid, 1 some invalid, 2 errors, 3 unverified.",
+        "upstream verification (and, with --docs, every docs folder), and put the results on "
+        "the embedded queue (or the SQS queue of RESULTS_QUEUE_URL). Exit 0 all valid, 1 some "
+        "invalid, 2 errors, 3 unverified.",
     )
     where = revalidate.add_mutually_exclusive_group(required=True)
     where.add_argument("--repository", metavar="URL", help="manifests repository (https)")
     where.add_argument("--library", metavar="DIR", help="a checkout or a directory of files")
     revalidate.add_argument("--branch", default="master")
+    revalidate.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of DIR (a docker-library/docs checkout), "
+        "cross-checked against the manifests; their results go to the same queue",
+    )
     revalidate.add_argument(
         "--manifest", action="append", default=[], metavar="NAME", help="only these (repeatable)"
     )
