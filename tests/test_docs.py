@@ -502,3 +502,22 @@ def test_revalidate_with_docs_publishes_docs_results_too(
     code, out, err = run(capsys, *argv, "--docs", str(tmp_path / "nowhere"))
     assert (code, "missing-docs-folder" in out) == (2, False)
     assert "docs:" in err
+
+
+def test_the_bundled_docs_examples_behave_as_the_readme_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    examples = PROJECT / "examples"
+    code, out, _ = run(capsys, "check", "--docs", str(examples / "docs"), str(examples / "library"))
+    assert (code, out.splitlines()[-1]) == (
+        0,
+        "2 manifests and 2 docs folders checked: 4 valid, 0 invalid (0 errors, 0 warnings)",
+    )
+    code, out, _ = run(capsys, "check", str(examples / "invalid-docs" / "broken-db"))
+    assert (code, out.splitlines()[-1]) == (
+        1,
+        "1 docs folder checked: 0 valid, 1 invalid (6 errors, 2 warnings)",
+    )
+    readme = (PROJECT / "README.md").read_text()
+    assert "check --docs examples/docs examples/library" in readme
+    assert "check examples/invalid-docs/broken-db" in readme

@@ -368,7 +368,7 @@ def short_description_problems(text: str) -> list[Problem]:
         found.append(
             problem(
                 "docs-short-description-lines",
-                f"{SHORT_DESCRIPTION} has {body.count(chr(10)) + 1} lines (one line, please)",
+                f"{SHORT_DESCRIPTION} has {body.count(chr(10)) + 1} lines (it must be one)",
                 line=2,
                 file=SHORT_DESCRIPTION,
             )
