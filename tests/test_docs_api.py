@@ -10,9 +10,11 @@ import pytest
 
 from test_api import (  # the autouse fixture sets tokens and a private state directory
     HELLO_ITEM,
+    Queue,
     assert_schema_valid,
     call,
     environment,  # noqa: F401
+    sqs_queue,  # noqa: F401
     validations,
 )
 from test_docs import FOLDER
@@ -146,3 +148,16 @@ def test_openapi_documents_the_docs_field() -> None:
     assert {"manifests", "docs"} <= set(schema["properties"])
     assert schema["anyOf"] == [{"required": ["manifests"]}, {"required": ["docs"]}]
     assert json.dumps(schema["properties"]["docs"]).count("base64") >= 1
+
+
+def test_published_docs_results_reach_the_fifo_queue(sqs_queue: Queue) -> None:  # noqa: F811
+    answer = validations({"manifests": [HELLO_ITEM], "docs": [PYTHON_DOCS], "publish": True})
+    assert answer.status == 200
+    bodies = [json.loads(m["Body"]) for m in sqs_queue.received()]
+    # hello-world's missing docs folder is a result too: nothing found is dropped
+    assert sorted((b["kind"], b["manifest"], b["status"]) for b in bodies) == [
+        ("docs", "hello-world", "invalid"),
+        ("docs", "python", "invalid"),
+        ("manifest", "hello-world", "valid"),
+    ]
+    assert_schema_valid(bodies)
