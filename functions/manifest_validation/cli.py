@@ -99,6 +99,17 @@ def read_docs(paths: Sequence[Path]) -> tuple[list[tuple[str, dict[str, bytes], 
     return folders, unreadable
 
 
+def _each_once(folders: list[Path]) -> list[Path]:
+    """A folder given both as a PATH and inside --docs DIR is checked once."""
+    seen: set[Path] = set()
+    unique = []
+    for folder in folders:
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            unique.append(folder)
+    return unique
+
+
 def check_docs(
     args: argparse.Namespace, folders: list[Path], library_names: list[str]
 ) -> tuple[list[DocsResult], list[dict[str, Any]], list[str]]:
@@ -116,7 +127,7 @@ def check_docs(
             return [], [], [str(error)]
     if not folders and not args.docs:
         return [], [], []
-    inputs, failed = read_docs(folders)
+    inputs, failed = read_docs(_each_once(folders))
     root = args.docs if args.docs else str(folders[0].parent)
     if args.docs and Path(args.docs, "metadata.json").is_file():
         root = str(Path(args.docs).parent)

@@ -92,7 +92,7 @@ def folder_digest_input(files: Mapping[str, bytes]) -> bytes:
 
 # --- where values are in the JSON text ------------------------------------------------------------
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # no backtracking
 _SCALAR_END = re.compile(r"[\s,\]}]")
 
 
@@ -466,9 +466,10 @@ def cross_check(
     file), and each library file without a docs folder gets a docs result of its own with
     `missing-docs-folder` (its source is where the folder should be, under `docs_root`)."""
     documented = {result.manifest for result in docs}
+    libraries = set(library_names)
     checked = []
     for result in docs:
-        if result.manifest in library_names or result.manifest in EXEMPT_IMAGES:
+        if result.manifest in libraries or result.manifest in EXEMPT_IMAGES:
             checked.append(result)
             continue
         extra = problem(
@@ -479,7 +480,7 @@ def cross_check(
         checked.append(
             DocsResult(result.manifest, result.source, status_of(problems), problems, result.files)
         )
-    for name in sorted(set(library_names) - documented):
+    for name in sorted(libraries - documented):
         missing = [
             problem(
                 "missing-docs-folder",
