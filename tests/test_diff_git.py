@@ -349,3 +349,19 @@ def test_push_jobs_carry_the_commit_before_the_push() -> None:
     assert created.base is None
     # jobs without a base keep their ids (queues in flight during an upgrade)
     assert Job(job.action, job.repository, job.commit, job.trigger, job.manifest).id != job.id
+
+
+def test_text_of_verified_moves(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    url = world.server.repo_url("manifests.git")
+    c0, c1, c2 = world.manifests
+    host = ("--insecure-host", world.server.host_port)
+    code, out, _ = run(capsys, "--git", url, f"{c0}..{c1}", "--verify-git", *host)
+    assert code == 0
+    assert (
+        f"  GitCommit {world.a[1][:12]} -> {world.a[2][:12]} (1.0, 1, 2.0-rc, latest): descends"
+        in out
+    )
+    code, out, _ = run(capsys, "--git", url, f"{c1}..{c2}", "--verify-git", *host)
+    (line,) = [line for line in out.splitlines() if "commit-not-descendant" in line]
+    assert line.startswith("  line 6: commit-not-descendant warning: GitCommit of 1.0, 1, 2.0-rc")
+    assert "which does not descend from it (history rewritten, or a downgrade)" in line

@@ -66,8 +66,14 @@ def verify_commit_moves(summary: ChangeSummary, verifier: GitVerifier) -> None:
                 image.problems.append(
                     problem(
                         "commit-not-descendant",
-                        f"GitCommit of {', '.join(move.tags)} moved from {move.old} to "
-                        f"{move.new}, which does not descend from it on {move.fetch}: {detail}",
+                        f"GitCommit of {', '.join(move.tags)} moved from {move.old[:12]} to "
+                        f"{move.new[:12]} on {move.fetch}, "
+                        + (
+                            "but the old commit no longer exists upstream (history rewritten)"
+                            if "no longer exists" in detail
+                            else "which does not descend from it (history rewritten, or a "
+                            "downgrade)"
+                        ),
                         line=move.line,
                         field=move.field,
                     )

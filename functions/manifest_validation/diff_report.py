@@ -85,11 +85,16 @@ def render_diff_text(summary: ChangeSummary) -> str:
         lines.append(f"{image.name} ({image.status})")
         lines += [f"  {line}" for line in _image_lines(image)]
         for change in image.changed:
-            label = "shared tags" if change.shared else "tags"
+            label = ("shared tag" if change.shared else "tag") + (
+                "s" if len(change.tags) > 1 else ""
+            )
             parts = "; ".join(_tag_change_parts(change))
             lines.append(f"  {label} {', '.join(change.tags)}: {parts}")
         for check in image.commit_checks:
-            lines.append(f"  {_check_text(check.move)}: {check.verdict} ({check.detail})")
+            if check.verdict == "descendant":
+                lines.append(f"  {_check_text(check.move)}: descends from the old commit")
+            elif check.verdict == "unknown":
+                lines.append(f"  {_check_text(check.move)}: not checked: {check.detail}")
         for found in image.problems:
             where = f"line {found.line}: " if found.line else ""
             lines.append(f"  {where}{found.code} {found.severity.value}: {found.message}")
