@@ -113,6 +113,16 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
     assert message in result.problems[0].message
 
 
+def test_hostile_metadata_is_reported_not_crashed_on() -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
+    # a large but flat document: the line scanner is one pass
+    wide = json.dumps({"hub": {"categories": []}, "x": ['a\\"b'] * 100_000}, indent=2)
+    result = check_metadata(wide.encode() + b"\n")
+    assert [p.code for p in result.problems] == ["docs-unknown-key"]
+    assert result.problems[0].line == wide.splitlines().index('  "x": [') + 1
+
+
 def test_invalid_utf8_is_an_encoding_error_with_its_line() -> None:
     result = check_metadata(PYTHON_METADATA.replace(b"languages", b"langu\xffages"))
     assert codes(result) == [("docs-invalid-encoding", "metadata.json", 4)]
@@ -399,6 +409,9 @@ def test_check_recognises_docs_folders_among_its_paths(
     assert code == 1
     assert f"{folder}/README-short.txt:2: docs-short-description-lines error:" in out
     assert f"{folder}/license.md: docs-missing-file error: license.md is missing" in out
+    # given twice (as a PATH and inside --docs DIR): checked once
+    code, out, _ = run(capsys, "check", "--docs", str(folder.parent), str(folder))
+    assert "1 docs folder checked" in out
     code, out, _ = run(capsys, "check", "--format", "github", str(folder))
     assert (
         f"::error file={folder}/README-short.txt,line=2,title=docs-short-description-lines::" in out

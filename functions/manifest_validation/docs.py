@@ -229,6 +229,8 @@ def metadata_problems(data: bytes) -> list[Problem]:
         ]
     except _NotJson as error:
         return [problem("docs-invalid-json", f"{METADATA}: {error}", file=METADATA)]
+    except RecursionError:  # json.loads recurses per nesting level
+        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
     lines = value_lines(text)
     found: list[Problem] = []
     for schema_error in metadata_validator().iter_errors(document):

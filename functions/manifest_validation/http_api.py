@@ -155,6 +155,8 @@ def parse_request(
         raise ApiError(
             400, "malformed_json", f"the body is not valid JSON: {error}", "body"
         ) from error
+    except RecursionError as error:  # json.loads recurses once per nesting level
+        raise ApiError(400, "malformed_json", "the body is nested too deeply", "body") from error
     if not isinstance(document, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
     unknown = sorted(set(document) - {"manifests", "docs", "verify_git", "publish"})
