@@ -298,3 +298,14 @@ def test_markdown_cannot_be_broken_by_a_value() -> None:
     (row,) = [line for line in markdown.splitlines() if line.startswith("| `1`")]
     assert "`a\\|b'c`" in row
     assert row.count("|") - row.count("\\|") == 3
+
+
+def test_markdown_stays_under_githubs_comment_limit(corpus: list[tuple[str, bytes]]) -> None:
+    """Every image of the corpus removed: far too much for one comment."""
+    summary = diff_libraries({name: parse(name, data) for name, data in corpus}, {})
+    markdown = render_diff(summary, "markdown")
+    assert len(markdown) < 65536
+    shown = [line for line in markdown.splitlines() if line.startswith("### ")]
+    (note,) = [line for line in markdown.splitlines() if line.startswith("Not shown")]
+    assert len(shown) + note.count("`") // 2 == len(corpus)
+    assert len(shown) > 0

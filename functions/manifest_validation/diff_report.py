@@ -125,64 +125,85 @@ def _md_field(change: FieldChange, repo: str) -> str:
     return text
 
 
-def render_diff_markdown(summary: ChangeSummary) -> str:
+# GitHub refuses comments over 65536 characters; leave room for what a CI job adds around it.
+MARKDOWN_LIMIT = 60_000
+
+
+def render_diff_markdown(summary: ChangeSummary, *, limit: int = MARKDOWN_LIMIT) -> str:
     """A pull-request comment; a GitCommit moved on a github.com GitRepo links to GitHub's
-    compare view."""
+    compare view. Images that would take the comment over `limit` characters are named at the
+    end instead (the JSON output has everything)."""
     out = ["## Library changes", "", _counts_line(summary)]
+    size = sum(len(line) + 1 for line in out)
+    left_out: list[str] = []
     for image in summary.changed:
-        out += ["", f"### {_md(image.name)} ({image.status})", ""]
-        bullets = []
-        for verb, entries in (("added", image.entries_added), ("removed", image.entries_removed)):
-            for entry in entries:
-                bullets.append(
-                    f"- **entry {verb}:** {_md_list(entry.tags)} on {_md_list(entry.architectures)}"
-                )
-        for label, items in (
-            ("tags added", image.tags_added),
-            ("tags removed", image.tags_removed),
-            ("shared tags added", image.shared_tags_added),
-            ("shared tags removed", image.shared_tags_removed),
-            ("maintainers added", image.maintainers_added),
-            ("maintainers removed", image.maintainers_removed),
-        ):
-            if items:
-                bullets.append(f"- **{label}:** {_md_list(items)}")
-        for move in image.tags_moved:
-            if move.shared:
-                bullets.append(
-                    f"- **shared tag** {_md(move.tag)} now on {_md(move.new_entry)} "
-                    f"(was {_md(move.old_entry)})"
-                )
-            else:
-                bullets.append(
-                    f"- **tag moved:** {_md(move.tag)} from {_md(move.old_entry)} "
-                    f"to {_md(move.new_entry)}"
-                )
-        out += bullets
-        if image.changed:
-            repo_of = {tag: move.repo for move in image.commit_moves for tag in move.tags}
-            if bullets:
-                out.append("")
-            out += ["| tags | changes |", "| --- | --- |"]
-            for change in image.changed:
-                repo = next((repo_of[t] for t in change.tags if t in repo_of), "")
-                parts = []
-                if change.architectures_added:
-                    parts.append("architectures added: " + _md_list(change.architectures_added))
-                if change.architectures_removed:
-                    parts.append("architectures removed: " + _md_list(change.architectures_removed))
-                parts += [_md_field(field, repo) for field in change.fields]
-                label = _md_list(change.tags) + (" (shared)" if change.shared else "")
-                out.append(f"| {label} | {'<br>'.join(parts)} |")
-        for check in image.commit_checks:
-            if check.verdict == "unknown":
-                out += ["", f"- {_md(_check_text(check.move))}: not checked ({check.detail})"]
-        for found in image.problems:
-            where = f" (line {found.line})" if found.line else ""
-            out += ["", f"> **warning** {_md(found.code)}{where}: {found.message}"]
+        section = _md_image(image)
+        length = sum(len(line) + 1 for line in section)
+        if left_out or size + length > limit:
+            left_out.append(image.name)
+            continue
+        out += section
+        size += length
+    if left_out:
+        out += ["", f"Not shown, to keep this comment short: {_md_list(left_out)}."]
     if not summary.changed:
         out += ["", "No image changed."]
     return "\n".join(out) + "\n"
+
+
+def _md_image(image: ImageChanges) -> list[str]:
+    """The section of one image: bullets, a table of per-tag changes, warnings."""
+    out = ["", f"### {_md(image.name)} ({image.status})", ""]
+    bullets = []
+    for verb, entries in (("added", image.entries_added), ("removed", image.entries_removed)):
+        for entry in entries:
+            bullets.append(
+                f"- **entry {verb}:** {_md_list(entry.tags)} on {_md_list(entry.architectures)}"
+            )
+    for label, items in (
+        ("tags added", image.tags_added),
+        ("tags removed", image.tags_removed),
+        ("shared tags added", image.shared_tags_added),
+        ("shared tags removed", image.shared_tags_removed),
+        ("maintainers added", image.maintainers_added),
+        ("maintainers removed", image.maintainers_removed),
+    ):
+        if items:
+            bullets.append(f"- **{label}:** {_md_list(items)}")
+    for move in image.tags_moved:
+        if move.shared:
+            bullets.append(
+                f"- **shared tag** {_md(move.tag)} now on {_md(move.new_entry)} "
+                f"(was {_md(move.old_entry)})"
+            )
+        else:
+            bullets.append(
+                f"- **tag moved:** {_md(move.tag)} from {_md(move.old_entry)} "
+                f"to {_md(move.new_entry)}"
+            )
+    out += bullets
+    if image.changed:
+        repo_of = {tag: move.repo for move in image.commit_moves for tag in move.tags}
+        if bullets:
+            out.append("")
+        out += ["| tags | changes |", "| --- | --- |"]
+        for change in image.changed:
+            repo = next((repo_of[t] for t in change.tags if t in repo_of), "")
+            parts = []
+            if change.architectures_added:
+                parts.append("architectures added: " + _md_list(change.architectures_added))
+            if change.architectures_removed:
+                parts.append("architectures removed: " + _md_list(change.architectures_removed))
+            parts += [_md_field(field, repo) for field in change.fields]
+            label = _md_list(change.tags) + (" (shared)" if change.shared else "")
+            out.append(f"| {label} | {'<br>'.join(parts)} |")
+    for check in image.commit_checks:
+        if check.verdict == "unknown":
+            out += ["", f"- {_md(_check_text(check.move))}: not checked ({check.detail})"]
+    for found in image.problems:
+        where = f" (line {found.line})" if found.line else ""
+        out += ["", f"> **warning** {_md(found.code)}{where}: {found.message}"]
+    return out
 
 
 def render_diff(summary: ChangeSummary, output_format: str) -> str:
