@@ -63,6 +63,39 @@ def test_every_docs_rule_is_in_the_catalog_with_why_and_fix() -> None:
         assert rule.summary and rule.why and rule.fix, rule.code
 
 
+def test_every_docs_rule_has_a_case() -> None:
+    breakages: list[tuple[str, dict[str, bytes]]] = [
+        ("Python", FOLDER),
+        ("python", {}),
+        ("python", {**FOLDER, "content.md": b""}),
+        ("python", {**FOLDER, "license.md": b"\xff"}),
+        ("python", {**FOLDER, "metadata.json": b"{"}),
+        ("python", {**FOLDER, "metadata.json": b'{"hub": {}}'}),
+        ("python", {**FOLDER, "metadata.json": b'{"hub": {"categories": ["x"]}, "y": 1}'}),
+        ("python", {**FOLDER, "metadata.json": b'{"hub": {"categories": ["security"] }}'}),
+        ("python", {**FOLDER, "metadata.json": b'{"hub": {"categories": ["a", "b", "c", "d"]}}'}),
+        (
+            "python",
+            {
+                **FOLDER,
+                "metadata.json": b'{"hub": {"categories": ["data-science", "data-science"]}}',
+            },
+        ),
+        ("python", {**FOLDER, "README-short.txt": b"x" * 101}),
+        ("python", {**FOLDER, "README-short.txt": b"x\ny"}),
+        ("python", {**FOLDER, "github-repo": b"x"}),
+        ("python", {**FOLDER, "logo.svg": b"GIF89a"}),
+    ]
+    found = {p.code for name, files in breakages for p in validate_docs(name, files).problems}
+    found |= {
+        p.code
+        for r in cross_check(["redis"], [validate_docs("python", FOLDER)])
+        for p in r.problems
+    }
+    docs_codes = {code for code, rule in RULES.items() if rule.source == "docs"}
+    assert found == docs_codes | {"invalid-image-name"}
+
+
 def test_the_schema_enum_is_the_docs_repository_canonical_categories() -> None:
     if not CANONICAL.is_file():
         pytest.skip("the docs metadata corpus is not beside the project (_canonical.json absent)")

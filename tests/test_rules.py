@@ -168,7 +168,8 @@ def positions(text: str | bytes, name: str) -> list[tuple[str, int | None]]:
 
 
 def test_every_static_rule_has_a_case() -> None:
-    static = {code for code, rule in RULES.items() if rule.source != "upstream"}
+    # docs-folder rules have their cases in test_docs.py
+    static = {code for code, rule in RULES.items() if rule.source not in ("upstream", "docs")}
     assert static == {case.code for case in CASES}
 
 
