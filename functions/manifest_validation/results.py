@@ -27,7 +27,7 @@ from .validate import Status, ValidationResult
 if TYPE_CHECKING:
     from .docs import DocsResult
 
-SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems
+SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems, `changes`
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
 BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 
