@@ -224,6 +224,11 @@ def test_malformed_requests_answer_400_naming_the_field(
         assert error["code"] == code
 
 
+def test_deeply_nested_json_is_a_400_not_a_crash() -> None:
+    answer = validations(b"[" * 100_000 + b"]" * 100_000)
+    assert (answer.status, answer.json()["error"]["code"]) == (400, "malformed_json")
+
+
 def test_text_plain_needs_a_name() -> None:
     answer = validations(HELLO, content_type="text/plain")
     assert (answer.status, answer.json()["error"]["field"]) == (400, "name")

@@ -22,7 +22,7 @@ class Rule:
     summary: str
     why: str
     fix: str
-    # which stage reports it: "format", "schema", "rules", "limits", "upstream" or "builds"
+    # which stage reports it: "format", "schema", "rules", "limits", "upstream", "builds" or "docs"
     source: str
     # bashbrew itself refuses the file for this (where the value is one bashbrew checks): such a
     # manifest fails on the publishing side too, and `cat` prints nothing for it, as bashbrew
@@ -317,6 +317,147 @@ _RULES = (
         "Rename the file, e.g. `my-image`.",
         "rules",
     ),
+    # --- docs folders (docker-library/docs: <image>/metadata.json, README-short.txt, ...) ---------
+    Rule(
+        "docs-missing-file",
+        E,
+        "A required file of the image's docs folder is missing.",
+        "metadata.json and README-short.txt (the Docker Hub short description) belong to every "
+        "image; the docs CI (check-required-files.sh) also requires content.md, github-repo, "
+        "license.md and maintainer.md of every image but scratch.",
+        "Add the file to the docs folder (see an existing image's folder for its form).",
+        "docs",
+    ),
+    Rule(
+        "docs-empty-file",
+        E,
+        "A required file of the docs folder is empty (or only whitespace).",
+        "The docs CI refuses empty required files (`[ -s FILE ]`); a file of blank lines "
+        "passes it but documents nothing.",
+        "Write the file's content.",
+        "docs",
+    ),
+    Rule(
+        "docs-invalid-encoding",
+        E,
+        "A text file of the docs folder is not valid UTF-8.",
+        "The docs are rendered to Docker Hub as UTF-8 text.",
+        "Re-save the file as UTF-8.",
+        "docs",
+    ),
+    Rule(
+        "docs-invalid-json",
+        E,
+        "metadata.json is not valid JSON.",
+        "The docs CI (metadata.sh) cannot read the file; Docker Hub gets no categories.",
+        "Correct the JSON at the line and column given.",
+        "docs",
+    ),
+    Rule(
+        "docs-invalid-metadata",
+        E,
+        "metadata.json does not have the shape of schemas/docs-metadata.schema.json.",
+        "metadata.sh needs an object with `hub.categories`, an array of category names; "
+        "anything else fails the docs CI.",
+        'Write it as `{"hub": {"categories": [...]}}` (an empty array is allowed).',
+        "docs",
+    ),
+    Rule(
+        "docs-unknown-category",
+        E,
+        "A category in metadata.json is not one of the docs repository's canonical categories.",
+        "metadata.sh refuses categories missing from the root metadata.json: Docker Hub only "
+        "knows those.",
+        "Use one of the canonical categories (see the suggestion).",
+        "docs",
+    ),
+    Rule(
+        "docs-too-many-categories",
+        E,
+        "metadata.json lists more than 3 categories.",
+        "metadata.sh allows at most 3 categories per image.",
+        "Keep the (at most) 3 categories that describe the image best.",
+        "docs",
+    ),
+    Rule(
+        "docs-duplicate-category",
+        E,
+        "A category is listed twice in metadata.json.",
+        "metadata.sh's canonical form de-duplicates categories, so the file fails its format "
+        "check.",
+        "Remove the repeated category.",
+        "docs",
+    ),
+    Rule(
+        "docs-unknown-key",
+        W,
+        "metadata.json has a key the docs repository does not use; it is ignored.",
+        "Only `hub.categories` is read (metadata.sh does not refuse other keys, but a "
+        "misspelled key is silently ignored).",
+        "Remove the key, or correct its spelling.",
+        "docs",
+    ),
+    Rule(
+        "docs-not-canonical",
+        W,
+        "metadata.json is not in canonical form (`jq --sort-keys`, 2-space indent, "
+        "categories sorted and unique, final newline).",
+        "metadata.sh fails on any difference from the canonical text.",
+        "Replace the file with the canonical text given in the hint (or run `./metadata.sh "
+        "--write IMAGE` in docker-library/docs).",
+        "docs",
+    ),
+    Rule(
+        "docs-short-description-too-long",
+        E,
+        "README-short.txt is longer than 100 characters.",
+        "It becomes the Docker Hub short description, limited to 100 characters; the docs CI "
+        "(check-short.sh) refuses longer ones.",
+        "Shorten the description to at most 100 characters.",
+        "docs",
+    ),
+    Rule(
+        "docs-short-description-lines",
+        E,
+        "README-short.txt has more than one line.",
+        "The Docker Hub short description is one line; the docs CI (check-short.sh) refuses more.",
+        "Put the description on one line (a final newline is fine).",
+        "docs",
+    ),
+    Rule(
+        "docs-invalid-github-repo",
+        E,
+        "github-repo is not one https:// URL.",
+        "The generated README links to it as the image's source repository and issue tracker.",
+        "Write the repository's URL on one line, e.g. `https://github.com/docker-library/python`.",
+        "docs",
+    ),
+    Rule(
+        "docs-invalid-logo",
+        W,
+        "logo.png is not a PNG image, or logo.svg is not an SVG document.",
+        "The logo is shown on Docker Hub; a file of another type shows nothing.",
+        "Replace the file with a PNG (logo.png) or SVG (logo.svg) image.",
+        "docs",
+    ),
+    Rule(
+        "missing-docs-folder",
+        E,
+        "An image has a library file but no docs folder.",
+        "Every Official Image needs its documentation in docker-library/docs: without it the "
+        "Docker Hub page is empty.",
+        "Add the image's folder to docker-library/docs (or check the docs directory given).",
+        "docs",
+    ),
+    Rule(
+        "missing-library-file",
+        E,
+        "A docs folder has no library file (scratch is exempt).",
+        "Docs for an image that is not built document nothing; usually the image was renamed "
+        "or the library file is missing from the check.",
+        "Add the library file, or rename or remove the docs folder.",
+        "docs",
+    ),
     # --- upstream git (verify_git) ---------------------------------------------------------------
     Rule(
         "git-ref-not-found",
@@ -351,6 +492,18 @@ _RULES = (
         "Only public https:// repositories are fetched (no file:, ssh:, git:, plain http or "
         "private addresses).",
         "Use the repository's public https:// URL.",
+        "upstream",
+    ),
+    Rule(
+        "commit-not-descendant",
+        W,
+        "The new GitCommit does not descend from the old one on the same GitRepo and GitFetch.",
+        "A GitCommit normally moves forward along its branch; one that does not means the "
+        "branch's history was rewritten (force-pushed) or the image goes back to an older "
+        "commit, both worth a reviewer's look (reported by `diff --verify-git` and for pushes "
+        "and API requests with a base).",
+        "Make sure the downgrade or the rewritten history is intended, and say why in the "
+        "pull request.",
         "upstream",
     ),
     Rule(
@@ -479,6 +632,7 @@ def problem(
     line: int | None = None,
     field: str | None = None,
     hint: str | None = None,
+    file: str | None = None,
 ) -> Problem:
     """A problem of a catalogued rule; its severity and default hint come from the catalog."""
     rule = RULES[code]
@@ -489,4 +643,5 @@ def problem(
         line=line,
         field=field,
         hint=hint if hint is not None else rule.fix,
+        file=file,
     )

@@ -11,13 +11,15 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .report import FORMATS, render, render_rules, render_rules_markdown
 from .validate import Status, ValidationResult, validate, validate_many
 
 if TYPE_CHECKING:
+    from .diff import ChangeSummary
+    from .docs import DocsResult
     from .library import Library
     from .upstream import GitVerifier
 
@@ -62,7 +64,7 @@ def read_manifest(path: Path) -> bytes:
     return data
 
 
-def exit_code(results: Sequence[ValidationResult]) -> int:
+def exit_code(results: Sequence[ValidationResult | DocsResult]) -> int:
     statuses = {result.status for result in results}
     if Status.INVALID in statuses:
         return EXIT_INVALID
@@ -95,8 +97,76 @@ def read_library(directory: str) -> Library:
     return Library({file.name: read_manifest(file) for file in manifest_files(path)})
 
 
+def read_docs(paths: Sequence[Path]) -> tuple[list[tuple[str, dict[str, bytes], str]], list[str]]:
+    """(name, files, path) of each docs folder, and the errors of those that could not be read."""
+    from .docs import UnreadableDocs, read_docs_folder
+
+    folders, unreadable = [], []
+    for folder in paths:
+        try:
+            folders.append((folder.name, read_docs_folder(folder), str(folder)))
+        except (UnreadableDocs, OSError) as error:
+            unreadable.append(str(error))
+    return folders, unreadable
+
+
+def _each_once(folders: list[Path]) -> list[Path]:
+    """A folder given both as a PATH and inside --docs DIR is checked once."""
+    seen: set[Path] = set()
+    unique = []
+    for folder in folders:
+        if folder.resolve() not in seen:
+            seen.add(folder.resolve())
+            unique.append(folder)
+    return unique
+
+
+def check_docs(
+    args: argparse.Namespace, folders: list[Path], library_names: list[str]
+) -> tuple[list[DocsResult], list[dict[str, Any]], list[str]]:
+    """Docs folders (PATHs with a metadata.json, and those of --docs DIR): results, their
+    messages (for --format json) and the errors of folders that could not be read. With library
+    files given too, the two repositories are cross-checked."""
+    from .docs import UnreadableDocs, docs_folders, folder_digest_input, validate_folders
+    from .results import Origin, Trigger, docs_result_message
+
+    if args.docs:
+        try:
+            folders = [*folders, *docs_folders(Path(args.docs))]
+        except (UnreadableDocs, OSError) as error:
+            # no cross-check either: every library file would look undocumented
+            return [], [], [str(error)]
+    if not folders and not args.docs:
+        return [], [], []
+    inputs, failed = read_docs(_each_once(folders))
+    root = args.docs if args.docs else str(folders[0].parent)
+    if args.docs and Path(args.docs, "metadata.json").is_file():
+        root = str(Path(args.docs).parent)
+    results = validate_folders(
+        inputs, library_names=library_names or None, docs_root=root if library_names else None
+    )
+    files = {source: data for _, data, source in inputs}
+    messages = [
+        docs_result_message(
+            result,
+            Origin.of(
+                "file", folder_digest_input(files.get(result.source, {})), path=result.source
+            ),
+            trigger=Trigger.CLI,
+        )
+        for result in results
+    ]
+    return results, messages, failed
+
+
 def command_check(args: argparse.Namespace) -> int:
+    from .docs import is_docs_folder
+
+    if not args.paths and not args.docs:
+        print("manifest-validate: error: give a PATH or --docs DIR", file=sys.stderr)
+        return EXIT_USAGE
     manifests: list[tuple[str, bytes | str, str | None]] = []
+    folders: list[Path] = []
     unreadable: list[str] = []
     library = None
     if args.library is not None:
@@ -110,10 +180,17 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     for argument in args.paths:
         try:
+            if is_docs_folder(Path(argument)):
+                folders.append(Path(argument))
+                continue
             for file in manifest_files(Path(argument)):
                 manifests.append((file.name, read_manifest(file), str(file)))
         except (UnreadablePath, OSError) as error:
             unreadable.append(str(error))
+    docs_results, docs_messages, docs_unreadable = check_docs(
+        args, folders, [name for name, _, _ in manifests]
+    )
+    unreadable += docs_unreadable
     if args.verify_git:
         with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
             results = validate_many(manifests, verifier=verifier, library=library)
@@ -132,12 +209,91 @@ def command_check(args: argparse.Namespace) -> int:
             )
             for result, (_, data, source) in zip(results, manifests, strict=True)
         ]
-    print(render(results, args.format, messages))
+    print(render([*results, *docs_results], args.format, [*messages, *docs_messages]))
     for message in unreadable:
         print(f"manifest-validate: error: {message}", file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
-    return exit_code(results)
+    return exit_code([*results, *docs_results])
+
+
+def _library_of(path: Path) -> dict[str, bytes]:
+    """{image name: content} of a library file or of every manifest file of a directory."""
+    return {file.name: read_manifest(file) for file in manifest_files(path)}
+
+
+def command_diff(args: argparse.Namespace) -> int:
+    """What a change does: exit 0 when computed (whatever it found: `commit-not-descendant`
+    is a warning to read, not a failure), 2 on a usage error or an unreadable input."""
+    from .diff import diff_libraries
+    from .diff_report import render_diff
+    from .manifest import Manifest, parse
+
+    summary: ChangeSummary
+    if args.git:
+        from .sources import SourceError
+
+        repository, revisions = args.paths
+        base, dots, head = revisions.partition("..")
+        if not dots or not base or not head or head.startswith("."):
+            print(f"manifest-validate: error: {revisions!r} is not BASE..HEAD", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            summary = _changes_in_repository(repository, base, head, args.insecure_host)
+        except SourceError as error:
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        old_path, new_path = Path(args.paths[0]), Path(args.paths[1])
+        missing = [str(path) for path in (old_path, new_path) if not path.exists()]
+        if missing:
+            print(
+                f"manifest-validate: error: {missing[0]}: no such file or directory",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if old_path.is_dir() != new_path.is_dir():
+            print(
+                "manifest-validate: error: OLD and NEW must both be files or both directories",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        try:
+            old_files, new_files = _library_of(old_path), _library_of(new_path)
+        except (UnreadablePath, OSError) as error:
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        if not new_path.is_dir():  # two files: the same image, named after NEW
+            old_files = {new_path.name: old_files[old_path.name]}
+        old: dict[str, Manifest | None] = {n: parse(n, d) for n, d in old_files.items()}
+        new: dict[str, Manifest | None] = {n: parse(n, d) for n, d in new_files.items()}
+        summary = diff_libraries(old, new)
+    if args.verify_git:
+        from .diff_git import verify_commit_moves
+
+        with make_verifier(args.insecure_host) as verifier:
+            verify_commit_moves(summary, verifier)
+    print(render_diff(summary, args.format))
+    return EXIT_VALID
+
+
+def _changes_in_repository(
+    repository: str, base: str, head: str, insecure_hosts: Sequence[str]
+) -> ChangeSummary:
+    from .diff_git import changes_between_commits, resolve_revision
+    from .services import ENV_GIT_TOKENS, git_credentials
+    from .sources import GitManifestSource
+    from .upstream import UrlPolicy
+
+    from_env = [h for h in os.environ.get(ENV_INSECURE_HOSTS, "").split(",") if h.strip()]
+    with GitManifestSource(
+        repository,
+        policy=UrlPolicy([*from_env, *insecure_hosts]),
+        credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
+    ) as source:
+        return changes_between_commits(
+            source, resolve_revision(source, base), resolve_revision(source, head)
+        )
 
 
 def command_cat(args: argparse.Namespace) -> int:
@@ -252,6 +408,13 @@ def command_revalidate(args: argparse.Namespace) -> int:
     failures = run_in_process(
         jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs))
     )
+    if args.docs:
+        from .revalidate import revalidate_docs
+
+        names = sorted({job.manifest for job in jobs if job.manifest})
+        docs_messages, docs_failures = revalidate_docs(args.docs, names, only=args.manifest or None)
+        recording.publish(docs_messages)
+        failures += docs_failures
     requests = verifier.stats.requests if verifier is not None else 0
     if verifier is not None:
         verifier.close()
@@ -285,12 +448,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="validate library files and report every problem",
+        help="validate library files (and docs folders) and report every problem",
         description="Validate library files (a file, or every regular non-hidden file of a "
-        "directory; the file name is the image name). Exit 0 valid, 1 invalid, 2 usage "
+        "directory; the file name is the image name) and docs folders (a directory with a "
+        "metadata.json, or every subdirectory of --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
         "error or unreadable path, 3 unverified.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("paths", nargs="*", metavar="PATH")
+    check.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of DIR (a docker-library/docs checkout: every "
+        "non-hidden subdirectory), cross-checked against the library files given",
+    )
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument(
         "--verify-git",
@@ -315,6 +485,36 @@ def build_parser() -> argparse.ArgumentParser:
         f"${ENV_INSECURE_HOSTS}, comma-separated)",
     )
     check.set_defaults(handler=command_check)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what a change does: tags, entries, architectures and build fields, per image",
+        description="Compare two library files, two directories of them, or (with --git) the "
+        "library of a manifests repository at two commits, on the parsed model. Exit 0 "
+        "when the comparison was made (changes and warnings are output, not failures), 2 "
+        "on a usage error or an unreadable input.",
+    )
+    diff.add_argument(
+        "paths",
+        nargs=2,
+        metavar=("OLD", "NEW"),
+        help="two files or two directories; with --git: REPO BASE..HEAD (commit ids or "
+        "branch names)",
+    )
+    diff.add_argument(
+        "--git",
+        action="store_true",
+        help="OLD is a manifests repository URL (smart HTTP), NEW is BASE..HEAD",
+    )
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    diff.add_argument(
+        "--verify-git",
+        action="store_true",
+        help="check upstream that every moved GitCommit descends from the old one "
+        "(commit-not-descendant warning otherwise)",
+    )
+    diff.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    diff.set_defaults(handler=command_diff)
 
     cat = commands.add_parser(
         "cat", help="print the canonical text of a library file, as `bashbrew cat` does"
@@ -351,13 +551,20 @@ def build_parser() -> argparse.ArgumentParser:
         "revalidate",
         help="re-validate every manifest of a manifests repository (or directory) here",
         description="Resolve the branch tip, list library/, validate every manifest with "
-        "upstream verification, and put the results on the embedded queue (or the SQS queue "
-        "of RESULTS_QUEUE_URL). Exit 0 all valid, 1 some invalid, 2 errors, 3 unverified.",
+        "upstream verification (and, with --docs, every docs folder), and put the results on "
+        "the embedded queue (or the SQS queue of RESULTS_QUEUE_URL). Exit 0 all valid, 1 some "
+        "invalid, 2 errors, 3 unverified.",
     )
     where = revalidate.add_mutually_exclusive_group(required=True)
     where.add_argument("--repository", metavar="URL", help="manifests repository (https)")
     where.add_argument("--library", metavar="DIR", help="a checkout or a directory of files")
     revalidate.add_argument("--branch", default="master")
+    revalidate.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of DIR (a docker-library/docs checkout), "
+        "cross-checked against the manifests; their results go to the same queue",
+    )
     revalidate.add_argument(
         "--manifest", action="append", default=[], metavar="NAME", help="only these (repeatable)"
     )

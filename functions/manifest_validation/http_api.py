@@ -1,9 +1,17 @@
 """`POST /v1/validations`: what a request may contain and what the answer holds, independent of
 the web framework (the Lambda handler and the local server both go through here).
 
-A request is JSON `{"manifests": [{"name", "content", "path"?}], "verify_git": bool,
-"publish": bool}`, or one manifest as `text/plain` with `?name=`. Every refusal is an `ApiError`
-with the HTTP status, a stable code, a message and the offending field.
+A request is JSON `{"manifests": [{"name", "content", "path"?, "base"?}], "verify_git": bool,
+"publish": bool}` (`base`: the text the manifest replaces, or null for a new file; the answer then
+carries what the change does as each result's `changes`), or one manifest as `text/plain` with
+`?name=`. Every refusal is an `ApiError` with the HTTP status, a stable code, a message and the
+offending field.
+
+Docs folders (docker-library/docs) come as `"docs": [{"name", "files": {"metadata.json": "...",
+...}, "path"?}]` beside or instead of `manifests` (a file's content is its UTF-8 text, or
+`{"base64": "..."}` for a logo); manifests and docs folders count together against the limit.
+When both are given, they are cross-checked (a library file without docs folder, a docs folder
+without library file).
 """
 
 from __future__ import annotations
@@ -14,16 +22,22 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .report import json_document, render_github
+from .report import CheckResult, json_document, render_github
 from .results import Origin, Trigger, result_message
 from .validate import ValidationResult
+
+if TYPE_CHECKING:
+    from .docs import DocsResult
+    from .upstream import GitVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_MANIFESTS = 50
 IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 FORMATS = ("json", "github")
+MAX_DOCS_FILES = 32  # a docs folder holds a dozen files; we check nine of them
+DOCS_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class ApiError(Exception):
@@ -48,6 +62,15 @@ class ManifestInput:
     name: str
     content: str
     path: str  # shown in annotations; defaults to library/NAME
+    has_base: bool = False  # compare with `base` (None: the file is new)
+    base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocsInput:
+    name: str
+    files: dict[str, bytes]
+    path: str  # shown in annotations; defaults to NAME (the folder in docker-library/docs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +80,7 @@ class ValidationRequest:
     publish: bool = False
     output_format: str = "json"
     extra: dict[str, Any] = field(default_factory=dict)
+    docs: list[DocsInput] = field(default_factory=list)
 
 
 def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
@@ -131,17 +155,25 @@ def parse_request(
         raise ApiError(
             400, "malformed_json", f"the body is not valid JSON: {error}", "body"
         ) from error
+    except RecursionError as error:  # json.loads recurses once per nesting level
+        raise ApiError(400, "malformed_json", "the body is nested too deeply", "body") from error
     if not isinstance(document, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
-    unknown = sorted(set(document) - {"manifests", "verify_git", "publish"})
+    unknown = sorted(set(document) - {"manifests", "docs", "verify_git", "publish"})
     if unknown:
         raise ApiError(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
-    items = document.get("manifests")
-    if not isinstance(items, list) or not items:
-        raise ApiError(400, "invalid_manifests", "manifests must be a non-empty list", "manifests")
-    if len(items) > max_manifests:
+    docs = _docs(document["docs"], max_manifests) if "docs" in document else []
+    items = document.get("manifests", [] if docs else None)
+    if not isinstance(items, list) or not (items or docs):
         raise ApiError(
-            413, "too_many_manifests", f"at most {max_manifests} manifests per request", "manifests"
+            400, "invalid_manifests", "manifests (or docs) must be a non-empty list", "manifests"
+        )
+    if len(items) + len(docs) > max_manifests:
+        raise ApiError(
+            413,
+            "too_many_manifests",
+            f"at most {max_manifests} manifests and docs folders per request",
+            "manifests" if items else "docs",
         )
     manifests = []
     seen: set[str] = set()
@@ -149,7 +181,7 @@ def parse_request(
         where = f"manifests[{index}]"
         if not isinstance(item, dict):
             raise ApiError(400, "invalid_manifest", "each manifest must be an object", where)
-        extra = sorted(set(item) - {"name", "content", "path"})
+        extra = sorted(set(item) - {"name", "content", "path", "base"})
         if extra:
             raise ApiError(
                 400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
@@ -166,13 +198,112 @@ def parse_request(
         path = item.get("path", f"library/{name}")
         if not isinstance(path, str) or not path or len(path) > 1024:
             raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
-        manifests.append(ManifestInput(name, content, path))
+        base = item.get("base")
+        if base is not None and not isinstance(base, str):
+            raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
+        manifests.append(ManifestInput(name, content, path, "base" in item, base))
     return ValidationRequest(
         manifests,
+        docs=docs,
         verify_git=_bool(document, "verify_git"),
         publish=_bool(document, "publish"),
         output_format=output_format,
     )
+
+
+def _docs(items: Any, max_folders: int) -> list[DocsInput]:
+    """The `docs` of a request: [{"name", "files": {file: text or {"base64"}}, "path"?}]."""
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "invalid_docs", "docs must be a non-empty list", "docs")
+    if len(items) > max_folders:
+        raise ApiError(413, "too_many_manifests", f"at most {max_folders} docs folders", "docs")
+    folders = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"docs[{index}]"
+        if not isinstance(item, dict):
+            raise ApiError(400, "invalid_docs", "each docs folder must be an object", where)
+        extra = sorted(set(item) - {"name", "files", "path"})
+        if extra:
+            raise ApiError(
+                400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
+            )
+        name = _check_name(item.get("name"), f"{where}.name")
+        if name in seen:
+            raise ApiError(
+                400, "duplicate_name", f"docs folder {name!r} appears twice", f"{where}.name"
+            )
+        seen.add(name)
+        path = item.get("path", name)
+        if not isinstance(path, str) or not path or len(path) > 1024:
+            raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+        folders.append(DocsInput(name, _docs_files(item.get("files"), f"{where}.files"), path))
+    return folders
+
+
+def _docs_files(files: Any, where: str) -> dict[str, bytes]:
+    if not isinstance(files, dict):
+        raise ApiError(400, "invalid_files", "files must be an object: file name -> content", where)
+    if len(files) > MAX_DOCS_FILES:
+        raise ApiError(413, "too_many_files", f"at most {MAX_DOCS_FILES} files per folder", where)
+    out = {}
+    for file, content in files.items():
+        at = f"{where}.{file}"
+        if not DOCS_FILE_NAME.fullmatch(file):
+            raise ApiError(
+                400, "invalid_file_name", f"{file[:80]!r} is not a file name of a docs folder", at
+            )
+        if isinstance(content, str):
+            out[file] = content.encode("utf-8")
+        elif isinstance(content, dict) and set(content) == {"base64"}:
+            encoded = content["base64"]
+            try:
+                if not isinstance(encoded, str):
+                    raise ValueError(encoded)
+                out[file] = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise ApiError(400, "invalid_content", "base64 is not valid base64", at) from error
+        else:
+            raise ApiError(400, "invalid_content", 'a file is its text, or {"base64": "..."}', at)
+    return out
+
+
+def validate_request_docs(request: ValidationRequest) -> list[DocsResult]:
+    """The docs folders of a request, cross-checked against its manifests when both are given."""
+    from .docs import validate_folders
+
+    names = [manifest.name for manifest in request.manifests]
+    return validate_folders(
+        [(folder.name, folder.files, folder.path) for folder in request.docs],
+        library_names=names if names and request.docs else None,
+    )
+
+
+def docs_messages(
+    request: ValidationRequest,
+    results: Sequence[DocsResult],
+    *,
+    checked_at: str | None = None,
+) -> list[dict[str, Any]]:
+    """Result messages of the docs folders (and of the folders a cross-check found missing)."""
+    from .docs import folder_digest_input
+    from .results import docs_result_message
+
+    files = {folder.name: folder.files for folder in request.docs}
+    paths = {folder.name: folder.path for folder in request.docs}
+    return [
+        docs_result_message(
+            result,
+            Origin.of(
+                "http",
+                folder_digest_input(files.get(result.manifest, {})),
+                path=paths.get(result.manifest, result.manifest),
+            ),
+            trigger=Trigger.CI,
+            checked_at=checked_at,
+        )
+        for result in results
+    ]
 
 
 def _bool(document: Mapping[str, Any], key: str) -> bool:
@@ -195,22 +326,38 @@ def messages_for(
     results: Sequence[ValidationResult],
     *,
     checked_at: str | None = None,
+    verifier: GitVerifier | None = None,
 ) -> list[dict[str, Any]]:
-    return [
-        result_message(
-            result,
-            Origin.of("http", manifest.content, path=manifest.path),
-            trigger=Trigger.CI,
-            verify_git=request.verify_git,
-            checked_at=checked_at,
+    """Result messages; a manifest sent with a `base` gets its `changes` (with a verifier,
+    moved GitCommits are checked for `commit-not-descendant` too)."""
+    from .diff_git import manifest_changes
+
+    messages = []
+    for manifest, result in zip(request.manifests, results, strict=True):
+        changes = None
+        if manifest.has_base:
+            base_origin = {}
+            if manifest.base is not None:
+                base_origin["sha256"] = Origin.of("http", manifest.base).sha256
+            changes = manifest_changes(
+                result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
+            )
+        messages.append(
+            result_message(
+                result,
+                Origin.of("http", manifest.content, path=manifest.path),
+                trigger=Trigger.CI,
+                verify_git=request.verify_git,
+                checked_at=checked_at,
+                changes=changes,
+            )
         )
-        for manifest, result in zip(request.manifests, results, strict=True)
-    ]
+    return messages
 
 
 def response_body(
     request: ValidationRequest,
-    results: Sequence[ValidationResult],
+    results: Sequence[CheckResult],
     messages: Sequence[Mapping[str, Any]],
 ) -> tuple[str, str]:
     """(content type, body) of a 200 answer."""

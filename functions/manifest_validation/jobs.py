@@ -45,11 +45,15 @@ class Job:
     trigger: Trigger
     manifest: str | None = None  # None for EXPAND
     origin_event: str | None = None  # the webhook delivery or schedule that caused it
+    base: str | None = None  # the commit before the push: the result says what changed since
 
     @property
     def id(self) -> str:
         """Same work = same id (the origin event does not count)."""
-        key = json.dumps([self.action, self.repository, self.commit, self.manifest])
+        work: list[str | None] = [self.action, self.repository, self.commit, self.manifest]
+        if self.base is not None:  # (ids of jobs without a base stay as they were)
+            work.append(self.base)
+        key = json.dumps(work)
         return hashlib.sha256(key.encode()).hexdigest()
 
     @property
@@ -68,6 +72,8 @@ class Job:
             document["manifest"] = self.manifest
         if self.origin_event is not None:
             document["origin_event"] = self.origin_event
+        if self.base is not None:
+            document["base"] = self.base
         return document
 
     @classmethod
@@ -94,7 +100,10 @@ class Job:
         origin_event = document.get("origin_event")
         if origin_event is not None and not isinstance(origin_event, str):
             raise InvalidJob("bad job: origin_event")
-        return cls(action, repository, commit, trigger, manifest, origin_event)
+        base = document.get("base")
+        if base is not None and (not isinstance(base, str) or not _COMMIT.fullmatch(base)):
+            raise InvalidJob("bad job: base")
+        return cls(action, repository, commit, trigger, manifest, origin_event, base)
 
     @classmethod
     def parse(cls, body: str) -> Job:

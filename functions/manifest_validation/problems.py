@@ -19,6 +19,7 @@ class Problem:
 
     `line` is 1-based and points at the field whose value is wrong (for a missing field: a line of
     the paragraph that lacks it); it is None when the problem concerns the whole file.
+    `file` names the file of a docs folder the problem is in (None for a library file).
     """
 
     code: str
@@ -27,9 +28,10 @@ class Problem:
     line: int | None = None
     field: str | None = None
     hint: str | None = None
+    file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity.value,
             "line": self.line,
@@ -37,6 +39,9 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+        if self.file is not None:
+            document["file"] = self.file
+        return document
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (

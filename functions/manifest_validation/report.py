@@ -5,19 +5,45 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .catalog import RULES
-from .problems import Severity
-from .validate import Status, ValidationResult
+from .problems import Problem, Severity
+from .validate import Status
 
 FORMATS = ("text", "json", "github")
 
 
-def summary(results: Sequence[ValidationResult]) -> dict[str, int]:
+class CheckResult(Protocol):
+    """What the reports need of a result: a library file's (validate.ValidationResult) or a docs
+    folder's (docs.DocsResult)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def problems(self) -> list[Problem]: ...
+    @property
+    def errors(self) -> list[Problem]: ...
+    @property
+    def warnings(self) -> list[Problem]: ...
+    @property
+    def notes(self) -> list[Problem]: ...
+
+
+def _where(result: CheckResult, found: Problem) -> str:
+    """The file a problem is in: the result's source, or a file of a docs folder in it."""
+    return f"{result.source.rstrip('/')}/{found.file}" if found.file else result.source
+
+
+def summary(results: Sequence[CheckResult]) -> dict[str, int]:
     statuses = Counter(result.status for result in results)
-    return {
-        "manifests": len(results),
+    docs = sum(1 for result in results if result.kind == "docs")
+    counts = {
+        "manifests": len(results) - docs,
         "valid": statuses[Status.VALID],
         "invalid": statuses[Status.INVALID],
         "unverified": statuses[Status.UNVERIFIED],
@@ -25,10 +51,13 @@ def summary(results: Sequence[ValidationResult]) -> dict[str, int]:
         "warnings": sum(len(result.warnings) for result in results),
         "notes": sum(len(result.notes) for result in results),
     }
+    if docs:
+        counts["docs"] = docs  # docs folders (only when some were checked)
+    return counts
 
 
 def json_document(
-    results: Sequence[ValidationResult], messages: Sequence[Mapping[str, Any]]
+    results: Sequence[CheckResult], messages: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """`{"results": [result messages], "summary": {...}}` (messages: see results.py)."""
     return {"results": list(messages), "summary": summary(results)}
@@ -38,11 +67,20 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def render_text(results: Sequence[ValidationResult]) -> str:
+def _checked(counts: Mapping[str, int]) -> str:
+    """`3 manifests checked`, `3 manifests and 2 docs folders checked`, `2 docs folders checked`."""
+    parts = [_plural(counts["manifests"], "manifest")] if counts["manifests"] else []
+    if counts.get("docs"):
+        parts.append(_plural(counts["docs"], "docs folder"))
+    return f"{' and '.join(parts) or _plural(0, 'manifest')} checked"
+
+
+def render_text(results: Sequence[CheckResult]) -> str:
     lines = []
     for result in results:
         for found in result.problems:
-            where = f"{result.source}:{found.line}" if found.line else result.source
+            file = _where(result, found)
+            where = f"{file}:{found.line}" if found.line else file
             lines.append(f"{where}: {found.code} {found.severity.value}: {found.message}")
             if found.hint:
                 lines.append(f"    hint: {found.hint}")
@@ -53,10 +91,7 @@ def render_text(results: Sequence[ValidationResult]) -> str:
     totals = [_plural(counts["errors"], "error"), _plural(counts["warnings"], "warning")]
     if counts["notes"]:
         totals.append(_plural(counts["notes"], "note"))
-    lines.append(
-        f"{_plural(counts['manifests'], 'manifest')} checked: {', '.join(parts)} "
-        f"({', '.join(totals)})"
-    )
+    lines.append(f"{_checked(counts)}: {', '.join(parts)} ({', '.join(totals)})")
     return "\n".join(lines)
 
 
@@ -71,13 +106,13 @@ def _escape_property(text: str) -> str:
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def render_github(results: Sequence[ValidationResult]) -> str:
+def render_github(results: Sequence[CheckResult]) -> str:
     """GitHub Actions workflow commands: one annotation per problem."""
     lines = []
     for result in results:
         for found in result.problems:
             command = _GITHUB_COMMANDS[found.severity]
-            properties = [f"file={_escape_property(result.source)}"]
+            properties = [f"file={_escape_property(_where(result, found))}"]
             if found.line:
                 properties.append(f"line={found.line}")
             properties.append(f"title={_escape_property(found.code)}")
@@ -85,14 +120,14 @@ def render_github(results: Sequence[ValidationResult]) -> str:
             lines.append(f"::{command} {','.join(properties)}::{_escape_data(message)}")
     counts = summary(results)
     lines.append(
-        f"{_plural(counts['manifests'], 'manifest')} checked: {counts['valid']} valid, "
+        f"{_checked(counts)}: {counts['valid']} valid, "
         f"{counts['invalid']} invalid, {counts['unverified']} unverified"
     )
     return "\n".join(lines)
 
 
 def render(
-    results: Sequence[ValidationResult],
+    results: Sequence[CheckResult],
     output_format: str,
     messages: Sequence[Mapping[str, Any]] = (),
 ) -> str:

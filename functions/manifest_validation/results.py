@@ -17,14 +17,17 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .architectures import NAMESPACES, PLATFORMS, platform_string
 from .manifest import Entry, Manifest
 from .validate import Status, ValidationResult
 
-SCHEMA_VERSION = "1.1"
+if TYPE_CHECKING:
+    from .docs import DocsResult
+
+SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems, `changes`, `froms`
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
 BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 
@@ -156,12 +159,14 @@ def make_message(
     entries: int = 0,
     checked_at: str | None = None,
     outcome: Any = None,
+    kind: str = "manifest",
 ) -> dict[str, Any]:
     """A result message; `outcome` (default: status and problems) is what its id depends on."""
     identity = outcome if outcome is not None else [status, problems]
     return {
         "schema_version": SCHEMA_VERSION,
         "id": result_id(manifest, origin, checks, identity),
+        "kind": kind,
         "manifest": manifest,
         "source": origin.describe(),
         "origin": origin.to_json(),
@@ -187,21 +192,50 @@ def result_message(
     trigger: Trigger,
     verify_git: bool,
     checked_at: str | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The message for one validation of one manifest."""
+    """The message for one validation of one manifest; `changes` (see `diff_git.
+    manifest_changes`) is what it changes relative to a base, and is part of the id."""
+    problems = [problem.to_json() for problem in result.problems]
     message = make_message(
         result.manifest,
         origin,
         trigger=trigger,
         status=result.status.value,
         checks={"verify_git": verify_git},
-        problems=[problem.to_json() for problem in result.problems],
+        problems=problems,
         entries=len(result.parsed.entries),
         checked_at=checked_at,
+        outcome=None if changes is None else [result.status.value, problems, changes],
     )
     if result.status in (Status.VALID, Status.UNVERIFIED):
         message["build_plan"] = build_plan(result.parsed, result.froms)
+    if changes is not None:
+        message["changes"] = changes
     return message
+
+
+def docs_result_message(
+    result: DocsResult,
+    origin: Origin,
+    *,
+    trigger: Trigger,
+    checked_at: str | None = None,
+) -> dict[str, Any]:
+    """The message for one check of one image's docs folder (`kind: "docs"`; no build plan).
+    `origin.sha256` is that of `docs.folder_digest_input(files)`."""
+    problems = [problem.to_json() for problem in result.problems]
+    return make_message(
+        result.manifest,
+        origin,
+        trigger=trigger,
+        status=result.status.value,
+        checks={},
+        problems=problems,
+        checked_at=checked_at,
+        outcome=["docs", result.status.value, problems],
+        kind="docs",
+    )
 
 
 def removed_message(

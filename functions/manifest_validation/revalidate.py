@@ -98,10 +98,56 @@ class RecordingResults:
             self.statuses[message["status"]] += 1
             self.codes.update(problem["code"] for problem in message["problems"])
             if message["status"] == "invalid":
-                self.invalid.append(message["manifest"])
+                docs = message.get("kind") == "docs"
+                self.invalid.append(f"{message['manifest']}{' (docs)' if docs else ''}")
 
     def describe(self) -> str:
         return str(self.inner.describe())
+
+
+def revalidate_docs(
+    docs_dir: str,
+    names: Sequence[str],
+    *,
+    only: Sequence[str] | None = None,
+    trigger: Trigger = Trigger.CLI,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The docs folders of a docker-library/docs checkout, checked and cross-checked against
+    the manifests `names` of the run (with `only`, just those images' folders): their result
+    messages, and the errors of what could not be read (then nothing is cross-checked: every
+    library file would look undocumented)."""
+    from pathlib import Path
+
+    from .docs import (
+        UnreadableDocs,
+        docs_folders,
+        folder_digest_input,
+        read_docs_folder,
+        validate_folders,
+    )
+    from .results import Origin, docs_result_message
+
+    try:
+        folders = [
+            (folder.name, read_docs_folder(folder), str(folder))
+            for folder in docs_folders(Path(docs_dir))
+            if only is None or folder.name in only
+        ]
+    except (UnreadableDocs, OSError) as error:
+        return [], [f"docs: {error}"]
+    results = validate_folders(folders, library_names=names, docs_root=docs_dir)
+    files = {source: data for _, data, source in folders}
+    messages = [
+        docs_result_message(
+            result,
+            Origin.of(
+                "file", folder_digest_input(files.get(result.source, {})), path=result.source
+            ),
+            trigger=trigger,
+        )
+        for result in results
+    ]
+    return messages, []
 
 
 class Progress:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from .manifest import Manifest, parse
 from .problems import Problem, Severity
@@ -28,6 +28,7 @@ class Status(StrEnum):
 
 @dataclass(slots=True)
 class ValidationResult:
+    kind: ClassVar[str] = "manifest"  # docs folders: docs.DocsResult, kind "docs"
     manifest: str
     source: str
     status: Status

@@ -27,6 +27,7 @@ ENV_REPOSITORY = "MANIFESTS_REPOSITORY"
 ENV_BRANCH = "MANIFESTS_BRANCH"
 _NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _ZERO = re.compile(r"0+")
+_COMMIT = re.compile(r"(?!0+$)(?:[0-9a-f]{40}|[0-9a-f]{64})")
 
 
 def signature_of(secret: bytes, body: bytes) -> str:
@@ -88,8 +89,13 @@ def plan_push(
     commits = payload.get("commits")
     if not isinstance(commits, list):
         commits = []
+    # What the branch pointed at before: results say what changed since (none for a new branch).
+    before = payload.get("before")
+    base = None
+    if isinstance(before, str) and _COMMIT.fullmatch(before) and not payload.get("created"):
+        base = before
     if payload.get("created") or payload.get("forced") or len(commits) >= TRUNCATED_COMMITS:
-        expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery)
+        expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery, base)
         return PushPlan(jobs=[expand], full=True)
     final: dict[str, Action] = {}
     for commit in commits:
@@ -105,7 +111,7 @@ def plan_push(
                 if name is not None:
                     final[name] = action
     jobs = [
-        Job(action, repository, after, Trigger.PUSH, name, delivery)
+        Job(action, repository, after, Trigger.PUSH, name, delivery, base)
         for name, action in sorted(final.items())
     ]
     if not jobs:

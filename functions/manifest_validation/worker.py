@@ -7,6 +7,7 @@ queue delivers the job again; on the last attempt the result is published as `un
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,13 @@ from .results import Origin, Trigger, make_message, removed_message, result_mess
 from .validate import Status, validate_many
 
 if TYPE_CHECKING:
+    from .manifest import Manifest
     from .queues import ResultQueue
     from .sources import ManifestSource
     from .upstream import GitVerifier
+
+
+log = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
@@ -97,11 +102,15 @@ class Worker:
         )
         if result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
+        changes = None
+        if job.base is not None:
+            changes = self._changes(job, source, result.parsed, final_attempt=final_attempt)
         message = result_message(
             result,
             origin_for(job, data),
             trigger=job.trigger,
             verify_git=self.verifier is not None,
+            changes=changes,
         )
         self._publish(message)
         return []
@@ -110,6 +119,31 @@ class Worker:
         """Every manifest at the job's commit (read when a parent needs it, once per commit)."""
         libraries = self.libraries
         return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
+
+    def _changes(
+        self, job: Job, source: ManifestSource, parsed: Manifest, *, final_attempt: bool
+    ) -> dict[str, Any] | None:
+        """What the push changed in this manifest, from the file at `job.base`. A base that
+        cannot be read is retried like the manifest; on the last attempt (or when the commit
+        is gone, e.g. after a forced push on a mirror) the result goes out without it."""
+        from .diff_git import manifest_changes
+        from .sources import SourceError, SourceUnavailable
+
+        assert job.base is not None and job.manifest is not None
+        try:
+            base = source.read(job.base, [job.manifest]).get(job.manifest)
+        except SourceUnavailable as error:
+            if not final_attempt:
+                raise RetryLater(str(error)) from error
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
+        except SourceError as error:
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
+        base_origin = {"commit": job.base}
+        if base is not None:
+            base_origin["sha256"] = Origin.of("git", base).sha256
+        return manifest_changes(parsed, base, base_origin=base_origin, verifier=self.verifier)
 
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
@@ -128,7 +162,15 @@ class Worker:
 def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
     """One VALIDATE job per manifest (optionally only some of them)."""
     return [
-        Job(Action.VALIDATE, job.repository, job.commit, job.trigger, name, job.origin_event)
+        Job(
+            Action.VALIDATE,
+            job.repository,
+            job.commit,
+            job.trigger,
+            name,
+            job.origin_event,
+            job.base,
+        )
         for name in names
         if only is None or name in only
     ]

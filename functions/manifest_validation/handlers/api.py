@@ -18,7 +18,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
 from ..auth import is_authorized
-from ..http_api import ApiError, body_bytes, messages_for, parse_request, response_body
+from ..http_api import (
+    ApiError,
+    body_bytes,
+    docs_messages,
+    messages_for,
+    parse_request,
+    response_body,
+    validate_request_docs,
+)
 from ..jobs import DeliveryInProgress, EnqueueError
 from ..services import services
 from ..validate import validate_many
@@ -37,7 +45,7 @@ app.enable_swagger(path="/v1/docs", title=TITLE, version=__version__, security_s
 
 _REQUEST_SCHEMA = {
     "type": "object",
-    "required": ["manifests"],
+    "anyOf": [{"required": ["manifests"]}, {"required": ["docs"]}],
     "additionalProperties": False,
     "properties": {
         "manifests": {
@@ -51,6 +59,46 @@ _REQUEST_SCHEMA = {
                 "properties": {
                     "name": {"type": "string", "description": "Image name, e.g. python."},
                     "content": {"type": "string", "description": "The library file's text."},
+                    "path": {"type": "string", "description": "Shown in annotations."},
+                    "base": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "The text this manifest replaces (null: a new file); "
+                        "the result then carries `changes`, what the change does.",
+                    },
+                },
+            },
+        },
+        "docs": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 50,
+            "description": "docker-library/docs image folders (manifests and docs folders: "
+            "at most 50 together); cross-checked against the manifests when both are given.",
+            "items": {
+                "type": "object",
+                "required": ["name", "files"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "description": "Image name, e.g. python."},
+                    "files": {
+                        "type": "object",
+                        "maxProperties": 32,
+                        "description": "File name (metadata.json, README-short.txt, "
+                        "content.md, github-repo, license.md, maintainer.md, logo.png, "
+                        'logo.svg) -> its text, or {"base64": "..."}.',
+                        "additionalProperties": {
+                            "oneOf": [
+                                {"type": "string"},
+                                {
+                                    "type": "object",
+                                    "required": ["base64"],
+                                    "additionalProperties": False,
+                                    "properties": {"base64": {"type": "string"}},
+                                },
+                            ]
+                        },
+                    },
                     "path": {"type": "string", "description": "Shown in annotations."},
                 },
             },
@@ -89,7 +137,8 @@ def openapi_document() -> Response[str]:
 @app.post(
     "/v1/validations",
     summary="Validate library files",
-    description="JSON with up to 50 manifests, or one manifest as text/plain with ?name=. "
+    description="JSON with up to 50 manifests and docs folders, or one manifest as text/plain "
+    "with ?name=. "
     "Answers 200 with a result per manifest (also when manifests are invalid); "
     "?format=github answers with GitHub Actions annotations.",
     security=[{"bearer": []}],
@@ -138,7 +187,9 @@ def create_validation() -> Response[str]:
         verifier=verifier,
         library=library,
     )
-    messages = messages_for(request, results)
+    messages = messages_for(request, results, verifier=verifier)
+    docs_results = validate_request_docs(request)
+    messages += docs_messages(request, docs_results)
     if request.publish:
         from ..queues import PublishError
 
@@ -150,8 +201,8 @@ def create_validation() -> Response[str]:
                 503,
                 ApiError(503, "publish_failed", f"results were not all published: {error}").body(),
             )
-    content_type, body = response_body(request, results, messages)
-    _record(results, time.perf_counter() - started)
+    content_type, body = response_body(request, [*results, *docs_results], messages)
+    _record([*results, *docs_results], time.perf_counter() - started)
     return Response(200, content_type, body)
 
 

@@ -195,6 +195,15 @@ class GitManifestSource:
                 contents.update(self._fetch_blobs(commit, missing))
             return {name: contents[oid] for name, oid in wanted.items()}
 
+    def blob_ids(self, commit: str) -> dict[str, str]:
+        """``{name: blob id}`` of the manifests at ``commit`` (the listing
+        :meth:`list_manifests` returns, with git's content ids): two commits hold the same
+        text of a manifest exactly when its ids are equal, so comparing two trees needs
+        no file contents."""
+        commit = _check_commit(commit)
+        with self._lock:
+            return dict(self._listing(commit)[0])
+
     # -- operations ----------------------------------------------------------------------
 
     @contextmanager

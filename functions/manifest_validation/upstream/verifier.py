@@ -222,6 +222,63 @@ class GitVerifier:
             pool.shutdown(wait=False, cancel_futures=True)
         return {check: results[check] for check in unique}
 
+    def descends(self, repo_url: str, ancestor: str, descendant: str) -> tuple[bool | None, str]:
+        """Whether commit ``descendant`` has ``ancestor`` in its history in ``repo_url``:
+        True, False, or None when it could not be decided (the sentence says why).
+
+        The reachability machinery of :meth:`verify` with ``descendant`` as the tip, after
+        one probe ``want descendant, have ancestor`` (a refused want: the descendant is not
+        served, so nothing can be said; no ACK: the ancestor does not exist there, and a
+        repository holds the whole history of every commit it has, so it is not an
+        ancestor). Cost: two or three small requests; no history is downloaded.
+        """
+        ancestor, descendant = ancestor.lower(), descendant.lower()
+        try:
+            location = self.policy.parse(repo_url)
+        except ForbiddenUrl as exc:
+            return None, _sentence(f"repository URL refused: {exc}")
+        where = location.display
+        limits = RunLimits(
+            budget_seconds=self.manifest_budget_seconds,
+            max_requests=self.max_requests,
+            max_response_bytes=self.max_response_bytes,
+        )
+        try:
+            address = self.policy.resolve(location)
+            repo = UpstreamRepo(self._transport, limits, location, address, self.policy.check)
+            expected = _OID_LENGTH.get(repo.object_format, 40)
+            for commit in (ancestor, descendant):
+                if len(commit) != expected or not _HEX.match(commit):
+                    return None, f"{commit} is not a full {expected}-hex object id."
+            if ancestor == descendant:
+                return True, "Same commit."
+            key = reachable_key(where, descendant, ancestor)
+            cached = self.cache.get(key)
+            if cached is None:
+                try:
+                    probe = repo.negotiate(descendant, ancestor, done=False)
+                except NotOurRef:
+                    return None, f"Commit {descendant} is not served by {where}."
+                if not probe.acked and not probe.acked_oids:
+                    return False, f"Commit {ancestor} no longer exists in {where}."
+                self.cache.put(exists_key(where, ancestor), True)
+                reachable = self._reachable(repo, location, descendant, ancestor)
+                if reachable is None:
+                    return False, f"Commit {ancestor} no longer exists in {where}."
+                self.cache.put(key, reachable)
+                cached = reachable
+        except ServerError as exc:
+            return None, _sentence(
+                f"could not check against {where}: {_server_error(location, exc)}"
+            )
+        except (UpstreamUnavailable, ResolutionFailed) as exc:
+            return None, _sentence(f"could not check against {where}: {exc}")
+        except ForbiddenUrl as exc:
+            return None, _sentence(f"repository URL refused: {exc}")
+        if cached:
+            return True, f"Commit {descendant} descends from {ancestor} in {where}."
+        return False, f"Commit {descendant} does not descend from {ancestor} in {where}."
+
     @staticmethod
     def _run_phase(
         pool: cf.ThreadPoolExecutor,

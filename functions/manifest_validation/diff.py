@@ -1,0 +1,501 @@
+"""What a change to library files does, computed on the parsed model (not on the text).
+
+A reviewer of a pull request to the library wants to know what will be built and published
+differently, not which lines moved. For each image this module reports:
+
+* the image added or removed (a file appeared or disappeared);
+* entries added and removed, tags added, removed and moved between entries, the same for
+  SharedTags;
+* per tag: architectures added and removed, and every build field that changed (GitRepo,
+  GitFetch, GitCommit, Directory, File, Builder, Constraints), once for the whole entry or per
+  architecture when only some architectures changed (`arm64v8-GitCommit` and the like);
+* Maintainers added and removed.
+
+Entries are compared after bashbrew's merge of entries with identical build artifacts
+(`Manifest.merged_entries`), so splitting or merging paragraphs without changing what is built is
+no change.
+
+**Entry identity.** An entry has no name, so an old entry and a new entry are "the same entry"
+when they share tags: every (old, new) pair sharing at least one tag is scored by the number of
+Tags they share (then SharedTags), and pairs are taken best score first (ties: file order), each
+entry at most once. A paired entry is labelled by its new first tag. Unpaired old entries are
+*removed*, unpaired new ones *added*. A tag that is in an old entry and in a new entry that is not
+its partner has *moved*. Field changes are reported per tag, between the old entry holding the tag
+and the new entry holding it, whether or not the two are partners; tags with identical changes
+are grouped.
+
+Pure: no I/O; `ChangeSummary.to_json()` is the JSON form (the `changes` field of result messages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .manifest import Entry, Manifest
+from .problems import Problem
+
+COMPARED_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
+DIFF_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One build field that changed: for every architecture of the tag (`architecture` None)
+    or for one architecture only."""
+
+    field: str
+    old: str
+    new: str
+    architecture: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "architecture": self.architecture,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TagChanges:
+    """What changed for `tags` (all of them changed in exactly the same way)."""
+
+    tags: tuple[str, ...]
+    architectures_added: tuple[str, ...] = ()
+    architectures_removed: tuple[str, ...] = ()
+    fields: tuple[FieldChange, ...] = ()
+    shared: bool = False  # these are SharedTags (architectures are those of every entry)
+
+    def key(self) -> tuple[object, ...]:
+        return (self.shared, self.architectures_added, self.architectures_removed, self.fields)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tags": list(self.tags),
+            "shared": self.shared,
+            "architectures_added": list(self.architectures_added),
+            "architectures_removed": list(self.architectures_removed),
+            "fields": [change.to_json() for change in self.fields],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TagMove:
+    tag: str
+    old_entry: str  # the label (first tag) of the entry it was in
+    new_entry: str
+    shared: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tag": self.tag,
+            "shared": self.shared,
+            "from_entry": self.old_entry,
+            "to_entry": self.new_entry,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EntrySummary:
+    """An entry added or removed: its tags, shared tags and architectures."""
+
+    tags: tuple[str, ...]
+    shared_tags: tuple[str, ...]
+    architectures: tuple[str, ...]
+    git_commit: str
+    line: int
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntrySummary:
+        return cls(
+            tuple(entry.tags),
+            tuple(entry.shared_tags),
+            tuple(entry.architectures),
+            entry.scalar("GitCommit"),
+            entry.first_line,
+        )
+
+    @property
+    def label(self) -> str:
+        return _label_of(self.tags, self.shared_tags, self.line)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tags": list(self.tags),
+            "shared_tags": list(self.shared_tags),
+            "architectures": list(self.architectures),
+            "GitCommit": self.git_commit,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CommitMove:
+    """A GitCommit that changed on the same GitRepo and GitFetch (what `--verify-git` checks:
+    does the new commit descend from the old one?)."""
+
+    repo: str
+    fetch: str
+    old: str
+    new: str
+    tags: tuple[str, ...]
+    architectures: tuple[str, ...]
+    line: int  # the line of the field in the new file
+    field: str = "GitCommit"  # the field in effect there (`arm64v8-GitCommit` or GitCommit)
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCheck:
+    """What `--verify-git` found for one commit move: `verdict` is "descendant",
+    "not-descendant" or "unknown" (could not be checked; `detail` says why)."""
+
+    move: CommitMove
+    verdict: str
+    detail: str
+
+
+@dataclass(slots=True)
+class ImageChanges:
+    """Every change to one image (one library file)."""
+
+    name: str
+    status: str  # "added", "removed", "modified" or "unchanged"
+    entries_added: list[EntrySummary] = field(default_factory=list)
+    entries_removed: list[EntrySummary] = field(default_factory=list)
+    tags_added: list[str] = field(default_factory=list)
+    tags_removed: list[str] = field(default_factory=list)
+    tags_moved: list[TagMove] = field(default_factory=list)
+    shared_tags_added: list[str] = field(default_factory=list)
+    shared_tags_removed: list[str] = field(default_factory=list)
+    changed: list[TagChanges] = field(default_factory=list)
+    maintainers_added: list[str] = field(default_factory=list)
+    maintainers_removed: list[str] = field(default_factory=list)
+    commit_moves: list[CommitMove] = field(default_factory=list, repr=False)
+    commit_checks: list[CommitCheck] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.status != "unchanged"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "image": self.name,
+            "status": self.status,
+            "entries_added": [entry.to_json() for entry in self.entries_added],
+            "entries_removed": [entry.to_json() for entry in self.entries_removed],
+            "tags_added": self.tags_added,
+            "tags_removed": self.tags_removed,
+            "tags_moved": [move.to_json() for move in self.tags_moved],
+            "shared_tags_added": self.shared_tags_added,
+            "shared_tags_removed": self.shared_tags_removed,
+            "changed": [change.to_json() for change in self.changed],
+            "maintainers_added": self.maintainers_added,
+            "maintainers_removed": self.maintainers_removed,
+            "commits": [self._commit_json(move) for move in self.commit_moves],
+            "problems": [found.to_json() for found in self.problems],
+        }
+
+    def _commit_json(self, move: CommitMove) -> dict[str, Any]:
+        check = next((c for c in self.commit_checks if c.move == move), None)
+        return {
+            "GitRepo": move.repo,
+            "GitFetch": move.fetch,
+            "old": move.old,
+            "new": move.new,
+            "tags": list(move.tags),
+            "architectures": list(move.architectures),
+            "line": move.line,
+            "ancestry": check.verdict if check else "not-checked",
+            "detail": check.detail if check else None,
+        }
+
+
+@dataclass(slots=True)
+class ChangeSummary:
+    """The changes of a set of images (one or many library files), sorted by image name."""
+
+    images: list[ImageChanges]
+
+    @property
+    def changed(self) -> list[ImageChanges]:
+        return [image for image in self.images if image.has_changes]
+
+    def counts(self) -> dict[str, int]:
+        statuses = [image.status for image in self.images]
+        return {
+            "images": len(statuses),
+            "added": statuses.count("added"),
+            "removed": statuses.count("removed"),
+            "modified": statuses.count("modified"),
+            "unchanged": statuses.count("unchanged"),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "diff_version": DIFF_VERSION,
+            "summary": self.counts(),
+            "images": [image.to_json() for image in self.changed],
+        }
+
+
+def _label_of(tags: Iterable[str], shared: Iterable[str], line: int) -> str:
+    for tag in (*tags, *shared):
+        return tag
+    return f"entry at line {line}"
+
+
+def _label(entry: Entry) -> str:
+    return _label_of(entry.tags, entry.shared_tags, entry.first_line)
+
+
+def pair_entries(old: list[Entry], new: list[Entry]) -> dict[int, int]:
+    """{old index: new index} by the entry identity rule of the module docstring."""
+    scored = []
+    for i, before in enumerate(old):
+        tags, shared = set(before.tags), set(before.shared_tags)
+        for j, after in enumerate(new):
+            score = (len(tags & set(after.tags)), len(shared & set(after.shared_tags)))
+            if score != (0, 0):
+                scored.append((score, i, j))
+    scored.sort(key=lambda item: (-item[0][0], -item[0][1], item[1], item[2]))
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, i, j in scored:
+        if i not in pairs and j not in taken:
+            pairs[i] = j
+            taken.add(j)
+    return pairs
+
+
+def _field_changes(before: Entry, after: Entry) -> list[FieldChange]:
+    """Changed build fields between two entries, on the architectures both build."""
+    common = [arch for arch in after.architectures if arch in before.architectures]
+    changes: list[FieldChange] = []
+    for name in COMPARED_FIELDS:
+        per_arch = {
+            arch: (before.arch_value(arch, name), after.arch_value(arch, name)) for arch in common
+        }
+        changed = {arch: pair for arch, pair in per_arch.items() if pair[0] != pair[1]}
+        if not common:
+            old, new = before.scalar(name), after.scalar(name)
+            if old != new:
+                changes.append(FieldChange(name, old, new))
+            continue
+        if not changed:
+            continue
+        if len(changed) == len(common) and len(set(changed.values())) == 1:
+            old, new = next(iter(changed.values()))
+            changes.append(FieldChange(name, old, new))
+            continue
+        for arch, (old, new) in sorted(changed.items()):
+            changes.append(FieldChange(name, old, new, arch))
+    old_constraints, new_constraints = ", ".join(before.constraints), ", ".join(after.constraints)
+    if old_constraints != new_constraints:
+        changes.append(FieldChange("Constraints", old_constraints, new_constraints))
+    return changes
+
+
+def _commit_moves(before: Entry, after: Entry, tags: tuple[str, ...]) -> list[CommitMove]:
+    """GitCommit changes with GitRepo and GitFetch unchanged, one per distinct move."""
+    moves: dict[tuple[str, str, str, str], list[str]] = {}
+    for arch in after.architectures:
+        if arch not in before.architectures:
+            continue
+        repo, fetch = after.arch_value(arch, "GitRepo"), after.arch_value(arch, "GitFetch")
+        old, new = before.arch_value(arch, "GitCommit"), after.arch_value(arch, "GitCommit")
+        if old == new or not old or not new:
+            continue
+        if (before.arch_value(arch, "GitRepo"), before.arch_value(arch, "GitFetch")) != (
+            repo,
+            fetch,
+        ):
+            continue
+        moves.setdefault((repo, fetch, old, new), []).append(arch)
+    out = []
+    for (repo, fetch, old, new), arches in moves.items():
+        specific = f"{arches[0]}-GitCommit"
+        key = specific if after.scalar(specific) else "GitCommit"
+        out.append(CommitMove(repo, fetch, old, new, tags, tuple(arches), after.line_of(key), key))
+    return out
+
+
+def _tag_changes(
+    tags: list[str], old_of: Mapping[str, Entry], new_of: Mapping[str, Entry], *, shared: bool
+) -> list[TagChanges]:
+    grouped: dict[tuple[object, ...], TagChanges] = {}
+    for tag in tags:
+        before, after = old_of[tag], new_of[tag]
+        change = TagChanges(
+            (tag,),
+            tuple(a for a in after.architectures if a not in before.architectures),
+            tuple(a for a in before.architectures if a not in after.architectures),
+            tuple(_field_changes(before, after)),
+            shared,
+        )
+        if not (change.architectures_added or change.architectures_removed or change.fields):
+            continue
+        existing = grouped.get(change.key())
+        if existing is not None:
+            change = TagChanges(
+                (*existing.tags, tag),
+                existing.architectures_added,
+                existing.architectures_removed,
+                existing.fields,
+                shared,
+            )
+        grouped[change.key()] = change
+    return list(grouped.values())
+
+
+def _shared_arch_changes(tags: list[str], old: list[Entry], new: list[Entry]) -> list[TagChanges]:
+    """A shared tag's architectures are the union over the entries that carry it."""
+
+    def arches(entries: list[Entry], tag: str) -> list[str]:
+        found = {a for entry in entries if tag in entry.shared_tags for a in entry.architectures}
+        return sorted(found)
+
+    grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
+    for tag in tags:
+        before, after = arches(old, tag), arches(new, tag)
+        added = tuple(a for a in after if a not in before)
+        removed = tuple(a for a in before if a not in after)
+        if added or removed:
+            grouped.setdefault((added, removed), []).append(tag)
+    return [
+        TagChanges(tuple(group), added, removed, (), True)
+        for (added, removed), group in grouped.items()
+    ]
+
+
+def _index(entries: list[Entry], key: str) -> dict[str, Entry]:
+    """The first entry holding each tag (bashbrew refuses duplicates; be lenient here)."""
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        for tag in entry.items(key):
+            found.setdefault(tag, entry)
+    return found
+
+
+def _ordered(items: Iterable[str], keep: set[str]) -> list[str]:
+    return [item for item in dict.fromkeys(items) if item in keep]
+
+
+def diff_manifests(name: str, old: Manifest | None, new: Manifest | None) -> ImageChanges:
+    """The changes from `old` to `new` of one image (None: the file does not exist)."""
+    if old is None and new is None:
+        return ImageChanges(name, "unchanged")
+    before = old.merged_entries() if old is not None else []
+    after = new.merged_entries() if new is not None else []
+    status = "added" if old is None else "removed" if new is None else "modified"
+    changes = ImageChanges(name, status)
+    pairs = pair_entries(before, after)
+    paired_new = set(pairs.values())
+    changes.entries_removed = [EntrySummary.of(e) for i, e in enumerate(before) if i not in pairs]
+    changes.entries_added = [EntrySummary.of(e) for j, e in enumerate(after) if j not in paired_new]
+
+    old_tags, new_tags = _index(before, "Tags"), _index(after, "Tags")
+    old_all = [tag for entry in before for tag in entry.tags]
+    new_all = [tag for entry in after for tag in entry.tags]
+    changes.tags_added = _ordered(new_all, set(new_tags) - set(old_tags))
+    changes.tags_removed = _ordered(old_all, set(old_tags) - set(new_tags))
+    common = _ordered(new_all, set(new_tags) & set(old_tags))
+    position = {id(entry): index for index, entry in enumerate(before)}
+    new_position = {id(entry): index for index, entry in enumerate(after)}
+    for tag in common:
+        i, j = position[id(old_tags[tag])], new_position[id(new_tags[tag])]
+        if pairs.get(i) != j:
+            changes.tags_moved.append(TagMove(tag, _label(before[i]), _label(after[j])))
+
+    old_shared, new_shared = _index(before, "SharedTags"), _index(after, "SharedTags")
+    old_shared_all = [tag for entry in before for tag in entry.shared_tags]
+    new_shared_all = [tag for entry in after for tag in entry.shared_tags]
+    changes.shared_tags_added = _ordered(new_shared_all, set(new_shared) - set(old_shared))
+    changes.shared_tags_removed = _ordered(old_shared_all, set(old_shared) - set(new_shared))
+    common_shared = _ordered(new_shared_all, set(new_shared) & set(old_shared))
+    for tag in common_shared:
+        old_set = {position[id(e)] for e in before if tag in e.shared_tags}
+        new_set = {new_position[id(e)] for e in after if tag in e.shared_tags}
+        if {pairs.get(i) for i in old_set} != new_set:
+            old_labels = ", ".join(_label(before[i]) for i in sorted(old_set))
+            new_labels = ", ".join(_label(after[j]) for j in sorted(new_set))
+            changes.tags_moved.append(TagMove(tag, old_labels, new_labels, shared=True))
+
+    changes.changed = _tag_changes(common, old_tags, new_tags, shared=False)
+    # shared tags: build fields differ per entry (already reported per tag); architectures are
+    # the union of every entry carrying the shared tag
+    changes.changed += _shared_arch_changes(common_shared, before, after)
+    for tag in common:
+        changes.commit_moves += _commit_moves(old_tags[tag], new_tags[tag], (tag,))
+    changes.commit_moves = _merge_moves(changes.commit_moves)
+
+    if old is not None and new is not None:
+        old_maintainers = old.global_entry.items("Maintainers")
+        new_maintainers = new.global_entry.items("Maintainers")
+        changes.maintainers_added = [m for m in new_maintainers if m not in old_maintainers]
+        changes.maintainers_removed = [m for m in old_maintainers if m not in new_maintainers]
+        if not any(
+            (
+                changes.entries_added,
+                changes.entries_removed,
+                changes.tags_added,
+                changes.tags_removed,
+                changes.tags_moved,
+                changes.shared_tags_added,
+                changes.shared_tags_removed,
+                changes.changed,
+                changes.maintainers_added,
+                changes.maintainers_removed,
+            )
+        ):
+            changes.status = "unchanged"
+    return changes
+
+
+def _merge_moves(moves: list[CommitMove]) -> list[CommitMove]:
+    """One move per (repo, fetch, old, new), with the tags and architectures of all uses."""
+    merged: dict[tuple[str, str, str, str], CommitMove] = {}
+    for move in moves:
+        key = (move.repo, move.fetch, move.old, move.new)
+        known = merged.get(key)
+        if known is None:
+            merged[key] = move
+            continue
+        merged[key] = CommitMove(
+            move.repo,
+            move.fetch,
+            move.old,
+            move.new,
+            tuple(dict.fromkeys((*known.tags, *move.tags))),
+            tuple(dict.fromkeys((*known.architectures, *move.architectures))),
+            min(known.line, move.line),
+            known.field if known.line <= move.line else move.field,
+        )
+    return list(merged.values())
+
+
+def diff_libraries(
+    old: Mapping[str, Manifest | None], new: Mapping[str, Manifest | None]
+) -> ChangeSummary:
+    """The changes between two sets of manifests by image name (a missing or None value:
+    the file does not exist on that side)."""
+    names = sorted(set(old) | set(new))
+    return ChangeSummary([diff_manifests(name, old.get(name), new.get(name)) for name in names])
+
+
+__all__ = [
+    "COMPARED_FIELDS",
+    "ChangeSummary",
+    "CommitMove",
+    "EntrySummary",
+    "FieldChange",
+    "ImageChanges",
+    "TagChanges",
+    "TagMove",
+    "diff_libraries",
+    "diff_manifests",
+    "pair_entries",
+]

@@ -1,0 +1,98 @@
+"""`diff --verify-git`: does each moved GitCommit descend from the commit it replaces?
+
+A GitCommit that moved on the same GitRepo and GitFetch to a commit that is not a descendant of
+the old one is a `commit-not-descendant` warning (history rewritten, or a downgrade). A check
+that could not complete (network, policy, a commit the server does not serve) is reported as
+"unknown" with the reason, never as a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .catalog import problem
+from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries
+from .manifest import Manifest, parse
+
+if TYPE_CHECKING:
+    from .sources import GitManifestSource
+    from .upstream import GitVerifier
+
+_COMMIT = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+
+
+def resolve_revision(source: GitManifestSource, revision: str) -> str:
+    """A full commit id as it is, anything else as a branch (or a full `refs/...` name)."""
+    if _COMMIT.fullmatch(revision):
+        return revision.lower()
+    return source.resolve(revision)
+
+
+def changes_between_commits(source: GitManifestSource, base: str, head: str) -> ChangeSummary:
+    """The changes of the library between two commits of a manifests repository: the two
+    trees are compared by blob id, and only the files that differ are read and parsed.
+    Raises `SourceError` (or `SourceUnavailable`) when either side cannot be read."""
+    old_ids, new_ids = source.blob_ids(base), source.blob_ids(head)
+    differing = sorted(
+        name for name in set(old_ids) | set(new_ids) if old_ids.get(name) != new_ids.get(name)
+    )
+    old_files = source.read(base, [name for name in differing if name in old_ids])
+    new_files = source.read(head, [name for name in differing if name in new_ids])
+    old: dict[str, Manifest | None] = {name: parse(name, data) for name, data in old_files.items()}
+    new: dict[str, Manifest | None] = {name: parse(name, data) for name, data in new_files.items()}
+    summary = diff_libraries(old, new)
+    same = set(old_ids) & set(new_ids) - set(differing)
+    summary.images += [ImageChanges(name, "unchanged") for name in same]
+    summary.images.sort(key=lambda image: image.name)
+    return summary
+
+
+def verify_commit_moves(summary: ChangeSummary, verifier: GitVerifier) -> None:
+    """Fill `commit_checks` and `problems` of every changed image (each distinct
+    (GitRepo, old, new) is asked once)."""
+    answers: dict[tuple[str, str, str], tuple[bool | None, str]] = {}
+    for image in summary.changed:
+        for move in image.commit_moves:
+            key = (move.repo, move.old, move.new)
+            if key not in answers:
+                answers[key] = verifier.descends(move.repo, move.old, move.new)
+            descends, detail = answers[key]
+            verdict = (
+                "unknown" if descends is None else "descendant" if descends else ("not-descendant")
+            )
+            image.commit_checks.append(CommitCheck(move, verdict, detail))
+            if descends is False:
+                image.problems.append(
+                    problem(
+                        "commit-not-descendant",
+                        f"GitCommit of {', '.join(move.tags)} moved from {move.old[:12]} to "
+                        f"{move.new[:12]} on {move.fetch}, "
+                        + (
+                            "but the old commit no longer exists upstream (history rewritten)"
+                            if "no longer exists" in detail
+                            else "which does not descend from it (history rewritten, or a "
+                            "downgrade)"
+                        ),
+                        line=move.line,
+                        field=move.field,
+                    )
+                )
+
+
+def manifest_changes(
+    new: Manifest,
+    base: bytes | str | None,
+    *,
+    base_origin: dict[str, str],
+    verifier: GitVerifier | None = None,
+) -> dict[str, Any]:
+    """The `changes` field of a result message: what `new` changes relative to `base` (the
+    text it replaces; None: the file did not exist there), with `base` saying what it was
+    compared to (`commit` and/or `sha256`). With a verifier, moved commits are checked too."""
+    old = parse(new.name, base) if base is not None else None
+    summary = diff_libraries({new.name: old}, {new.name: new})
+    if verifier is not None:
+        verify_commit_moves(summary, verifier)
+    (image,) = summary.images
+    return {"base": base_origin, **image.to_json()}

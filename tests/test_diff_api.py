@@ -1,0 +1,69 @@
+"""`POST /v1/validations` with a `base` per manifest: each result carries `changes`, what the change
+does (through the real Lambda handler, as in test_api)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from test_api import assert_schema_valid, environment, validations
+
+__all__ = ["environment"]  # the autouse fixture of test_api: tokens, state dir, AWS
+
+
+def test_a_base_per_manifest_gives_its_changes(library_dir: Path) -> None:
+    base = (library_dir / "python").read_text()
+    old_commit = re.search(r"^GitCommit: (\S+)", base, re.M)
+    assert old_commit
+    content = base.replace(old_commit.group(1), "0123456789abcdef0123456789abcdef01234567", 1)
+    hello = (library_dir / "hello-world").read_text()
+    answer = validations(
+        {
+            "manifests": [
+                {"name": "python", "content": content, "base": base},
+                {"name": "hello-world", "content": hello, "base": None},
+                {"name": "busybox", "content": (library_dir / "busybox").read_text()},
+            ]
+        }
+    )
+    assert answer.status == 200
+    results = {result["manifest"]: result for result in answer.json()["results"]}
+    assert_schema_valid(list(results.values()))
+    python = results["python"]["changes"]
+    assert python["status"] == "modified"
+    (changed,) = python["changed"]
+    assert changed["fields"] == [
+        {
+            "field": "GitCommit",
+            "architecture": None,
+            "old": old_commit.group(1),
+            "new": "0123456789abcdef0123456789abcdef01234567",
+        }
+    ]
+    assert python["commits"][0]["ancestry"] == "not-checked"  # verify_git was off
+    assert set(python["base"]) == {"sha256"}
+    assert results["hello-world"]["changes"]["status"] == "added"
+    assert results["hello-world"]["changes"]["base"] == {}
+    assert "changes" not in results["busybox"]
+
+
+def test_the_changes_are_part_of_the_result_id(library_dir: Path) -> None:
+    content = (library_dir / "hello-world").read_text()
+    plain = validations({"manifests": [{"name": "hello-world", "content": content}]})
+    same = validations(
+        {"manifests": [{"name": "hello-world", "content": content, "base": content}]}
+    )
+    new = validations({"manifests": [{"name": "hello-world", "content": content, "base": None}]})
+    ids = {answer.json()["results"][0]["id"] for answer in (plain, same, new)}
+    assert len(ids) == 3
+    assert same.json()["results"][0]["changes"]["status"] == "unchanged"
+
+
+def test_a_base_that_is_not_text_is_refused() -> None:
+    answer = validations({"manifests": [{"name": "x", "content": "Tags: 1\n", "base": 3}]})
+    assert answer.status == 400
+    assert answer.json()["error"] == {
+        "code": "invalid_base",
+        "message": "base must be a string or null",
+        "field": "manifests[0].base",
+    }
