@@ -21,7 +21,7 @@ class Rule:
     summary: str
     why: str
     fix: str
-    source: str  # "format", "schema", "rules" or "upstream": which stage reports it
+    source: str  # "format", "schema", "rules", "limits" or "upstream": which stage reports it
 
 
 _RULES = (
@@ -289,6 +289,27 @@ _RULES = (
         "letters and digits, separated by `.`, `_`, `__` or dashes.",
         "Rename the file, e.g. `my-image`.",
         "rules",
+    ),
+    # --- limits of one validation (a public service bounds its work per request) ----------------
+    Rule(
+        "too-many-problems",
+        E,
+        "The manifest has more problems than are reported for one file.",
+        "At most 200 problems are reported per manifest so that results stay small enough to "
+        "read, annotate and queue; a file with that many is not a library file in review.",
+        "Fix the problems reported (errors are reported first), then validate again to see the "
+        "rest.",
+        "limits",
+    ),
+    Rule(
+        "validation-budget-exceeded",
+        E,
+        "The checks did not finish within the time budget of one validation.",
+        "Each request gets a bounded amount of work; a manifest that needs more is not checked "
+        "to the end, so it cannot be called valid. The problems found until then are reported.",
+        "Split the file or remove what makes it unusually large; real library files are "
+        "checked in milliseconds.",
+        "limits",
     ),
     # --- upstream git (verify_git) ---------------------------------------------------------------
     Rule(

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import json_limits
 from .report import json_document, render_github
 from .results import Origin, Trigger, result_message
 from .validate import ValidationResult
@@ -37,10 +38,7 @@ class ApiError(Exception):
         self.field = field
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        return {"error": error}
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +67,15 @@ def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
         except (binascii.Error, ValueError) as error:
             raise ApiError(400, "malformed_body", "the body is not valid base64", "body") from error
     return body.encode("utf-8")
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body, for both doors: within the depth and number limits of json_limits
+    (400 `malformed_json`, naming the limit), never an exception of another kind."""
+    try:
+        return json_limits.loads(body)
+    except json_limits.JsonRefused as error:
+        raise ApiError(400, "malformed_json", str(error), "body") from error
 
 
 def _media_type(content_type: str | None) -> str:
@@ -125,12 +132,7 @@ def parse_request(
             "send application/json or text/plain (one manifest, with ?name=)",
             "Content-Type",
         )
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(
-            400, "malformed_json", f"the body is not valid JSON: {error}", "body"
-        ) from error
+    document = parse_json(body)
     if not isinstance(document, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
     unknown = sorted(set(document) - {"manifests", "verify_git", "publish"})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .auth import TokenSource, token_source_from_env, value_source
@@ -26,6 +26,28 @@ DEFAULT_BRANCH = "master"
 DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
 # API Gateway answers after 30 s at most: leave room for the rest of the request.
 API_VERIFY_BUDGET_SECONDS = 20.0
+# The time budget of the text checks (parse, schema, rules) of one request or job; real files
+# take milliseconds, a hostile one is cut off (`validation-budget-exceeded`). With the git
+# budget above this stays under the API function's 29 s timeout.
+ENV_TEXT_BUDGET = "MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"
+DEFAULT_TEXT_BUDGET_SECONDS = 5.0
+
+
+def text_budget_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """`MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS` (default 5); a bad value is a configuration
+    error, raised rather than guessed around."""
+    value = (os.environ if environ is None else environ).get(ENV_TEXT_BUDGET, "").strip()
+    if not value:
+        return DEFAULT_TEXT_BUDGET_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise ValueError(
+            f"{ENV_TEXT_BUDGET} must be a number of seconds in (0, 3600), not {value!r}"
+        )
+    return seconds
 
 
 def git_credentials(value: str) -> dict[str, str]:
@@ -103,7 +125,13 @@ class Services:
     def worker(self) -> Worker:
         from .worker import Worker
 
-        return Worker(self.source, self.queue(), self._sqs_work_queue(), self.verifier())
+        return Worker(
+            self.source,
+            self.queue(),
+            self._sqs_work_queue(),
+            self.verifier(),
+            text_budget_seconds=text_budget_seconds(),
+        )
 
     def _sqs_work_queue(self) -> WorkQueue | None:
         from .jobs import work_queue_from_env

@@ -8,6 +8,7 @@ queue delivers the job again; on the last attempt the result is published as `un
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ class Worker:
     results: ResultQueue
     work_queue: WorkQueue | None = None  # where EXPAND jobs go; None: returned to the caller
     verifier: GitVerifier | None = None
+    # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
+    text_budget_seconds: float | None = None
 
     def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
         """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
@@ -88,7 +91,12 @@ class Worker:
         if data is None:  # gone at this commit: the push removed it after all
             self._publish(self._removed(job))
             return []
-        (result,) = validate_many([(job.manifest, data, job.path)], verifier=self.verifier)
+        deadline = None
+        if self.text_budget_seconds is not None:
+            deadline = time.monotonic() + self.text_budget_seconds
+        (result,) = validate_many(
+            [(job.manifest, data, job.path)], verifier=self.verifier, deadline=deadline
+        )
         if result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
         message = result_message(

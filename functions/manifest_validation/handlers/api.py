@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,9 +19,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
 from ..auth import is_authorized
-from ..http_api import ApiError, body_bytes, messages_for, parse_request, response_body
+from ..http_api import (
+    ApiError,
+    body_bytes,
+    messages_for,
+    parse_json,
+    parse_request,
+    response_body,
+)
 from ..jobs import DeliveryInProgress, EnqueueError
-from ..services import services
+from ..services import services, text_budget_seconds
 from ..validate import validate_many
 from ..webhook import plan_push, verify_signature
 
@@ -66,6 +74,24 @@ def _json(
     status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> Response[str]:
     return Response(status, "application/json", json.dumps(body), headers=headers)
+
+
+@app.exception_handler(ApiError)  # type: ignore[untyped-decorator]  # untyped in Powertools
+def refused(error: ApiError) -> Response[str]:
+    logger.info("refused request", extra={"status": error.status, "code": error.code})
+    return _json(error.status, error.body())
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def internal_error(error: Exception) -> Response[str]:
+    """Our own bug (nothing a client sends may end here): logged with its request id; the
+    answer carries the id for a bug report, and nothing of the exception."""
+    if isinstance(error, ServiceError):  # Powertools' own HTTP errors keep their answers
+        raise error
+    request_id = app.current_event.request_context.request_id
+    logger.exception("internal error", extra={"request_id": request_id})
+    message = f"internal error; quote request id {request_id} when reporting it"
+    return _json(500, ApiError(500, "internal_error", message).body())
 
 
 @app.get("/v1/health", summary="Liveness and version")
@@ -128,7 +154,9 @@ def create_validation() -> Response[str]:
 
     verifier = services.verifier() if request.verify_git else None
     results = validate_many(
-        [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
+        [(m.name, m.content, m.path) for m in request.manifests],
+        verifier=verifier,
+        deadline=time.monotonic() + text_budget_seconds(),
     )
     messages = messages_for(request, results)
     if request.publish:
@@ -174,10 +202,7 @@ def github_webhook() -> Response[str]:
     if kind != "push":
         logger.info("webhook ignored: not a push")
         return _json(202, {"status": "ignored", "reason": f"{kind or 'unknown'} event"})
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _json(400, ApiError(400, "malformed_json", "the body is not JSON", "body").body())
+    payload = parse_json(body)  # an ApiError becomes its answer (refused below)
     if not isinstance(payload, dict):
         return _json(400, ApiError(400, "invalid_request", "not a push payload", "body").body())
     plan = plan_push(
