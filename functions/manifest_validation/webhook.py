@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,15 @@ class PushPlan:
     jobs: list[Job] = field(default_factory=list)
     ignored: str | None = None  # the reason nothing is done
     full: bool = False
+    key: str | None = None  # what identifies the push (see push_key); None when ignored
+
+
+def push_key(repository: str, ref: str, before: str | None, after: str) -> str:
+    """The identity of a push by its content: the same (repository, ref, before, after) is the
+    same push, whatever its delivery id (which the signature does not cover, so a replayed
+    body can come with any)."""
+    identity = json.dumps([normalize_repository(repository), ref, before, after])
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _library_name(path: str) -> str | None:
@@ -85,12 +95,14 @@ def plan_push(
     after = payload.get("after")
     if payload.get("deleted") or not isinstance(after, str) or _ZERO.fullmatch(after):
         return PushPlan(ignored="branch deletion")
+    before = payload.get("before")
+    identity = push_key(repository, ref, before if isinstance(before, str) else None, after)
     commits = payload.get("commits")
     if not isinstance(commits, list):
         commits = []
     if payload.get("created") or payload.get("forced") or len(commits) >= TRUNCATED_COMMITS:
         expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery)
-        return PushPlan(jobs=[expand], full=True)
+        return PushPlan(jobs=[expand], full=True, key=identity)
     final: dict[str, Action] = {}
     for commit in commits:
         if not isinstance(commit, Mapping):
@@ -110,4 +122,4 @@ def plan_push(
     ]
     if not jobs:
         return PushPlan(ignored="no library file changed")
-    return PushPlan(jobs=jobs)
+    return PushPlan(jobs=jobs, key=identity)

@@ -211,24 +211,25 @@ def github_webhook() -> Response[str]:
     if plan.ignored:
         logger.info("webhook ignored", extra={"reason": plan.ignored})
         return _json(202, {"status": "ignored", "reason": plan.ignored})
+    assert plan.key is not None  # every plan that is not ignored has one
     try:
-        enqueued = services.enqueue_once(delivery, plan.jobs, app.lambda_context)
+        enqueued = services.enqueue_once(plan.key, delivery, plan.jobs, app.lambda_context)
     except DeliveryInProgress:
         return _json(202, {"status": "in_progress", "delivery": delivery})
     except EnqueueError as error:
         logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
         return _json(503, ApiError(503, "enqueue_failed", str(error)).body())
-    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued)
-    logger.info("webhook accepted", extra={"jobs": enqueued, "full": plan.full})
-    return _json(
-        202,
-        {
-            "status": "accepted" if enqueued else "duplicate",
-            "delivery": delivery,
-            "jobs": enqueued,
-            "full_revalidation": plan.full,
-        },
-    )
+    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued.jobs)
+    answer = {
+        "status": "accepted" if enqueued.duplicate_of is None else "duplicate",
+        "delivery": delivery,
+        "jobs": enqueued.jobs,
+        "full_revalidation": plan.full,
+    }
+    if enqueued.duplicate_of is not None:  # a redelivery, or the same push replayed
+        answer["duplicate_of"] = enqueued.duplicate_of
+    logger.info(f"webhook {answer['status']}", extra={"jobs": enqueued.jobs, "full": plan.full})
+    return _json(202, answer)
 
 
 def _record(results: list[Any], seconds: float) -> None:
