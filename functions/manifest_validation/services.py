@@ -227,9 +227,13 @@ class Services:
         tokens: TokenSource | None = None,
         queue: ResultQueue | None = None,
         verifier: GitVerifier | None = None,
+        work_queue: WorkQueue | None = None,
     ) -> None:
-        """Put given implementations in place (the local server, tests)."""
+        """Put given implementations in place (the local server, tests); a work queue given
+        here is used when `WORK_QUEUE_URL` is not set."""
         with self._lock:
+            if work_queue is not None:
+                self._work_queue = work_queue
             if tokens is not None:
                 self._tokens = tokens
             if queue is not None:

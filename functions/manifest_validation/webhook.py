@@ -81,7 +81,11 @@ def plan_push(
     delivery: str | None,
 ) -> PushPlan:
     """The jobs for a `push` event to `repository` (the configured URL) and `branch`."""
-    repo = payload.get("repository") or {}
+    # A signed payload is GitHub's, but the shape is still checked: a value of the wrong type
+    # is a push we do not understand (ignored), never an exception.
+    repo = payload.get("repository")
+    if not isinstance(repo, Mapping):
+        return PushPlan(ignored="not a push payload (no repository object)")
     urls = {
         normalize_repository(str(repo.get(key)))
         for key in ("clone_url", "html_url", "url", "git_url", "ssh_url")
@@ -112,7 +116,8 @@ def plan_push(
             ("modified", Action.VALIDATE),
             ("removed", Action.REMOVED),
         ):
-            for path in commit.get(key) or []:
+            paths = commit.get(key)
+            for path in paths if isinstance(paths, list) else []:
                 name = _library_name(str(path))
                 if name is not None:
                     final[name] = action
