@@ -578,3 +578,18 @@ class RecordingQueue:
 
     def enqueue(self, jobs: Any) -> None:
         self.jobs.extend(jobs)
+
+
+def test_an_answer_too_large_for_lambda_is_413_not_a_failed_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from manifest_validation import http_api
+
+    one = validations({"manifests": [HELLO_ITEM]})
+    monkeypatch.setattr(http_api, "MAX_RESPONSE_BYTES", len(json.dumps(one.body)) + 100)
+    assert validations({"manifests": [HELLO_ITEM]}).status == 200
+    answer = validations({"manifests": [HELLO_ITEM, {"name": "other", "content": HELLO}]})
+    assert answer.status == 413
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("response_too_large", "manifests")
+    assert "send fewer manifests" in error["message"]

@@ -22,6 +22,10 @@ from .results import Origin, Trigger, result_message
 from .validate import ValidationResult
 
 MAX_BODY_BYTES = 1024 * 1024
+# Lambda refuses a response over 6 MB (an error API Gateway turns into a 500), counted on the
+# body as a JSON string inside the response object: a results document grows about 16-fold on
+# real files (the build plans), so a request within MAX_BODY_BYTES can ask for too much.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_MANIFESTS = 50
 IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 FORMATS = ("json", "github")
@@ -215,9 +219,21 @@ def response_body(
     results: Sequence[ValidationResult],
     messages: Sequence[Mapping[str, Any]],
 ) -> tuple[str, str]:
-    """(content type, body) of a 200 answer."""
+    """(content type, body) of a 200 answer; ApiError 413 when it would be too large to send."""
     if request.output_format == "github":
-        return "text/plain; charset=utf-8", render_github(results) + "\n"
-    document = json_document(results, messages)
-    document["published"] = request.publish
-    return "application/json", json.dumps(document, ensure_ascii=False)
+        content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
+    else:
+        document = json_document(results, messages)
+        document["published"] = request.publish
+        content_type, body = "application/json", json.dumps(document, ensure_ascii=False)
+    size = len(json.dumps(body))  # as it travels in the Lambda response: escaped
+    if size > MAX_RESPONSE_BYTES:
+        raise ApiError(
+            413,
+            "response_too_large",
+            f"the answer would be {size} bytes, more than the {MAX_RESPONSE_BYTES} it may have: "
+            "send fewer manifests per request"
+            + (" (the results were published)" if request.publish else ""),
+            "manifests",
+        )
+    return content_type, body

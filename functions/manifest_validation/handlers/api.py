@@ -183,8 +183,10 @@ def create_validation() -> Response[str]:
     "list everything) and answers 202 at once; other events are acknowledged and ignored.",
     responses={
         200: {"description": "ping"},
-        202: {"description": "accepted or ignored"},
+        202: {"description": "accepted, duplicate (the same push seen before) or ignored"},
+        400: _ERROR,
         401: _ERROR,
+        503: _ERROR,
     },
 )
 def github_webhook() -> Response[str]:
@@ -251,7 +253,9 @@ def _record(results: list[Any], seconds: float) -> None:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)  # clear_state: keys appended for one request (the webhook's delivery) end with it
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
