@@ -193,3 +193,41 @@ def test_manifests_not_reached_before_the_deadline_are_not_called_valid(
 def test_without_a_deadline_nothing_is_cut() -> None:
     result = validate("img", GOOD, deadline=time.monotonic() + 60)
     assert (result.status, result.problems) == (Status.VALID, [])
+
+
+@dataclass
+class OneFile:
+    """A manifests repository holding the same text under every name."""
+
+    content: bytes
+
+    def read(self, commit: str, names: list[str]) -> dict[str, bytes]:
+        return {name: self.content for name in names}
+
+
+@dataclass
+class Published:
+    messages: list[dict[str, object]]
+
+    def publish(self, messages: list[dict[str, object]]) -> None:
+        self.messages.extend(messages)
+
+
+def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> None:
+    from manifest_validation.jobs import Action, Job
+    from manifest_validation.results import Trigger
+    from manifest_validation.worker import Worker
+
+    published = Published([])
+    worker = Worker(
+        lambda repository: OneFile(continued_maintainers(2000).encode()),
+        published,
+        text_budget_seconds=1e-9,
+    )
+    job = Job(Action.VALIDATE, "https://example.com/r.git", C1, Trigger.PUSH, "img")
+    worker.handle(job, final_attempt=False)  # no RetryLater: another attempt would not help
+    (message,) = published.messages
+    assert message["status"] == "invalid"
+    problems = message["problems"]
+    assert isinstance(problems, list)
+    assert "validation-budget-exceeded" in {problem["code"] for problem in problems}
