@@ -260,7 +260,7 @@ def make_request_handler(
                 self.close_connection = True
                 return
             at_once = answered_at_once.get(urlsplit(self.path).path)
-            if at_once is not None and self.command in ("GET", "HEAD"):
+            if at_once is not None and self.command == "GET":
                 document = json.dumps(at_once()).encode()
                 self._reply(200, {"Content-Type": "application/json"}, document)
                 return
