@@ -199,6 +199,7 @@ def make_request_handler(
         def setup(self) -> None:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.rfile.close()  # socketserver's reader: replaced by one with a deadline
             self.reader = RequestReader(self.connection)
             self.rfile = io.BufferedReader(self.reader)
             self.answered = False

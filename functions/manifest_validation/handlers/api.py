@@ -88,7 +88,7 @@ def internal_error(error: Exception) -> Response[str]:
     answer carries the id for a bug report, and nothing of the exception."""
     if isinstance(error, ServiceError):  # Powertools' own HTTP errors keep their answers
         raise error
-    request_id = app.current_event.request_context.request_id
+    request_id = (app.current_event.get("requestContext") or {}).get("requestId", "unknown")
     logger.exception("internal error", extra={"request_id": request_id})
     message = f"internal error; quote request id {request_id} when reporting it"
     return _json(500, ApiError(500, "internal_error", message).body())
