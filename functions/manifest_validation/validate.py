@@ -104,8 +104,8 @@ def _budget_exceeded(found: int, started: bool) -> Problem:
         message = "not checked: the request's time budget was used up by the manifests before it"
     else:
         message = (
-            "the checks stopped when the time budget ran out; the "
-            f"{found} problem(s) found until then are reported, others may be missing"
+            "the checks stopped when the time budget ran out: what they found until then "
+            f"({found} problem(s)) is reported, other problems may be missing"
         )
     return problem("validation-budget-exceeded", message)
 
