@@ -318,3 +318,27 @@ def test_a_40k_line_manifest_answers_with_a_bounded_result(
     codes = {problem["code"] for problem in result["problems"]}
     assert codes & {"too-many-problems", "validation-budget-exceeded"}
     assert len(result["problems"]) <= 202
+
+
+def test_serve_options_and_their_environment_variables() -> None:
+    from manifest_validation.cli import build_parser
+    from manifest_validation.server import read_timeout_from_env
+
+    parser = build_parser()
+    args = parser.parse_args(["serve", "--read-timeout", "2.5", "--text-budget", "1"])
+    assert (args.read_timeout, args.text_budget) == (2.5, 1.0)
+    assert parser.parse_args(["serve"]).read_timeout is None  # then the environment decides
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["serve", "--read-timeout", bad])
+    served = subprocess.run(
+        [sys.executable, "-m", "manifest_validation", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--read-timeout" in served.stdout and "--text-budget" in served.stdout
+    assert read_timeout_from_env({}) == 15.0
+    assert read_timeout_from_env({"MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS": "3"}) == 3.0
+    with pytest.raises(ValueError, match="MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"):
+        read_timeout_from_env({"MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS": "never"})
