@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from manifest_validation.handlers import api
 from manifest_validation.schema import result_validator
@@ -357,3 +360,241 @@ def test_tokens_never_reach_the_logs(capsys: pytest.CaptureFixture[str]) -> None
     assert TOKEN not in captured.out + captured.err
     assert "wrong-secret" not in captured.out + captured.err
     assert "ManifestsChecked" in captured.out  # metrics (EMF) are emitted
+
+
+# --- hostile input: bounded work, never a 500 --------------------------------------------------
+
+WEBHOOK_SECRET = "webhook-secret"
+
+
+def webhook(body: bytes, *, kind: str = "push", base64_body: bool = False) -> Answer:
+    from manifest_validation.webhook import signature_of
+
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-GitHub-Event", kind),
+        ("X-GitHub-Delivery", "d-1"),
+        ("X-Hub-Signature-256", signature_of(WEBHOOK_SECRET.encode(), body)),
+    ]
+    event = http_api_event("POST", "/v1/webhooks/github", headers, body)
+    if base64_body:
+        event["body"], event["isBase64Encoded"] = "not base64!", True
+    response = api.handler(event, LocalContext())
+    return Answer(response["statusCode"], response.get("headers") or {}, response.get("body", ""))
+
+
+@pytest.fixture
+def webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WEBHOOK_SECRET_PARAMETER", "WEBHOOK_SECRET_SECRET", "IDEMPOTENCY_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MANIFEST_VALIDATION_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    services.reset()
+
+
+HOSTILE_JSON = [
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than 32"),
+    ('{"manifests": [' + "{" * 100_000 + "]}", "nested deeper than 32"),
+    ('{"manifests": [], "verify_git": 1' + "0" * 100_000 + "}", "more than 40 digits"),
+    ('{"manifests": [], "verify_git": 1.' + "5" * 1000 + "}", "longer than 40 characters"),
+    ('{"manifests": [], "publish": NaN}', "NaN is not a JSON value"),
+]
+
+
+@pytest.mark.parametrize(("body", "limit"), HOSTILE_JSON)
+@pytest.mark.usefixtures("webhook_secret")
+def test_json_beyond_the_limits_answers_400_in_both_doors(body: str, limit: str) -> None:
+    for answer in (validations(body), webhook(body.encode())):
+        assert answer.status == 400
+        error = answer.json()["error"]
+        assert (error["code"], error["field"]) == ("malformed_json", "body")
+        assert limit in error["message"]
+
+
+@pytest.mark.usefixtures("webhook_secret")
+def test_a_webhook_body_that_is_not_base64_is_400_not_500() -> None:
+    answer = webhook(b"{}", base64_body=True)
+    assert answer.status in (400, 401)  # the signature of the decoded body cannot match
+    answer = validations({"manifests": [HELLO_ITEM]}, base64_body=True)
+    assert answer.status == 200
+
+
+def test_our_own_bug_is_a_500_that_tells_nothing_of_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(api.logger.registered_formatter)
+    api.logger.addHandler(handler)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("secret internal detail")
+
+    monkeypatch.setattr(api, "validate_many", broken)
+    headers = [("Content-Type", "application/json"), ("Authorization", f"Bearer {TOKEN}")]
+    event = http_api_event(
+        "POST",
+        "/v1/validations",
+        headers,
+        json.dumps({"manifests": [HELLO_ITEM]}).encode(),
+        request_id="req-1234",
+    )
+    try:
+        response = api.handler(event, LocalContext())
+    finally:
+        api.logger.removeHandler(handler)
+    assert response["statusCode"] == 500
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "internal_error"
+    assert "req-1234" in error["message"]
+    for internal in ("KeyError", "secret internal detail", "Traceback", ".py", "broken"):
+        assert internal not in response["body"]
+    (logged,) = [json.loads(line) for line in log.getvalue().splitlines()]
+    assert (logged["level"], logged["request_id"]) == ("ERROR", "req-1234")
+    assert "secret internal detail" in logged["exception"]  # for us, in the log
+
+
+def test_a_40k_line_manifest_gets_a_bounded_result_within_its_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS", "0.2")
+    content = (
+        "Maintainers: Jane Doe <jane@example.com> (@jane),\n"
+        + "\tbar,\n" * 40_000
+        + "GitRepo: https://e.com/r.git\n\nTags: a\n"
+        + "GitCommit: 0123456789abcdef0123456789abcdef01234567\n"
+    )
+    answer = validations({"manifests": [{"name": "hostile", "content": content}, HELLO_ITEM]})
+    assert answer.status == 200
+    assert len(answer.body) < 200_000
+    hostile, hello = answer.json()["results"]
+    assert hostile["status"] == "invalid"
+    assert len(hostile["problems"]) <= 202
+    codes = {problem["code"] for problem in hostile["problems"]}
+    assert codes & {"too-many-problems", "validation-budget-exceeded"}
+    # the manifest after it is either checked in full or reported as not checked: never valid
+    # by default
+    assert hello["status"] == "valid" or [p["code"] for p in hello["problems"]] == [
+        "validation-budget-exceeded"
+    ]
+    assert_schema_valid([hostile, hello])
+
+
+def test_a_bad_budget_setting_is_a_configuration_error() -> None:
+    from manifest_validation.services import text_budget_seconds
+
+    assert text_budget_seconds({}) == 5.0
+    assert text_budget_seconds({"MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS": "0.25"}) == 0.25
+    for bad in ("soon", "0", "-1", "nan"):
+        with pytest.raises(ValueError, match="MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"):
+            text_budget_seconds({"MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS": bad})
+
+
+MAX_EXAMPLES = int(os.environ.get("HOSTILE_MAX_EXAMPLES", "150"))  # more, to search harder
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+REQUEST_LIKE = st.fixed_dictionaries(
+    {
+        "manifests": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "name": JSON_VALUES | st.sampled_from(["a", "hello-world"]),
+                    "content": JSON_VALUES | st.text(),
+                },
+                optional={"path": JSON_VALUES},
+            )
+            | JSON_VALUES,
+            max_size=3,
+        )
+        | JSON_VALUES
+    },
+    optional={"verify_git": st.booleans() | JSON_VALUES, "publish": JSON_VALUES},
+)
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES | REQUEST_LIKE)
+def test_no_json_value_gets_a_5xx(value: Any) -> None:
+    services.use(tokens=lambda: [TOKEN])  # the environment fixture is function-scoped
+    body = json.dumps(value)
+    answer = validations(body)
+    assert answer.status < 500, answer.body
+    assert answer.json()
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["application/json", "text/plain", None]))
+def test_no_bytes_get_a_5xx(body: bytes, content_type: str | None) -> None:
+    services.use(tokens=lambda: [TOKEN])
+    for query in ("", "?name=img&format=github"):
+        answer = validations(body, query, content_type=content_type)
+        assert answer.status < 500, answer.body
+
+
+PUSH_LIKE = st.fixed_dictionaries(
+    {},
+    optional={
+        "repository": JSON_VALUES
+        | st.fixed_dictionaries({"clone_url": st.just("https://github.com/o/r.git") | JSON_VALUES}),
+        "ref": st.just("refs/heads/master") | JSON_VALUES,
+        "before": JSON_VALUES,
+        "after": st.just("a" * 40) | JSON_VALUES,
+        "created": JSON_VALUES,
+        "forced": JSON_VALUES,
+        "deleted": JSON_VALUES,
+        "commits": st.lists(
+            st.fixed_dictionaries(
+                {}, optional={"added": JSON_VALUES, "modified": JSON_VALUES, "removed": JSON_VALUES}
+            )
+            | JSON_VALUES,
+            max_size=3,
+        )
+        | JSON_VALUES,
+    },
+)
+
+
+@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON_VALUES | PUSH_LIKE)
+def test_no_signed_json_value_gets_a_5xx_from_the_webhook(value: Any) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("WEBHOOK_SECRET_PARAMETER", "WEBHOOK_SECRET_SECRET", "IDEMPOTENCY_TABLE"):
+            patch.delenv(name, raising=False)
+        patch.delenv("WORK_QUEUE_URL", raising=False)
+        patch.setenv("MANIFEST_VALIDATION_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        patch.setenv("MANIFESTS_REPOSITORY", "https://github.com/o/r.git")
+        services.reset()
+        enqueued: list[Any] = []
+        services.use(work_queue=RecordingQueue(enqueued))
+        answer = webhook(json.dumps(value).encode())
+    assert answer.status < 500, answer.body
+    if answer.status == 202 and answer.json()["status"] == "accepted":
+        assert enqueued
+
+
+@dataclass
+class RecordingQueue:
+    jobs: list[Any]
+
+    def enqueue(self, jobs: Any) -> None:
+        self.jobs.extend(jobs)
+
+
+def test_an_answer_too_large_for_lambda_is_413_not_a_failed_invocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from manifest_validation import http_api
+
+    one = validations({"manifests": [HELLO_ITEM]})
+    monkeypatch.setattr(http_api, "MAX_RESPONSE_BYTES", len(json.dumps(one.body)) + 100)
+    assert validations({"manifests": [HELLO_ITEM]}).status == 200
+    answer = validations({"manifests": [HELLO_ITEM, {"name": "other", "content": HELLO}]})
+    assert answer.status == 413
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("response_too_large", "manifests")
+    assert "send fewer manifests" in error["message"]

@@ -279,6 +279,41 @@ def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aw
     assert aws.drain(aws.work_url) == []
 
 
+def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aws: Aws) -> None:
+    import time
+
+    payload = push_payload(
+        world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]
+    )
+    first = deliver(payload, delivery="first-delivery")
+    assert (first["status"], first["jobs"]) == ("accepted", 1)
+    replayed = deliver(payload, delivery="replayed-with-a-new-id")
+    assert replayed == {
+        "http": 202,
+        "status": "duplicate",
+        "delivery": "replayed-with-a-new-id",
+        "duplicate_of": "first-delivery",
+        "jobs": 0,
+        "full_revalidation": False,
+    }
+    assert len(aws.drain(aws.work_url)) == 1  # the first delivery's job only
+    # a different push (another `before`) is new work
+    other = deliver({**payload, "before": world.commits[-1]}, delivery="other")
+    assert (other["status"], other["jobs"]) == ("accepted", 1)
+
+    # the records are small and expire (the table's TTL attribute)
+    import boto3
+
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName="idempotency")["Items"]
+    assert len(items) == 2
+    for item in items:
+        assert set(item) <= {"id", "expiration", "in_progress_expiration", "status", "data"}
+        assert len(json.dumps(item)) < 400
+        assert "library/good" not in json.dumps(item)  # no jobs, no payload
+        expires_in = int(item["expiration"]["N"]) - time.time()
+        assert 6 * 24 * 3600 < expires_in <= 7 * 24 * 3600
+
+
 def test_bad_signature_is_refused_and_nothing_is_enqueued(world: World, aws: Aws) -> None:
     payload = push_payload(
         world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]
@@ -433,6 +468,28 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
         assert work_queue.drain(timeout=30)  # type: ignore[attr-defined]
         pending = LocalResultQueue(tmp_path / "state").pending()
         assert [(item.manifest, item.status) for item in pending] == [("good", "valid")]
+
+        # the same signed body under a new delivery id: remembered in memory, nothing runs
+        replayed = requests.post(
+            f"http://127.0.0.1:{server.server_address[1]}/v1/webhooks/github",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-GitHub-Event": "push",
+                "X-GitHub-Delivery": "local-2",
+                "X-Hub-Signature-256": signature_of(SECRET.encode(), body),
+            },
+            timeout=10,
+        )
+        assert replayed.status_code == 202
+        answer = replayed.json()
+        assert (answer["status"], answer["jobs"], answer["duplicate_of"]) == (
+            "duplicate",
+            0,
+            "local-1",
+        )
+        assert work_queue.drain(timeout=30)  # type: ignore[attr-defined]
+        assert len(LocalResultQueue(tmp_path / "state").pending()) == 1
     finally:
         server.shutdown()
         server.server_close()

@@ -11,7 +11,7 @@ import pytest
 
 from manifest_validation.jobs import Action, InvalidJob, Job
 from manifest_validation.results import Trigger
-from manifest_validation.webhook import plan_push, signature_of, verify_signature
+from manifest_validation.webhook import plan_push, push_key, signature_of, verify_signature
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "events" / "github-webhooks"
 REPOSITORY = "https://github.com/Codertocat/Hello-World.git"
@@ -171,3 +171,22 @@ def test_jobs_round_trip_and_bad_jobs_are_refused() -> None:
     ):
         with pytest.raises(InvalidJob):
             Job.parse(bad)
+
+
+def test_a_push_is_identified_by_repository_ref_before_and_after() -> None:
+    payload = push([{"modified": ["library/python"]}])
+    key = plan_push(payload, repository=REPOSITORY, branch="master", delivery="a").key
+    same = plan_push(
+        payload,
+        repository="https://github.com/codertocat/hello-world",
+        branch="master",
+        delivery="b",
+    ).key
+    assert key == same == push_key(REPOSITORY, "refs/heads/master", payload["before"], AFTER)
+    for change in ({"before": "a" * 40}, {"after": "1" * 40}):
+        other = plan_push(
+            {**payload, **change}, repository=REPOSITORY, branch="master", delivery="a"
+        )
+        assert other.key != key
+    ignored = plan_push(push([]), repository=REPOSITORY, branch="master", delivery="a")
+    assert ignored.key is None

@@ -458,6 +458,27 @@ _RULES = (
         "Add the library file, or rename or remove the docs folder.",
         "docs",
     ),
+    # --- limits of one validation (a public service bounds its work per request) ----------------
+    Rule(
+        "too-many-problems",
+        E,
+        "The manifest has more problems than are reported for one file.",
+        "At most 200 problems are reported per manifest so that results stay small enough to "
+        "read, annotate and queue; a file with that many is not a library file in review.",
+        "Fix the problems reported (errors are reported first), then validate again to see the "
+        "rest.",
+        "limits",
+    ),
+    Rule(
+        "validation-budget-exceeded",
+        E,
+        "The checks did not finish within the time budget of one validation.",
+        "Each request gets a bounded amount of work; a manifest that needs more is not checked "
+        "to the end, so it cannot be called valid. The problems found until then are reported.",
+        "Split the file or remove what makes it unusually large; real library files are "
+        "checked in milliseconds.",
+        "limits",
+    ),
     # --- upstream git (verify_git) ---------------------------------------------------------------
     Rule(
         "git-ref-not-found",

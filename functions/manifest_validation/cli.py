@@ -334,7 +334,8 @@ def command_rules(args: argparse.Namespace) -> int:
 def command_serve(args: argparse.Namespace) -> int:
     from .auth import token_source_from_env
     from .queues import ENV_QUEUE_URL, ENV_STATE_DIR
-    from .server import make_server
+    from .server import make_server, read_timeout_from_env
+    from .services import ENV_TEXT_BUDGET
 
     if args.queue_url:
         os.environ[ENV_QUEUE_URL] = args.queue_url
@@ -348,7 +349,13 @@ def command_serve(args: argparse.Namespace) -> int:
             "(set MANIFEST_VALIDATION_API_TOKENS); every validation request will get 401",
             file=sys.stderr,
         )
-    server = make_server(args.host, args.port)
+    if args.text_budget is not None:
+        os.environ[ENV_TEXT_BUDGET] = str(args.text_budget)
+    server = make_server(
+        args.host,
+        args.port,
+        read_timeout=args.read_timeout or read_timeout_from_env(),
+    )
     host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"serving on http://{host}:{port}/v1/ (docs at /v1/docs); Ctrl-C stops", flush=True)
     try:
@@ -436,6 +443,16 @@ def command_revalidate(args: argparse.Namespace) -> int:
     if recording.statuses["unverified"]:
         return EXIT_UNVERIFIED
     return EXIT_VALID
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds in (0, 3600)")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -534,6 +551,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--queue-url", help="publish to this SQS FIFO queue instead")
     serve.add_argument("--state-dir", help="directory of the embedded queue")
     serve.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    serve.add_argument(
+        "--read-timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="close a connection whose request (line, headers, body) has not arrived after "
+        "this long, with 408 (default 15, or MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS)",
+    )
+    serve.add_argument(
+        "--text-budget",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="time budget of the text checks of one request; a manifest over it gets "
+        "validation-budget-exceeded (default 5, or MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS)",
+    )
     serve.set_defaults(handler=command_serve)
 
     results = commands.add_parser(

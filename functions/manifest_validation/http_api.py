@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import json_limits
 from .report import CheckResult, json_document, render_github
 from .results import Origin, Trigger, result_message
 from .validate import ValidationResult
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from .upstream import GitVerifier
 
 MAX_BODY_BYTES = 1024 * 1024
+# Lambda refuses a response over 6 MB (an error API Gateway turns into a 500), counted on the
+# body as a JSON string inside the response object: a results document grows about 16-fold on
+# real files (the build plans), so a request within MAX_BODY_BYTES can ask for too much.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_MANIFESTS = 50
 IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 FORMATS = ("json", "github")
@@ -51,10 +56,7 @@ class ApiError(Exception):
         self.field = field
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.field is not None:
-            error["field"] = self.field
-        return {"error": error}
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,15 @@ def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
         except (binascii.Error, ValueError) as error:
             raise ApiError(400, "malformed_body", "the body is not valid base64", "body") from error
     return body.encode("utf-8")
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body, for both doors: within the depth and number limits of json_limits
+    (400 `malformed_json`, naming the limit), never an exception of another kind."""
+    try:
+        return json_limits.loads(body)
+    except json_limits.JsonRefused as error:
+        raise ApiError(400, "malformed_json", str(error), "body") from error
 
 
 def _media_type(content_type: str | None) -> str:
@@ -149,14 +160,7 @@ def parse_request(
             "send application/json or text/plain (one manifest, with ?name=)",
             "Content-Type",
         )
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ApiError(
-            400, "malformed_json", f"the body is not valid JSON: {error}", "body"
-        ) from error
-    except RecursionError as error:  # json.loads recurses once per nesting level
-        raise ApiError(400, "malformed_json", "the body is nested too deeply", "body") from error
+    document = parse_json(body)
     if not isinstance(document, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
     unknown = sorted(set(document) - {"manifests", "docs", "verify_git", "publish"})
@@ -360,9 +364,21 @@ def response_body(
     results: Sequence[CheckResult],
     messages: Sequence[Mapping[str, Any]],
 ) -> tuple[str, str]:
-    """(content type, body) of a 200 answer."""
+    """(content type, body) of a 200 answer; ApiError 413 when it would be too large to send."""
     if request.output_format == "github":
-        return "text/plain; charset=utf-8", render_github(results) + "\n"
-    document = json_document(results, messages)
-    document["published"] = request.publish
-    return "application/json", json.dumps(document, ensure_ascii=False)
+        content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
+    else:
+        document = json_document(results, messages)
+        document["published"] = request.publish
+        content_type, body = "application/json", json.dumps(document, ensure_ascii=False)
+    size = len(json.dumps(body))  # as it travels in the Lambda response: escaped
+    if size > MAX_RESPONSE_BYTES:
+        raise ApiError(
+            413,
+            "response_too_large",
+            f"the answer would be {size} bytes, more than the {MAX_RESPONSE_BYTES} it may have: "
+            "send fewer manifests per request"
+            + (" (the results were published)" if request.publish else ""),
+            "manifests",
+        )
+    return content_type, body

@@ -122,7 +122,15 @@ class EnqueueError(Exception):
 
 
 class DeliveryInProgress(Exception):
-    """The same webhook delivery is being handled right now (GitHub retried quickly)."""
+    """The same push is being handled right now (GitHub retried quickly, or a replay)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueued:
+    """What enqueueing the jobs of one push did."""
+
+    jobs: int  # enqueued by this call: 0 for a push seen before
+    duplicate_of: str | None = None  # the delivery that first brought the push, if seen before
 
 
 class WorkQueue(Protocol):

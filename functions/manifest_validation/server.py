@@ -2,17 +2,26 @@
 
 Each HTTP request becomes an API Gateway HTTP API (payload v2) event and goes to the very same
 Lambda handler, so what works here works behind API Gateway.
+
+Like a Lambda container, the handler takes one event at a time (the Powertools resolver, logger
+and metrics keep per-invocation state on module objects): connections are served in threads, and
+events wait for the handler in turn. `GET /v1/health` needs none of that state, so it is answered
+at once, also while a long validation runs. A request must arrive whole (request line, headers and
+body) within the read timeout, or the connection is closed (with 408 when part of it came).
 """
 
 from __future__ import annotations
 
 import base64
+import io
+import json
+import os
 import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +33,62 @@ from urllib.parse import parse_qsl, urlsplit
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
+# A slow client (or one that never finishes its request) holds a thread and a socket; API
+# Gateway cuts such clients off too.
+ENV_READ_TIMEOUT = "MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"
+DEFAULT_READ_TIMEOUT_SECONDS = 15.0
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# Routes answered without the handler's lock: path -> a function returning the JSON document.
+LockFree = Mapping[str, Callable[[], Any]]
+
+
+def read_timeout_from_env(environ: Mapping[str, str] | None = None) -> float:
+    value = (os.environ if environ is None else environ).get(ENV_READ_TIMEOUT, "").strip()
+    if not value:
+        return DEFAULT_READ_TIMEOUT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise ValueError(f"{ENV_READ_TIMEOUT} must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
+class RequestReader(io.RawIOBase):
+    """The socket, read against one deadline per request (a per-read timeout alone would let a
+    client that sends a byte now and then hold the connection for ever)."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        super().__init__()
+        self.connection = connection
+        self.deadline = time.monotonic()
+        self.received = 0  # bytes of the current request so far
+        self.timed_out = False
+
+    def start(self, seconds: float) -> None:
+        """A new request: it has `seconds` from now to arrive."""
+        self.deadline = time.monotonic() + seconds
+        self.received = 0
+        self.timed_out = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.timed_out = True
+            raise TimeoutError("the request did not arrive within the read timeout")
+        self.connection.settimeout(remaining)
+        try:
+            count = self.connection.recv_into(buffer)
+        except TimeoutError:
+            self.timed_out = True
+            raise
+        self.received += count
+        return count
 
 
 @dataclass
@@ -113,20 +177,48 @@ def _response_parts(response: dict[str, Any]) -> tuple[int, dict[str, str], byte
     return status, headers, payload
 
 
-def make_request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
+def make_request_handler(
+    handler: Handler,
+    *,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
+    lock_free: LockFree | None = None,
+) -> type[BaseHTTPRequestHandler]:
     # A Lambda container handles one event at a time, and the Powertools resolver keeps the
     # current event on the app object: connections are served in threads, events one by one.
     one_at_a_time = threading.Lock()
+    answered_at_once = dict(lock_free or {})
 
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "manifest-validation"
         # headers and body leave in one write (flushed after each request): no Nagle stall
         wbufsize = 64 * 1024
+        # the socket timeout for writes (socketserver applies it); reads use the deadline
+        timeout = read_timeout
 
         def setup(self) -> None:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.rfile.close()  # socketserver's reader: replaced by one with a deadline
+            self.reader = RequestReader(self.connection)
+            self.rfile = io.BufferedReader(self.reader)
+            self.answered = False
+
+        def handle_one_request(self) -> None:
+            self.reader.start(read_timeout)
+            self.answered = False
+            self.command, self.requestline = "", ""  # until a request line is parsed
+            super().handle_one_request()  # closes the connection on a timeout
+            if self.reader.timed_out:
+                self.close_connection = True
+                if self.reader.received and not self.answered:
+                    self.request_version = "HTTP/1.1"  # may be unparsed: answer in any case
+                    self._error(408, "the request did not arrive within the read timeout")
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            self.answered = True
+            self.connection.settimeout(read_timeout)  # reads may have left a short timeout
+            super().send_response(code, message)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -137,12 +229,15 @@ def make_request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
                 if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
         def _error(self, status: int, message: str) -> None:
-            body = f'{{"error": {{"code": "http_{status}", "message": "{message}"}}}}'.encode()
+            error = {"code": f"http_{status}", "message": message, "field": None}
+            body = json.dumps({"error": error}).encode()
             self.close_connection = True
             self._reply(status, {"Content-Type": "application/json"}, body)
 
@@ -162,6 +257,14 @@ def make_request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
                 self._error(413, "request body too large")
                 return
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client closed the connection mid-body
+                self.close_connection = True
+                return
+            at_once = answered_at_once.get(urlsplit(self.path).path)
+            if at_once is not None and self.command == "GET":
+                document = json.dumps(at_once()).encode()
+                self._reply(200, {"Content-Type": "application/json"}, document)
+                return
             event = http_api_event(
                 self.command,
                 self.path,
@@ -199,9 +302,21 @@ class LocalServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(host: str, port: int, handler: Handler | None = None) -> LocalServer:
+def make_server(
+    host: str,
+    port: int,
+    handler: Handler | None = None,
+    *,
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
+) -> LocalServer:
+    lock_free: dict[str, Callable[[], Any]] = {}
     if handler is None:
         from .handlers.api import handler as api_handler
+        from .handlers.api import health
 
         handler = api_handler
-    return LocalServer((host, port), make_request_handler(handler))
+        lock_free["/v1/health"] = health
+    return LocalServer(
+        (host, port),
+        make_request_handler(handler, read_timeout=read_timeout, lock_free=lock_free),
+    )

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .auth import TokenSource, token_source_from_env, value_source
 
 if TYPE_CHECKING:
-    from .jobs import Job, WorkQueue
+    from .jobs import Enqueued, Job, WorkQueue
     from .library import Library, LibraryCache
     from .queues import ResultQueue
     from .sources import ManifestSource
@@ -23,10 +23,35 @@ ENV_GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
 ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 DEFAULT_REPOSITORY = "https://github.com/docker-library/official-images.git"
 DEFAULT_BRANCH = "master"
-# A redelivered webhook within this time enqueues nothing (GitHub redelivers for days at most).
+# A push seen again within this time enqueues nothing (GitHub redelivers for days at most).
 DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
+LOCAL_PUSH_MEMORY = 10_000  # pushes the local server remembers
+# (push key, delivery id, jobs, Lambda context) -> what was enqueued
+EnqueueOnce = Callable[[str, str, Sequence["Job"], Any], "Enqueued"]
 # API Gateway answers after 30 s at most: leave room for the rest of the request.
 API_VERIFY_BUDGET_SECONDS = 20.0
+# The time budget of the text checks (parse, schema, rules) of one request or job; real files
+# take milliseconds, a hostile one is cut off (`validation-budget-exceeded`). With the git
+# budget above this stays under the API function's 29 s timeout.
+ENV_TEXT_BUDGET = "MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"
+DEFAULT_TEXT_BUDGET_SECONDS = 5.0
+
+
+def text_budget_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """`MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS` (default 5); a bad value is a configuration
+    error, raised rather than guessed around."""
+    value = (os.environ if environ is None else environ).get(ENV_TEXT_BUDGET, "").strip()
+    if not value:
+        return DEFAULT_TEXT_BUDGET_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise ValueError(
+            f"{ENV_TEXT_BUDGET} must be a number of seconds in (0, 3600), not {value!r}"
+        )
+    return seconds
 
 
 def git_credentials(value: str) -> dict[str, str]:
@@ -52,7 +77,7 @@ class Services:
         self._webhook_secret: Callable[[], str] | None = None
         self._work_queue: WorkQueue | None = None
         self._sources: dict[str, ManifestSource] = {}
-        self._enqueue_once: Callable[[str, Sequence[Job], Any], int] | None = None
+        self._enqueue_once: EnqueueOnce | None = None
         self._libraries: LibraryCache | None = None
 
     @property
@@ -106,7 +131,12 @@ class Services:
         from .worker import Worker
 
         return Worker(
-            self.source, self.queue(), self._sqs_work_queue(), self.verifier(), self.libraries()
+            self.source,
+            self.queue(),
+            self._sqs_work_queue(),
+            self.verifier(),
+            self.libraries(),
+            text_budget_seconds=text_budget_seconds(),
         )
 
     def libraries(self) -> LibraryCache:
@@ -147,37 +177,43 @@ class Services:
                 self._work_queue = InProcessWorkQueue(worker)
             return self._work_queue
 
-    def enqueue_once(self, delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
-        """Enqueue the jobs of one webhook delivery, once: a redelivery enqueues nothing.
-
-        Returns the number of jobs enqueued by this call (0 for a redelivery).
-        """
+    def enqueue_once(
+        self, push: str, delivery: str, jobs: Sequence[Job], context: Any = None
+    ) -> Enqueued:
+        """Enqueue the jobs of one push, once: the same push again (a redelivery, or the same
+        body under a new delivery id) enqueues nothing. `push` is its `webhook.push_key`."""
         with self._lock:
             if self._enqueue_once is None:
                 self._enqueue_once = self._make_enqueue_once()
             enqueue_once = self._enqueue_once
-        return enqueue_once(delivery, jobs, context)
+        return enqueue_once(push, delivery, jobs, context)
 
-    def _make_enqueue_once(self) -> Callable[[str, Sequence[Job], Any], int]:
+    def _make_enqueue_once(self) -> EnqueueOnce:
         table = os.environ.get(ENV_IDEMPOTENCY_TABLE, "").strip()
         if table:
             return _dynamodb_once(table, self.work_queue)
-        seen: set[str] = set()
+        seen: dict[str, str] = {}  # push key -> the delivery that brought it first
         seen_lock = threading.Lock()
 
-        def in_memory(delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
-            # one process only (the local server): enough to keep redeliveries out
+        def in_memory(
+            push: str, delivery: str, jobs: Sequence[Job], context: Any = None
+        ) -> Enqueued:
+            from .jobs import Enqueued
+
+            # one process only (the local server): enough to keep repeated pushes out
             with seen_lock:
-                if delivery in seen:
-                    return 0
-                seen.add(delivery)
+                if push in seen:
+                    return Enqueued(0, seen[push])
+                seen[push] = delivery
+                while len(seen) > LOCAL_PUSH_MEMORY:
+                    del seen[next(iter(seen))]  # the oldest
             try:
                 self.work_queue().enqueue(jobs)
             except Exception:
                 with seen_lock:
-                    seen.discard(delivery)
+                    seen.pop(push, None)
                 raise
-            return len(jobs)
+            return Enqueued(len(jobs))
 
         return in_memory
 
@@ -214,9 +250,13 @@ class Services:
         tokens: TokenSource | None = None,
         queue: ResultQueue | None = None,
         verifier: GitVerifier | None = None,
+        work_queue: WorkQueue | None = None,
     ) -> None:
-        """Put given implementations in place (the local server, tests)."""
+        """Put given implementations in place (the local server, tests); a work queue given
+        here is used when `WORK_QUEUE_URL` is not set."""
         with self._lock:
+            if work_queue is not None:
+                self._work_queue = work_queue
             if tokens is not None:
                 self._tokens = tokens
             if queue is not None:
@@ -225,10 +265,10 @@ class Services:
                 self._verifier = verifier
 
 
-def _dynamodb_once(
-    table: str, work_queue: Callable[[], WorkQueue]
-) -> Callable[[str, Sequence[Job], Any], int]:
-    """Powertools idempotency on DynamoDB, keyed by the delivery id only."""
+def _dynamodb_once(table: str, work_queue: Callable[[], WorkQueue]) -> EnqueueOnce:
+    """Powertools idempotency on DynamoDB, keyed by the push (not the delivery id). A record
+    holds the key's hash, its status and expiry (TTL) and the outcome: a job count and the
+    first delivery id; the jobs themselves are not stored."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -238,11 +278,11 @@ def _dynamodb_once(
         IdempotencyAlreadyInProgressError,
     )
 
-    from .jobs import DeliveryInProgress
+    from .jobs import DeliveryInProgress, Enqueued
 
     persistence = DynamoDBPersistenceLayer(table_name=table)
     config = IdempotencyConfig(
-        event_key_jmespath="delivery", expires_after_seconds=DELIVERY_MEMORY_SECONDS
+        event_key_jmespath="push", expires_after_seconds=DELIVERY_MEMORY_SECONDS
     )
 
     ran = threading.local()
@@ -256,18 +296,21 @@ def _dynamodb_once(
         ran.value = True
         jobs = [Job.from_json(job) for job in request["jobs"]]
         work_queue().enqueue(jobs)
-        return {"enqueued": len(jobs)}
+        return {"enqueued": len(jobs), "delivery": request["delivery"]}
 
-    def once(delivery: str, jobs: Sequence[Job], context: Any = None) -> int:
+    def once(push: str, delivery: str, jobs: Sequence[Job], context: Any = None) -> Enqueued:
         if context is not None:  # lets an in-progress record expire with the invocation
             config.register_lambda_context(context)
         ran.value = False
+        request = {"push": push, "delivery": delivery, "jobs": [j.to_json() for j in jobs]}
         try:
-            outcome = enqueue(request={"delivery": delivery, "jobs": [j.to_json() for j in jobs]})
+            outcome = enqueue(request=request)
         except IdempotencyAlreadyInProgressError as error:
             raise DeliveryInProgress(delivery) from error
-        # a redelivery gets the first call's stored outcome back without running: nothing new
-        return int(outcome["enqueued"]) if ran.value else 0
+        if ran.value:
+            return Enqueued(int(outcome["enqueued"]))
+        # the push was seen: the first call's stored outcome came back without running
+        return Enqueued(0, str(outcome.get("delivery") or ""))
 
     return once
 

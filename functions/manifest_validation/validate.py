@@ -5,11 +5,13 @@ Pure: no I/O beyond what the caller passes in, no AWS, no global state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
+from .catalog import problem
 from .manifest import Manifest, parse
 from .problems import Problem, Severity
 from .rules import run_rules
@@ -18,6 +20,11 @@ from .schema import schema_problems
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from .library import Library
     from .upstream import GitVerifier
+
+# At most this many problems per manifest are reported (plus one `too-many-problems` error), and
+# each message at most this long: the size of a result is bounded whatever the input.
+MAX_PROBLEMS = 200
+MAX_MESSAGE_CHARS = 500
 
 
 class Status(StrEnum):
@@ -63,14 +70,80 @@ def unique_sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(dict.fromkeys(problems), key=Problem.sort_key)
 
 
-def _static_problems(manifest: Manifest) -> list[Problem]:
-    problems = list(manifest.problems)
-    if manifest.entries or manifest.global_entry.own_keys:
-        problems.extend(schema_problems(manifest))
-        problems.extend(run_rules(manifest))
+def _bounded(found: Problem) -> Problem:
+    """The problem with its message and field cut to a bounded length (messages may quote a
+    value of the file, and a hostile file has values of any length)."""
+    message, field_name = found.message, found.field
+    if len(message) <= MAX_MESSAGE_CHARS and (field_name is None or len(field_name) <= 200):
+        return found
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 1] + "…"
+    if field_name is not None and len(field_name) > 200:
+        field_name = field_name[:199] + "…"
+    return replace(found, message=message, field=field_name)
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """At most `limit` problems (in file order), plus one `too-many-problems` error saying how
+    many were left out.
+
+    Errors are kept before warnings: they decide the status and must be fixed, and a flood of
+    warnings (say, thousands of whitespace-only lines) must not hide them. Among errors, and then
+    among warnings, the first in file order are kept, so fixing from the top and validating
+    again shows the rest.
+    """
+    if len(problems) <= limit:
+        return [_bounded(found) for found in problems]
+    errors = [found for found in problems if found.severity is Severity.ERROR]
+    warnings = [found for found in problems if found.severity is not Severity.ERROR]
+    kept = (errors + warnings)[:limit]
+    left_errors = max(0, len(errors) - limit)
+    left_warnings = len(warnings) - max(0, limit - len(errors))
+    notice = problem(
+        "too-many-problems",
+        f"{len(problems)} problems found, {limit} reported: {left_errors} more error(s) and "
+        f"{left_warnings} more warning(s) are left out",
+    )
+    return [notice, *sorted((_bounded(found) for found in kept), key=Problem.sort_key)]
+
+
+def _budget_exceeded(found: int, started: bool) -> Problem:
+    if not started:
+        message = "not checked: the request's time budget was used up by the manifests before it"
     else:
-        problems.extend(p for p in run_rules(manifest) if p.code == "invalid-image-name")
-    return problems
+        message = (
+            "the checks stopped when the time budget ran out: what they found until then "
+            f"({found} problem(s)) is reported, other problems may be missing"
+        )
+    return problem("validation-budget-exceeded", message)
+
+
+def _collect(found: Iterable[Problem], into: list[Problem], deadline: float | None) -> bool:
+    """Add the problems one stage yields to `into`; False when the deadline passed first (the
+    rest of the stage is not run: stages are generators, so stopping between two problems
+    stops their work)."""
+    if deadline is None:
+        into.extend(found)
+        return True
+    for item in found:
+        into.append(item)
+        if time.monotonic() > deadline:
+            return False
+    return time.monotonic() <= deadline
+
+
+def _static_problems(manifest: Manifest, deadline: float | None) -> tuple[list[Problem], bool]:
+    """(problems of the text checks, whether they all ran before the deadline)."""
+    problems = list(manifest.problems)
+    if deadline is not None and time.monotonic() > deadline:
+        return problems, False
+    if manifest.entries or manifest.global_entry.own_keys:
+        done = _collect(schema_problems(manifest), problems, deadline)
+        done = done and _collect(run_rules(manifest), problems, deadline)
+    else:
+        found = (p for p in run_rules(manifest) if p.code == "invalid-image-name")
+        done = _collect(found, problems, deadline)
+    return problems, done
 
 
 def validate(
@@ -80,13 +153,17 @@ def validate(
     source: str | None = None,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    deadline: float | None = None,
 ) -> ValidationResult:
     """Validate one library file named `name` (the image name) and report every problem.
 
     With a `verifier`, every entry's GitRepo/GitFetch/GitCommit is also checked upstream, and
     its Dockerfiles are read and their parents checked against `library`.
+    `deadline` (a `time.monotonic()` value) bounds the text checks: see `validate_many`.
     """
-    return validate_many([(name, data, source)], verifier=verifier, library=library)[0]
+    return validate_many(
+        [(name, data, source)], verifier=verifier, library=library, deadline=deadline
+    )[0]
 
 
 def validate_many(
@@ -94,6 +171,7 @@ def validate_many(
     *,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    deadline: float | None = None,
 ) -> list[ValidationResult]:
     """Validate several manifests; upstream checks are shared across all of them (one ref
     listing per repository, one negotiation per distinct (repository, ref, commit), one read
@@ -101,26 +179,51 @@ def validate_many(
 
     With a `verifier`, each entry's Dockerfiles are read and their parents checked against
     `library` (the other official images; the manifests given here take precedence over its
-    copies). Without a library, parents that need one are skipped with a note."""
-    parsed = [parse(name, data) for name, data, _ in manifests]
-    found = [_static_problems(manifest) for manifest in parsed]
+    copies). Without a library, parents that need one are skipped with a note.
+
+    `deadline` is a `time.monotonic()` value for the text checks (parsing, schema, rules) of
+    all manifests together, checked before each manifest, between stages and between the
+    problems a stage yields: a manifest whose checks do not finish in time gets the problems
+    found so far plus a `validation-budget-exceeded` error (status invalid), as does every
+    manifest not reached, and none of them is verified upstream. The verifier has its own
+    budget. Each result holds at most MAX_PROBLEMS problems (see `capped`).
+    """
+    parsed: list[Manifest] = []
+    found: list[list[Problem]] = []
+    finished: list[bool] = []
+    for name, data, _ in manifests:
+        if deadline is not None and time.monotonic() > deadline:
+            parsed.append(parse(name, ""))  # an empty stand-in: nothing of it was read
+            found.append([_budget_exceeded(0, started=False)])
+            finished.append(False)
+            continue
+        manifest = parse(name, data)
+        problems, done = _static_problems(manifest, deadline)
+        if not done:
+            problems.append(_budget_exceeded(len(problems), started=True))
+        parsed.append(manifest)
+        found.append(problems)
+        finished.append(done)
     if verifier is not None:
         from .verification import git_checks, git_problems
 
-        per_manifest = [git_checks(manifest) for manifest in parsed]
+        per_manifest = [
+            git_checks(manifest) if done else {}
+            for manifest, done in zip(parsed, finished, strict=True)
+        ]
         outcomes = verifier.verify(check for checks in per_manifest for check in checks)
         for problems, checks in zip(found, per_manifest, strict=True):
             problems.extend(git_problems(checks, outcomes))
     froms = (
         [{} for _ in parsed]
         if verifier is None
-        else _build_checks(parsed, found, verifier, library)
+        else _build_checks(parsed, found, finished, verifier, library)
     )
     results = []
     for (name, _, source), manifest, problems, parents in zip(
         manifests, parsed, found, froms, strict=True
     ):
-        ordered = unique_sorted(problems)
+        ordered = capped(unique_sorted(problems))
         results.append(
             ValidationResult(name, source or name, status_of(ordered), ordered, manifest, parents)
         )
@@ -130,20 +233,28 @@ def validate_many(
 def _build_checks(
     parsed: list[Manifest],
     found: list[list[Problem]],
+    finished: list[bool],
     verifier: GitVerifier,
     library: Library | None,
 ) -> list[dict[int, dict[str, list[str]]]]:
-    """Read every Dockerfile once and check what each entry builds FROM."""
+    """Read every Dockerfile once and check what each entry builds FROM (only for manifests
+    whose text checks finished within the budget)."""
     from .builds import build_findings, build_reads
     from .library import Library
 
-    reads = [build_reads(manifest) for manifest in parsed]
-    wanted = {request for plan in reads for request in plan.requests}
+    reads = [
+        build_reads(manifest) if done else None
+        for manifest, done in zip(parsed, finished, strict=True)
+    ]
+    wanted = {request for plan in reads if plan is not None for request in plan.requests}
     contents = verifier.read_files(wanted) if wanted else {}
     base = library if library is not None else Library.unavailable("no library given")
     others = base.overlay(parsed)
-    froms = []
+    froms: list[dict[int, dict[str, list[str]]]] = []
     for plan, problems in zip(reads, found, strict=True):
+        if plan is None:
+            froms.append({})
+            continue
         findings = build_findings(plan, contents, others)
         unverified = any(p.code == "git-repo-unreachable" for p in problems)
         # one network failure, one problem: the git checks may already have reported it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ class PushPlan:
     jobs: list[Job] = field(default_factory=list)
     ignored: str | None = None  # the reason nothing is done
     full: bool = False
+    key: str | None = None  # what identifies the push (see push_key); None when ignored
+
+
+def push_key(repository: str, ref: str, before: str | None, after: str) -> str:
+    """The identity of a push by its content: the same (repository, ref, before, after) is the
+    same push, whatever its delivery id (which the signature does not cover, so a replayed
+    body can come with any)."""
+    identity = json.dumps([normalize_repository(repository), ref, before, after])
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _library_name(path: str) -> str | None:
@@ -72,7 +82,11 @@ def plan_push(
     delivery: str | None,
 ) -> PushPlan:
     """The jobs for a `push` event to `repository` (the configured URL) and `branch`."""
-    repo = payload.get("repository") or {}
+    # A signed payload is GitHub's, but the shape is still checked: a value of the wrong type
+    # is a push we do not understand (ignored), never an exception.
+    repo = payload.get("repository")
+    if not isinstance(repo, Mapping):
+        return PushPlan(ignored="not a push payload (no repository object)")
     urls = {
         normalize_repository(str(repo.get(key)))
         for key in ("clone_url", "html_url", "url", "git_url", "ssh_url")
@@ -86,6 +100,8 @@ def plan_push(
     after = payload.get("after")
     if payload.get("deleted") or not isinstance(after, str) or _ZERO.fullmatch(after):
         return PushPlan(ignored="branch deletion")
+    before = payload.get("before")
+    identity = push_key(repository, ref, before if isinstance(before, str) else None, after)
     commits = payload.get("commits")
     if not isinstance(commits, list):
         commits = []
@@ -96,7 +112,7 @@ def plan_push(
         base = before
     if payload.get("created") or payload.get("forced") or len(commits) >= TRUNCATED_COMMITS:
         expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery, base)
-        return PushPlan(jobs=[expand], full=True)
+        return PushPlan(jobs=[expand], full=True, key=identity)
     final: dict[str, Action] = {}
     for commit in commits:
         if not isinstance(commit, Mapping):
@@ -106,7 +122,8 @@ def plan_push(
             ("modified", Action.VALIDATE),
             ("removed", Action.REMOVED),
         ):
-            for path in commit.get(key) or []:
+            paths = commit.get(key)
+            for path in paths if isinstance(paths, list) else []:
                 name = _library_name(str(path))
                 if name is not None:
                     final[name] = action
@@ -116,4 +133,4 @@ def plan_push(
     ]
     if not jobs:
         return PushPlan(ignored="no library file changed")
-    return PushPlan(jobs=jobs)
+    return PushPlan(jobs=jobs, key=identity)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ class Worker:
     verifier: GitVerifier | None = None
     # the other manifests at each job's commit, for the parent checks (with the verifier)
     libraries: LibraryCache = field(default_factory=LibraryCache)
+    # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
+    text_budget_seconds: float | None = None
 
     def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
         """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
@@ -97,8 +100,14 @@ class Worker:
             self._publish(self._removed(job))
             return []
         library = self._library(job, source) if self.verifier is not None else None
+        deadline = None
+        if self.text_budget_seconds is not None:
+            deadline = time.monotonic() + self.text_budget_seconds
         (result,) = validate_many(
-            [(job.manifest, data, job.path)], verifier=self.verifier, library=library
+            [(job.manifest, data, job.path)],
+            verifier=self.verifier,
+            library=library,
+            deadline=deadline,
         )
         if result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,12 +24,13 @@ from ..http_api import (
     body_bytes,
     docs_messages,
     messages_for,
+    parse_json,
     parse_request,
     response_body,
     validate_request_docs,
 )
 from ..jobs import DeliveryInProgress, EnqueueError
-from ..services import services
+from ..services import services, text_budget_seconds
 from ..validate import validate_many
 from ..webhook import plan_push, verify_signature
 
@@ -121,6 +123,24 @@ def _json(
     return Response(status, "application/json", json.dumps(body), headers=headers)
 
 
+@app.exception_handler(ApiError)  # type: ignore[untyped-decorator]  # untyped in Powertools
+def refused(error: ApiError) -> Response[str]:
+    logger.info("refused request", extra={"status": error.status, "code": error.code})
+    return _json(error.status, error.body())
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def internal_error(error: Exception) -> Response[str]:
+    """Our own bug (nothing a client sends may end here): logged with its request id; the
+    answer carries the id for a bug report, and nothing of the exception."""
+    if isinstance(error, ServiceError):  # Powertools' own HTTP errors keep their answers
+        raise error
+    request_id = (app.current_event.get("requestContext") or {}).get("requestId", "unknown")
+    logger.exception("internal error", extra={"request_id": request_id})
+    message = f"internal error; quote request id {request_id} when reporting it"
+    return _json(500, ApiError(500, "internal_error", message).body())
+
+
 @app.get("/v1/health", summary="Liveness and version")
 def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
@@ -186,6 +206,7 @@ def create_validation() -> Response[str]:
         [(m.name, m.content, m.path) for m in request.manifests],
         verifier=verifier,
         library=library,
+        deadline=time.monotonic() + text_budget_seconds(),
     )
     messages = messages_for(request, results, verifier=verifier)
     docs_results = validate_request_docs(request)
@@ -214,8 +235,10 @@ def create_validation() -> Response[str]:
     "list everything) and answers 202 at once; other events are acknowledged and ignored.",
     responses={
         200: {"description": "ping"},
-        202: {"description": "accepted or ignored"},
+        202: {"description": "accepted, duplicate (the same push seen before) or ignored"},
+        400: _ERROR,
         401: _ERROR,
+        503: _ERROR,
     },
 )
 def github_webhook() -> Response[str]:
@@ -233,10 +256,7 @@ def github_webhook() -> Response[str]:
     if kind != "push":
         logger.info("webhook ignored: not a push")
         return _json(202, {"status": "ignored", "reason": f"{kind or 'unknown'} event"})
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _json(400, ApiError(400, "malformed_json", "the body is not JSON", "body").body())
+    payload = parse_json(body)  # an ApiError becomes its answer (refused below)
     if not isinstance(payload, dict):
         return _json(400, ApiError(400, "invalid_request", "not a push payload", "body").body())
     plan = plan_push(
@@ -245,24 +265,25 @@ def github_webhook() -> Response[str]:
     if plan.ignored:
         logger.info("webhook ignored", extra={"reason": plan.ignored})
         return _json(202, {"status": "ignored", "reason": plan.ignored})
+    assert plan.key is not None  # every plan that is not ignored has one
     try:
-        enqueued = services.enqueue_once(delivery, plan.jobs, app.lambda_context)
+        enqueued = services.enqueue_once(plan.key, delivery, plan.jobs, app.lambda_context)
     except DeliveryInProgress:
         return _json(202, {"status": "in_progress", "delivery": delivery})
     except EnqueueError as error:
         logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
         return _json(503, ApiError(503, "enqueue_failed", str(error)).body())
-    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued)
-    logger.info("webhook accepted", extra={"jobs": enqueued, "full": plan.full})
-    return _json(
-        202,
-        {
-            "status": "accepted" if enqueued else "duplicate",
-            "delivery": delivery,
-            "jobs": enqueued,
-            "full_revalidation": plan.full,
-        },
-    )
+    metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued.jobs)
+    answer = {
+        "status": "accepted" if enqueued.duplicate_of is None else "duplicate",
+        "delivery": delivery,
+        "jobs": enqueued.jobs,
+        "full_revalidation": plan.full,
+    }
+    if enqueued.duplicate_of is not None:  # a redelivery, or the same push replayed
+        answer["duplicate_of"] = enqueued.duplicate_of
+    logger.info(f"webhook {answer['status']}", extra={"jobs": enqueued.jobs, "full": plan.full})
+    return _json(202, answer)
 
 
 def _record(results: list[Any], seconds: float) -> None:
@@ -284,7 +305,9 @@ def _record(results: list[Any], seconds: float) -> None:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)  # clear_state: keys appended for one request (the webhook's delivery) end with it
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
