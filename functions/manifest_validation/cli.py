@@ -9,16 +9,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .report import FORMATS, render, render_rules, render_rules_markdown
-from .validate import Status, ValidationResult, validate, validate_many
+from .report import FORMATS
 
+# Each command imports what it needs when it runs (the core, jsonschema, the upstream client):
+# `--help` and `rules` start without them, `check` without the upstream client.
 if TYPE_CHECKING:
+    from .report import ReportWriter
     from .upstream import GitVerifier
+    from .validate import ValidationResult
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -61,11 +65,11 @@ def read_manifest(path: Path) -> bytes:
     return data
 
 
-def exit_code(results: Sequence[ValidationResult]) -> int:
-    statuses = {result.status for result in results}
-    if Status.INVALID in statuses:
+def exit_code(statuses: Counter[str]) -> int:
+    """The exit code of `check` from the number of results of each status."""
+    if statuses["invalid"]:
         return EXIT_INVALID
-    if Status.UNVERIFIED in statuses:
+    if statuses["unverified"]:
         return EXIT_UNVERIFIED
     return EXIT_VALID
 
@@ -84,43 +88,67 @@ def make_verifier(insecure_hosts: Sequence[str], *, manifests: int = 1) -> GitVe
     )
 
 
-def command_check(args: argparse.Namespace) -> int:
-    manifests: list[tuple[str, bytes | str, str | None]] = []
-    unreadable: list[str] = []
-    for argument in args.paths:
+def readable_manifests(
+    paths: Sequence[str], unreadable: list[str]
+) -> Iterator[tuple[str, bytes, str]]:
+    """(name, content, path) of every manifest of `paths`, read one at a time; each path or
+    file that cannot be read is reported on stderr, added to `unreadable`, and skipped."""
+    for argument in paths:
         try:
-            for file in manifest_files(Path(argument)):
-                manifests.append((file.name, read_manifest(file), str(file)))
+            files = list(manifest_files(Path(argument)))
         except (UnreadablePath, OSError) as error:
+            files = []
             unreadable.append(str(error))
-    if args.verify_git:
-        with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
-            results = validate_many(manifests, verifier=verifier)
-    else:
-        results = validate_many(manifests)
-    messages = []
-    if args.format == "json":
-        from .results import Origin, Trigger, result_message
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+        for file in files:
+            try:
+                data = read_manifest(file)
+            except UnreadablePath as error:
+                unreadable.append(str(error))
+                print(f"manifest-validate: error: {error}", file=sys.stderr)
+                continue
+            yield file.name, data, str(file)
 
-        messages = [
-            result_message(
-                result,
-                Origin.of("file", data, path=source),
-                trigger=Trigger.CLI,
-                verify_git=args.verify_git,
-            )
-            for result, (_, data, source) in zip(results, manifests, strict=True)
-        ]
-    print(render(results, args.format, messages))
-    for message in unreadable:
-        print(f"manifest-validate: error: {message}", file=sys.stderr)
+
+def command_check(args: argparse.Namespace) -> int:
+    """Validate and write each manifest in turn (one in memory at a time), except with
+    --verify-git: the upstream checks of all manifests run together (one ref listing per
+    repository for the whole run), so those manifests are all read and validated first."""
+    from .report import ReportWriter
+    from .validate import validate, validate_many
+
+    writer = ReportWriter(sys.stdout, args.format)
+    unreadable: list[str] = []
+    manifests = readable_manifests(args.paths, unreadable)
+    if args.verify_git:
+        batch = list(manifests)
+        with make_verifier(args.insecure_host, manifests=len(batch)) as verifier:
+            results = validate_many(batch, verifier=verifier)
+        for result, (_, data, _) in zip(results, batch, strict=True):
+            _write(writer, result, data, args.verify_git)
+    else:
+        for name, data, path in manifests:
+            _write(writer, validate(name, data, source=path), data, args.verify_git)
+    counts = writer.close()
     if unreadable:
         return EXIT_USAGE
-    return exit_code(results)
+    return exit_code(counts.statuses)
+
+
+def _write(writer: ReportWriter, result: ValidationResult, data: bytes, verify_git: bool) -> None:
+    message = None
+    if writer.format == "json":
+        from .results import Origin, Trigger, result_message
+
+        origin = Origin.of("file", data, path=result.source)
+        message = result_message(result, origin, trigger=Trigger.CLI, verify_git=verify_git)
+    writer.add(result, message)
 
 
 def command_cat(args: argparse.Namespace) -> int:
     from .manifest import canonical_text
+    from .report import render
+    from .validate import validate
 
     path = Path(args.file)
     try:
@@ -137,6 +165,8 @@ def command_cat(args: argparse.Namespace) -> int:
 
 
 def command_rules(args: argparse.Namespace) -> int:
+    from .report import render_rules, render_rules_markdown
+
     if args.format == "markdown":
         sys.stdout.write(render_rules_markdown())
     else:

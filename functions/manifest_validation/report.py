@@ -1,29 +1,53 @@
-"""Output formats for results: text for people, JSON for programs, GitHub Actions annotations."""
+"""Output formats for results: text for people, JSON for programs, GitHub Actions annotations.
+
+`ReportWriter` writes each result as soon as it is validated and keeps only counters, so a run
+over thousands of files holds one manifest at a time; the JSON document is written piece by
+piece too, byte for byte what `render` gives for the whole list. Nothing here is imported
+before a command needs it (`FORMATS` is all that `manifest-validate --help` reads).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
-from .catalog import RULES
-from .problems import Severity
-from .validate import Status, ValidationResult
+if TYPE_CHECKING:
+    from .validate import ValidationResult
 
 FORMATS = ("text", "json", "github")
 
 
-def summary(results: Sequence[ValidationResult]) -> dict[str, int]:
-    statuses = Counter(result.status for result in results)
-    return {
-        "manifests": len(results),
-        "valid": statuses[Status.VALID],
-        "invalid": statuses[Status.INVALID],
-        "unverified": statuses[Status.UNVERIFIED],
-        "errors": sum(len(result.errors) for result in results),
-        "warnings": sum(len(result.warnings) for result in results),
-    }
+class Summary:
+    """Counts of a run: manifests by status, and problems by severity."""
+
+    def __init__(self) -> None:
+        self.manifests = 0
+        self.statuses: Counter[str] = Counter()
+        self.severities: Counter[str] = Counter()
+
+    def add(self, result: ValidationResult) -> None:
+        self.manifests += 1
+        self.statuses[result.status.value] += 1
+        self.severities.update(found.severity.value for found in result.problems)
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "manifests": self.manifests,
+            "valid": self.statuses["valid"],
+            "invalid": self.statuses["invalid"],
+            "unverified": self.statuses["unverified"],
+            "errors": self.severities["error"],
+            "warnings": self.severities["warning"],
+        }
+
+
+def summary(results: Iterable[ValidationResult]) -> dict[str, int]:
+    counts = Summary()
+    for result in results:
+        counts.add(result)
+    return counts.to_json()
 
 
 def json_document(
@@ -37,22 +61,33 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def render_text(results: Sequence[ValidationResult]) -> str:
-    lines = []
-    for result in results:
-        for found in result.problems:
-            where = f"{result.source}:{found.line}" if found.line else result.source
-            lines.append(f"{where}: {found.code} {found.severity.value}: {found.message}")
-            if found.hint:
-                lines.append(f"    hint: {found.hint}")
-    counts = summary(results)
-    parts = [f"{counts['valid']} valid", f"{counts['invalid']} invalid"]
-    if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
-    lines.append(
-        f"{_plural(counts['manifests'], 'manifest')} checked: {', '.join(parts)} "
-        f"({_plural(counts['errors'], 'error')}, {_plural(counts['warnings'], 'warning')})"
+def text_lines(result: ValidationResult) -> Iterator[str]:
+    """`source:line: code severity: message`, and the hint under it, for each problem."""
+    for found in result.problems:
+        where = f"{result.source}:{found.line}" if found.line else result.source
+        yield f"{where}: {found.code} {found.severity.value}: {found.message}"
+        if found.hint:
+            yield f"    hint: {found.hint}"
+
+
+def text_summary(counts: Summary) -> str:
+    totals = counts.to_json()
+    parts = [f"{totals['valid']} valid", f"{totals['invalid']} invalid"]
+    if totals["unverified"]:
+        parts.append(f"{totals['unverified']} unverified")
+    return (
+        f"{_plural(totals['manifests'], 'manifest')} checked: {', '.join(parts)} "
+        f"({_plural(totals['errors'], 'error')}, {_plural(totals['warnings'], 'warning')})"
     )
+
+
+def render_text(results: Sequence[ValidationResult]) -> str:
+    counts = Summary()
+    lines: list[str] = []
+    for result in results:
+        counts.add(result)
+        lines.extend(text_lines(result))
+    lines.append(text_summary(counts))
     return "\n".join(lines)
 
 
@@ -64,23 +99,34 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(results: Sequence[ValidationResult]) -> str:
+def github_lines(result: ValidationResult) -> Iterator[str]:
     """GitHub Actions workflow commands: one annotation per problem."""
-    lines = []
-    for result in results:
-        for found in result.problems:
-            command = "error" if found.severity is Severity.ERROR else "warning"
-            properties = [f"file={_escape_property(result.source)}"]
-            if found.line:
-                properties.append(f"line={found.line}")
-            properties.append(f"title={_escape_property(found.code)}")
-            message = found.message + (f"\n{found.hint}" if found.hint else "")
-            lines.append(f"::{command} {','.join(properties)}::{_escape_data(message)}")
-    counts = summary(results)
-    lines.append(
-        f"{_plural(counts['manifests'], 'manifest')} checked: {counts['valid']} valid, "
-        f"{counts['invalid']} invalid, {counts['unverified']} unverified"
+    for found in result.problems:
+        command = "error" if found.severity.value == "error" else "warning"
+        properties = [f"file={_escape_property(result.source)}"]
+        if found.line:
+            properties.append(f"line={found.line}")
+        properties.append(f"title={_escape_property(found.code)}")
+        message = found.message + (f"\n{found.hint}" if found.hint else "")
+        yield f"::{command} {','.join(properties)}::{_escape_data(message)}"
+
+
+def github_summary(counts: Summary) -> str:
+    totals = counts.to_json()
+    return (
+        f"{_plural(totals['manifests'], 'manifest')} checked: {totals['valid']} valid, "
+        f"{totals['invalid']} invalid, {totals['unverified']} unverified"
     )
+
+
+def render_github(results: Sequence[ValidationResult]) -> str:
+    """GitHub Actions workflow commands: one annotation per problem, then the summary."""
+    counts = Summary()
+    lines: list[str] = []
+    for result in results:
+        counts.add(result)
+        lines.extend(github_lines(result))
+    lines.append(github_summary(counts))
     return "\n".join(lines)
 
 
@@ -97,7 +143,54 @@ def render(
     return render_text(results)
 
 
+def _indented(document: Any, prefix: str) -> str:
+    """`document` as `json.dumps(..., indent=2)` writes it `len(prefix) // 2` levels deep
+    (JSON text has no raw newline inside a string, so every newline starts a line)."""
+    return json.dumps(document, indent=2, ensure_ascii=False).replace("\n", "\n" + prefix)
+
+
+class ReportWriter:
+    """Writes results to `out` as they come, in one of `FORMATS`; `close()` ends the output
+    (the summary line, or the end of the JSON document) and returns the counts.
+
+    The output is exactly `render(all results, output_format, all messages)` and a newline.
+    """
+
+    def __init__(self, out: IO[str], output_format: str) -> None:
+        if output_format not in FORMATS:
+            raise ValueError(f"unknown output format {output_format!r}")
+        self.out = out
+        self.format = output_format
+        self.counts = Summary()
+
+    def add(self, result: ValidationResult, message: Mapping[str, Any] | None = None) -> None:
+        """One result; the JSON format needs its result message (see results.py)."""
+        if self.format == "json":
+            if message is None:
+                raise ValueError("the JSON format needs the result message of every result")
+            opening = '{\n  "results": [\n    ' if not self.counts.manifests else ",\n    "
+            self.out.write(opening + _indented(message, "    "))
+        else:
+            lines = text_lines(result) if self.format == "text" else github_lines(result)
+            for text in lines:
+                self.out.write(text + "\n")
+        self.counts.add(result)
+
+    def close(self) -> Summary:
+        if self.format == "json":
+            start = "\n  ]" if self.counts.manifests else '{\n  "results": []'
+            totals = _indented(self.counts.to_json(), "  ")
+            self.out.write(f'{start},\n  "summary": {totals}\n}}\n')
+        elif self.format == "github":
+            self.out.write(github_summary(self.counts) + "\n")
+        else:
+            self.out.write(text_summary(self.counts) + "\n")
+        return self.counts
+
+
 def render_rules(output_format: str = "text") -> str:
+    from .catalog import RULES
+
     if output_format == "json":
         return json.dumps(
             [
@@ -121,6 +214,8 @@ def render_rules(output_format: str = "text") -> str:
 
 def render_rules_markdown() -> str:
     """docs/rules.md: the rule catalog for people (kept in sync by a test)."""
+    from .catalog import RULES
+
     out = [
         "# Rule catalog",
         "",
