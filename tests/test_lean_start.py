@@ -59,6 +59,8 @@ def test_cold_import_of_a_handler_loads_no_tracing_sdk_models_or_aws_sdk(handler
     loaded = loaded_after(f"import manifest_validation.handlers.{handler}")
     assert f"manifest_validation.handlers.{handler}" in loaded
     assert sorted(loaded.intersection(LAMBDA_HEAVY)) == []
+    # the upstream client comes with the first verifier (services.py), not with the import
+    assert sorted(loaded.intersection(UPSTREAM)) == []
 
 
 def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> None:
