@@ -119,6 +119,17 @@ def test_openapi_document_and_swagger_ui() -> None:
     assert "swagger" in docs.body.lower()
 
 
+def test_openapi_document_lists_exactly_the_routes_the_api_serves() -> None:
+    # the document is made by a second resolver on first request (api.documentation()); a route
+    # registered on `app` instead of `routes` would be served but missing from the document
+    document = call("GET", "/v1/openapi.json", token=None, content_type=None).json()
+    paths = document["paths"]
+    documented = {(method.upper(), path) for path, item in paths.items() for method in item}
+    served = {(r.method, r.openapi_path) for r in api.app._static_routes + api.app._dynamic_routes}
+    assert documented == served
+    assert "HTTPValidationError" in document["components"]["schemas"]  # as first documented
+
+
 def test_valid_and_invalid_manifests_answer_200_with_results() -> None:
     answer = validations({"manifests": [HELLO_ITEM, BROKEN_ITEM]})
     assert answer.status == 200

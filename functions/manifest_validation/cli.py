@@ -9,19 +9,23 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .report import FORMATS, render, render_rules, render_rules_markdown
-from .validate import Status, ValidationResult, validate, validate_many
+from .report import FORMATS
 
+# Each command imports what it needs when it runs (the core, jsonschema, the upstream client):
+# `--help` and `rules` start without them, `check` without the upstream client.
 if TYPE_CHECKING:
     from .diff import ChangeSummary
     from .docs import DocsResult
     from .library import Library
+    from .report import ReportWriter
     from .upstream import GitVerifier
+    from .validate import ValidationResult
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -64,11 +68,11 @@ def read_manifest(path: Path) -> bytes:
     return data
 
 
-def exit_code(results: Sequence[ValidationResult | DocsResult]) -> int:
-    statuses = {result.status for result in results}
-    if Status.INVALID in statuses:
+def exit_code(statuses: Counter[str]) -> int:
+    """The exit code of `check` from the number of results of each status."""
+    if statuses["invalid"]:
         return EXIT_INVALID
-    if Status.UNVERIFIED in statuses:
+    if statuses["unverified"]:
         return EXIT_UNVERIFIED
     return EXIT_VALID
 
@@ -159,15 +163,44 @@ def check_docs(
     return results, messages, failed
 
 
+def readable_manifests(
+    paths: Sequence[str], unreadable: list[str], folders: list[Path]
+) -> Iterator[tuple[str, bytes, str]]:
+    """(name, content, path) of every manifest of `paths`, read one at a time; each path or
+    file that cannot be read is reported on stderr, added to `unreadable`, and skipped. A docs
+    folder (a directory with a metadata.json) goes to `folders` instead."""
+    for argument in paths:
+        path = Path(argument)
+        if path.is_dir() and (path / "metadata.json").is_file():  # docs.is_docs_folder
+            folders.append(path)
+            continue
+        try:
+            files = list(manifest_files(path))
+        except (UnreadablePath, OSError) as error:
+            files = []
+            unreadable.append(str(error))
+            print(f"manifest-validate: error: {error}", file=sys.stderr)
+        for file in files:
+            try:
+                data = read_manifest(file)
+            except UnreadablePath as error:
+                unreadable.append(str(error))
+                print(f"manifest-validate: error: {error}", file=sys.stderr)
+                continue
+            yield file.name, data, str(file)
+
+
 def command_check(args: argparse.Namespace) -> int:
-    from .docs import is_docs_folder
+    """Validate and write each manifest in turn (one in memory at a time), except with
+    --verify-git: the upstream checks of all manifests run together (one ref listing per
+    repository for the whole run), so those manifests are all read and validated first.
+    Docs folders come after the manifests (they are cross-checked against their names)."""
+    from .report import ReportWriter
+    from .validate import validate, validate_many
 
     if not args.paths and not args.docs:
         print("manifest-validate: error: give a PATH or --docs DIR", file=sys.stderr)
         return EXIT_USAGE
-    manifests: list[tuple[str, bytes | str, str | None]] = []
-    folders: list[Path] = []
-    unreadable: list[str] = []
     library = None
     if args.library is not None:
         if not args.verify_git:
@@ -178,43 +211,42 @@ def command_check(args: argparse.Namespace) -> int:
         except (UnreadablePath, OSError) as error:
             print(f"manifest-validate: error: {error}", file=sys.stderr)
             return EXIT_USAGE
-    for argument in args.paths:
-        try:
-            if is_docs_folder(Path(argument)):
-                folders.append(Path(argument))
-                continue
-            for file in manifest_files(Path(argument)):
-                manifests.append((file.name, read_manifest(file), str(file)))
-        except (UnreadablePath, OSError) as error:
-            unreadable.append(str(error))
-    docs_results, docs_messages, docs_unreadable = check_docs(
-        args, folders, [name for name, _, _ in manifests]
-    )
-    unreadable += docs_unreadable
+    writer = ReportWriter(sys.stdout, args.format)
+    unreadable: list[str] = []
+    folders: list[Path] = []
+    names: list[str] = []
+    manifests = readable_manifests(args.paths, unreadable, folders)
     if args.verify_git:
-        with make_verifier(args.insecure_host, manifests=len(manifests)) as verifier:
-            results = validate_many(manifests, verifier=verifier, library=library)
+        batch = list(manifests)
+        with make_verifier(args.insecure_host, manifests=len(batch)) as verifier:
+            results = validate_many(batch, verifier=verifier, library=library)
+        for result, (name, data, _) in zip(results, batch, strict=True):
+            names.append(name)
+            _write(writer, result, data, args.verify_git)
     else:
-        results = validate_many(manifests)
-    messages = []
-    if args.format == "json":
-        from .results import Origin, Trigger, result_message
-
-        messages = [
-            result_message(
-                result,
-                Origin.of("file", data, path=source),
-                trigger=Trigger.CLI,
-                verify_git=args.verify_git,
-            )
-            for result, (_, data, source) in zip(results, manifests, strict=True)
-        ]
-    print(render([*results, *docs_results], args.format, [*messages, *docs_messages]))
-    for message in unreadable:
+        for name, data, path in manifests:
+            names.append(name)
+            _write(writer, validate(name, data, source=path), data, args.verify_git)
+    docs_results, docs_messages, docs_unreadable = check_docs(args, folders, names)
+    for message in docs_unreadable:
         print(f"manifest-validate: error: {message}", file=sys.stderr)
+    unreadable += docs_unreadable
+    for docs_result, docs_message in zip(docs_results, docs_messages, strict=True):
+        writer.add(docs_result, docs_message)
+    counts = writer.close()
     if unreadable:
         return EXIT_USAGE
-    return exit_code([*results, *docs_results])
+    return exit_code(counts.statuses)
+
+
+def _write(writer: ReportWriter, result: ValidationResult, data: bytes, verify_git: bool) -> None:
+    message = None
+    if writer.format == "json":
+        from .results import Origin, Trigger, result_message
+
+        origin = Origin.of("file", data, path=result.source)
+        message = result_message(result, origin, trigger=Trigger.CLI, verify_git=verify_git)
+    writer.add(result, message)
 
 
 def _library_of(path: Path) -> dict[str, bytes]:
@@ -306,6 +338,8 @@ def command_cat(args: argparse.Namespace) -> int:
         print(f"manifest-validate: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     from .catalog import refused_by_bashbrew
+    from .report import render
+    from .validate import validate
 
     result = validate(path.name, data, source=str(path))
     # Print exactly when bashbrew would: our own errors (a Directory with a newline in it, a
@@ -324,6 +358,8 @@ def command_cat(args: argparse.Namespace) -> int:
 
 
 def command_rules(args: argparse.Namespace) -> int:
+    from .report import render_rules, render_rules_markdown
+
     if args.format == "markdown":
         sys.stdout.write(render_rules_markdown())
     else:

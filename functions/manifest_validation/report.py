@@ -1,15 +1,22 @@
-"""Output formats for results: text for people, JSON for programs, GitHub Actions annotations."""
+"""Output formats for results: text for people, JSON for programs, GitHub Actions annotations.
+
+`ReportWriter` writes each result as soon as it is validated and keeps only counters, so a run
+over thousands of files holds one manifest at a time; the JSON document is written piece by
+piece too, byte for byte what `render` gives for the whole list. Nothing here is imported
+before a command needs it (`FORMATS` is all that `manifest-validate --help` reads).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from .catalog import RULES
 from .problems import Problem, Severity
-from .validate import Status
+
+if TYPE_CHECKING:
+    from .validate import Status
 
 FORMATS = ("text", "json", "github")
 
@@ -39,21 +46,47 @@ def _where(result: CheckResult, found: Problem) -> str:
     return f"{result.source.rstrip('/')}/{found.file}" if found.file else result.source
 
 
-def summary(results: Sequence[CheckResult]) -> dict[str, int]:
-    statuses = Counter(result.status for result in results)
-    docs = sum(1 for result in results if result.kind == "docs")
-    counts = {
-        "manifests": len(results) - docs,
-        "valid": statuses[Status.VALID],
-        "invalid": statuses[Status.INVALID],
-        "unverified": statuses[Status.UNVERIFIED],
-        "errors": sum(len(result.errors) for result in results),
-        "warnings": sum(len(result.warnings) for result in results),
-        "notes": sum(len(result.notes) for result in results),
-    }
-    if docs:
-        counts["docs"] = docs  # docs folders (only when some were checked)
-    return counts
+class Summary:
+    """Counts of a run: manifests and docs folders, results by status, problems by severity."""
+
+    def __init__(self) -> None:
+        self.manifests = 0
+        self.docs = 0
+        self.statuses: Counter[str] = Counter()
+        self.severities: Counter[str] = Counter()
+
+    @property
+    def results(self) -> int:
+        return self.manifests + self.docs
+
+    def add(self, result: CheckResult) -> None:
+        if result.kind == "docs":
+            self.docs += 1
+        else:
+            self.manifests += 1
+        self.statuses[result.status.value] += 1
+        self.severities.update(found.severity.value for found in result.problems)
+
+    def to_json(self) -> dict[str, int]:
+        counts = {
+            "manifests": self.manifests,
+            "valid": self.statuses["valid"],
+            "invalid": self.statuses["invalid"],
+            "unverified": self.statuses["unverified"],
+            "errors": self.severities["error"],
+            "warnings": self.severities["warning"],
+            "notes": self.severities["info"],
+        }
+        if self.docs:
+            counts["docs"] = self.docs  # docs folders (only when some were checked)
+        return counts
+
+
+def summary(results: Iterable[CheckResult]) -> dict[str, int]:
+    counts = Summary()
+    for result in results:
+        counts.add(result)
+    return counts.to_json()
 
 
 def json_document(
@@ -75,23 +108,34 @@ def _checked(counts: Mapping[str, int]) -> str:
     return f"{' and '.join(parts) or _plural(0, 'manifest')} checked"
 
 
+def text_lines(result: CheckResult) -> Iterator[str]:
+    """`source:line: code severity: message`, and the hint under it, for each problem."""
+    for found in result.problems:
+        file = _where(result, found)
+        where = f"{file}:{found.line}" if found.line else file
+        yield f"{where}: {found.code} {found.severity.value}: {found.message}"
+        if found.hint:
+            yield f"    hint: {found.hint}"
+
+
+def text_summary(counts: Summary) -> str:
+    totals = counts.to_json()
+    parts = [f"{totals['valid']} valid", f"{totals['invalid']} invalid"]
+    if totals["unverified"]:
+        parts.append(f"{totals['unverified']} unverified")
+    severities = [_plural(totals["errors"], "error"), _plural(totals["warnings"], "warning")]
+    if totals["notes"]:
+        severities.append(_plural(totals["notes"], "note"))
+    return f"{_checked(totals)}: {', '.join(parts)} ({', '.join(severities)})"
+
+
 def render_text(results: Sequence[CheckResult]) -> str:
-    lines = []
+    counts = Summary()
+    lines: list[str] = []
     for result in results:
-        for found in result.problems:
-            file = _where(result, found)
-            where = f"{file}:{found.line}" if found.line else file
-            lines.append(f"{where}: {found.code} {found.severity.value}: {found.message}")
-            if found.hint:
-                lines.append(f"    hint: {found.hint}")
-    counts = summary(results)
-    parts = [f"{counts['valid']} valid", f"{counts['invalid']} invalid"]
-    if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
-    totals = [_plural(counts["errors"], "error"), _plural(counts["warnings"], "warning")]
-    if counts["notes"]:
-        totals.append(_plural(counts["notes"], "note"))
-    lines.append(f"{_checked(counts)}: {', '.join(parts)} ({', '.join(totals)})")
+        counts.add(result)
+        lines.extend(text_lines(result))
+    lines.append(text_summary(counts))
     return "\n".join(lines)
 
 
@@ -106,23 +150,34 @@ def _escape_property(text: str) -> str:
 _GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def render_github(results: Sequence[CheckResult]) -> str:
+def github_lines(result: CheckResult) -> Iterator[str]:
     """GitHub Actions workflow commands: one annotation per problem."""
-    lines = []
-    for result in results:
-        for found in result.problems:
-            command = _GITHUB_COMMANDS[found.severity]
-            properties = [f"file={_escape_property(_where(result, found))}"]
-            if found.line:
-                properties.append(f"line={found.line}")
-            properties.append(f"title={_escape_property(found.code)}")
-            message = found.message + (f"\n{found.hint}" if found.hint else "")
-            lines.append(f"::{command} {','.join(properties)}::{_escape_data(message)}")
-    counts = summary(results)
-    lines.append(
-        f"{_checked(counts)}: {counts['valid']} valid, "
-        f"{counts['invalid']} invalid, {counts['unverified']} unverified"
+    for found in result.problems:
+        command = _GITHUB_COMMANDS[found.severity]
+        properties = [f"file={_escape_property(_where(result, found))}"]
+        if found.line:
+            properties.append(f"line={found.line}")
+        properties.append(f"title={_escape_property(found.code)}")
+        message = found.message + (f"\n{found.hint}" if found.hint else "")
+        yield f"::{command} {','.join(properties)}::{_escape_data(message)}"
+
+
+def github_summary(counts: Summary) -> str:
+    totals = counts.to_json()
+    return (
+        f"{_checked(totals)}: {totals['valid']} valid, "
+        f"{totals['invalid']} invalid, {totals['unverified']} unverified"
     )
+
+
+def render_github(results: Sequence[CheckResult]) -> str:
+    """GitHub Actions workflow commands: one annotation per problem, then the summary."""
+    counts = Summary()
+    lines: list[str] = []
+    for result in results:
+        counts.add(result)
+        lines.extend(github_lines(result))
+    lines.append(github_summary(counts))
     return "\n".join(lines)
 
 
@@ -139,7 +194,54 @@ def render(
     return render_text(results)
 
 
+def _indented(document: Any, prefix: str) -> str:
+    """`document` as `json.dumps(..., indent=2)` writes it `len(prefix) // 2` levels deep
+    (JSON text has no raw newline inside a string, so every newline starts a line)."""
+    return json.dumps(document, indent=2, ensure_ascii=False).replace("\n", "\n" + prefix)
+
+
+class ReportWriter:
+    """Writes results to `out` as they come, in one of `FORMATS`; `close()` ends the output
+    (the summary line, or the end of the JSON document) and returns the counts.
+
+    The output is exactly `render(all results, output_format, all messages)` and a newline.
+    """
+
+    def __init__(self, out: IO[str], output_format: str) -> None:
+        if output_format not in FORMATS:
+            raise ValueError(f"unknown output format {output_format!r}")
+        self.out = out
+        self.format = output_format
+        self.counts = Summary()
+
+    def add(self, result: CheckResult, message: Mapping[str, Any] | None = None) -> None:
+        """One result; the JSON format needs its result message (see results.py)."""
+        if self.format == "json":
+            if message is None:
+                raise ValueError("the JSON format needs the result message of every result")
+            opening = '{\n  "results": [\n    ' if not self.counts.results else ",\n    "
+            self.out.write(opening + _indented(message, "    "))
+        else:
+            lines = text_lines(result) if self.format == "text" else github_lines(result)
+            for text in lines:
+                self.out.write(text + "\n")
+        self.counts.add(result)
+
+    def close(self) -> Summary:
+        if self.format == "json":
+            start = "\n  ]" if self.counts.results else '{\n  "results": []'
+            totals = _indented(self.counts.to_json(), "  ")
+            self.out.write(f'{start},\n  "summary": {totals}\n}}\n')
+        elif self.format == "github":
+            self.out.write(github_summary(self.counts) + "\n")
+        else:
+            self.out.write(text_summary(self.counts) + "\n")
+        return self.counts
+
+
 def render_rules(output_format: str = "text") -> str:
+    from .catalog import RULES
+
     if output_format == "json":
         return json.dumps(
             [
@@ -163,6 +265,8 @@ def render_rules(output_format: str = "text") -> str:
 
 def render_rules_markdown() -> str:
     """docs/rules.md: the rule catalog for people (kept in sync by a test)."""
+    from .catalog import RULES
+
     out = [
         "# Rule catalog",
         "",

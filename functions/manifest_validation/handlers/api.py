@@ -1,20 +1,28 @@
 """The HTTP API (API Gateway HTTP API, payload v2): `POST /v1/validations` for CI, health, and
-the OpenAPI document with Swagger UI. `manifest-validate serve` runs this very handler locally."""
+the OpenAPI document with Swagger UI. `manifest-validate serve` runs this very handler locally.
+
+Every cold start imports this module, so it loads what the API routes need and no more: the
+documentation (Powertools' OpenAPI models and validation, built on pydantic) is made on the
+first request for it (`documentation()`), and the X-Ray SDK only where tracing is on
+(`tracing.py`).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
@@ -33,17 +41,18 @@ from ..jobs import DeliveryInProgress, EnqueueError
 from ..services import services, text_budget_seconds
 from ..validate import validate_many
 from ..webhook import plan_push, verify_signature
+from .tracing import capture_lambda_handler
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="ManifestValidation")
-app = APIGatewayHttpResolver(enable_validation=True)
+# The documented routes: `app` serves them, `documentation()` describes them. A new route goes
+# here (`@routes.get/post`), so that the OpenAPI document lists it.
+routes = Router()  # type: ignore[no-untyped-call]  # Powertools leaves it untyped
+app = APIGatewayHttpResolver()
 
 TITLE = "manifest-validation"
-SECURITY: dict[str, SecurityScheme] = {
-    "bearer": HTTPBearer(description="A token from the service's token parameter.")
-}
-app.enable_swagger(path="/v1/docs", title=TITLE, version=__version__, security_schemes=SECURITY)
+BEARER_DESCRIPTION = "A token from the service's token parameter."
+DOCUMENTATION_PATHS = frozenset({"/v1/docs", "/v1/openapi.json"})
 
 _REQUEST_SCHEMA = {
     "type": "object",
@@ -141,20 +150,12 @@ def internal_error(error: Exception) -> Response[str]:
     return _json(500, ApiError(500, "internal_error", message).body())
 
 
-@app.get("/v1/health", summary="Liveness and version")
+@routes.get("/v1/health", summary="Liveness and version")
 def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@app.get("/v1/openapi.json", include_in_schema=False)
-def openapi_document() -> Response[str]:
-    schema = app.get_openapi_json_schema(
-        title=TITLE, version=__version__, security_schemes=SECURITY
-    )
-    return Response(200, "application/json", schema)
-
-
-@app.post(
+@routes.post(
     "/v1/validations",
     summary="Validate library files",
     description="JSON with up to 50 manifests and docs folders, or one manifest as text/plain "
@@ -227,7 +228,7 @@ def create_validation() -> Response[str]:
     return Response(200, content_type, body)
 
 
-@app.post(
+@routes.post(
     "/v1/webhooks/github",
     summary="GitHub push webhook",
     description="Signed with X-Hub-Signature-256. A push to the manifests repository's branch "
@@ -305,10 +306,42 @@ def _record(results: list[Any], seconds: float) -> None:
     )
 
 
+app.include_router(routes)
+
+
+@functools.cache
+def documentation() -> APIGatewayHttpResolver:
+    """The resolver of `/v1/docs` (Swagger UI) and `/v1/openapi.json`, made on their first request.
+
+    It has the same routes as `app`, with Powertools' request validation on, as the API was
+    first documented (so the document also declares Powertools' 422 validation error).
+    """
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
+
+    docs = APIGatewayHttpResolver(enable_validation=True)
+    docs.include_router(routes)
+    routes.api_resolver = app  # the routes keep answering through `app`
+    security: dict[str, SecurityScheme] = {"bearer": HTTPBearer(description=BEARER_DESCRIPTION)}
+    docs.enable_swagger(
+        path="/v1/docs", title=TITLE, version=__version__, security_schemes=security
+    )
+
+    @docs.get("/v1/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[str]:
+        schema = docs.get_openapi_json_schema(
+            title=TITLE, version=__version__, security_schemes=security
+        )
+        return Response(200, "application/json", schema)
+
+    return docs
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )  # clear_state: keys appended for one request (the webhook's delivery) end with it
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if APIGatewayProxyEventV2(event).path in DOCUMENTATION_PATHS:
+        return documentation().resolve(event, context)
     return app.resolve(event, context)

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..results import Trigger
 from ..revalidate import revalidation_jobs, schedule_request
 from ..services import services
+from .tracing import capture_lambda_handler
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="ManifestValidation")
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     manifests, branch = schedule_request(event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..jobs import Job
 from ..services import services
+from .tracing import capture_lambda_handler, capture_method
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace="ManifestValidation")
 # report every failed record, also when all failed (the same retry, but visible per record)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -32,7 +32,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
 
 
-@tracer.capture_method
+@capture_method
 def record_handler(record: SQSRecord) -> None:
     job = Job.parse(record.body)  # InvalidJob: no retry can help; it ends in the DLQ
     attempt = int(record.attributes.approximate_receive_count or 1)
@@ -42,7 +42,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
