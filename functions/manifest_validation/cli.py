@@ -131,6 +131,8 @@ def check_docs(
     """Docs folders (PATHs with a metadata.json, and those of --docs DIR): results, their
     messages (for --format json) and the errors of folders that could not be read. With library
     files given too, the two repositories are cross-checked."""
+    if not folders and not args.docs:
+        return [], [], []
     from .docs import UnreadableDocs, docs_folders, folder_digest_input, validate_folders
     from .results import Origin, Trigger, docs_result_message
 
@@ -140,8 +142,6 @@ def check_docs(
         except (UnreadableDocs, OSError) as error:
             # no cross-check either: every library file would look undocumented
             return [], [], [str(error)]
-    if not folders and not args.docs:
-        return [], [], []
     inputs, failed = read_docs(_each_once(folders))
     root = args.docs if args.docs else str(folders[0].parent)
     if args.docs and Path(args.docs, "metadata.json").is_file():

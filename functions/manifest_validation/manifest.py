@@ -43,6 +43,7 @@ from .problems import Problem
 LIST_FIELDS = ("Maintainers", "Tags", "SharedTags", "Architectures", "Constraints")
 SCALAR_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 ARCH_FIELD_SUFFIXES = SCALAR_FIELDS
+_ARCH_FIELD_SUFFIX_SET = frozenset(ARCH_FIELD_SUFFIXES)
 KNOWN_FIELDS = LIST_FIELDS + SCALAR_FIELDS
 # bashbrew appends these two to the global paragraph's list; every other field is replaced.
 APPENDED_LIST_FIELDS = frozenset({"Maintainers", "Constraints"})
@@ -70,7 +71,6 @@ GO_WHITESPACE = (
 LIST_ITEM_STRIP = "\n\r\t "
 
 
-@lru_cache(maxsize=4096)
 def arch_field_parts(key: str) -> tuple[str, str] | None:
     """(architecture, field) for an architecture-specific key like `arm64v8-GitCommit`.
 
@@ -78,7 +78,7 @@ def arch_field_parts(key: str) -> tuple[str, str] | None:
     whatever its prefix.
     """
     prefix, dash, suffix = key.rpartition("-")
-    if dash and suffix in ARCH_FIELD_SUFFIXES:
+    if dash and suffix in _ARCH_FIELD_SUFFIX_SET:
         return prefix, suffix
     return None
 
@@ -480,7 +480,14 @@ def _close(word: str, candidates: Iterable[str]) -> str | None:
     return lowered[found[0]] if found else None
 
 
-def _check_keys(paragraph: Paragraph, problems: list[Problem]) -> None:
+# Suggestions ("did you mean Tags?") cost a fuzzy match each; a file of thousands of unknown
+# fields gets them for the first ones only (only the first problems are reported anyway), and
+# keys longer than any field name could be a misspelling of get none.
+MAX_SUGGESTIONS = 200
+MAX_SUGGESTED_KEY = 40
+
+
+def _check_keys(paragraph: Paragraph, problems: list[Problem], suggestions: list[int]) -> None:
     for key, source in paragraph.fields.items():
         if is_known_field(key):
             if not source.value and key in DEFAULTED_WHEN_EMPTY:
@@ -493,7 +500,10 @@ def _check_keys(paragraph: Paragraph, problems: list[Problem]) -> None:
                     )
                 )
             continue
-        suggestion = _suggest(key)
+        suggestion = None
+        if suggestions[0] < MAX_SUGGESTIONS and len(key) <= MAX_SUGGESTED_KEY:
+            suggestions[0] += 1
+            suggestion = _suggest(key)
         problems.append(
             problem(
                 "unknown-field",
@@ -609,8 +619,9 @@ def parse(name: str, data: bytes | str) -> Manifest:
             problem("empty-manifest", "the file has no fields (empty or only comments)", line=None)
         )
         return _empty(name, problems)
+    suggestions = [0]  # how many fuzzy matches this file has had
     for paragraph in paragraphs:
-        _check_keys(paragraph, problems)
+        _check_keys(paragraph, problems, suggestions)
     global_entry = _global_entry(paragraphs[0], problems)
     entries = [
         _entry(number, paragraph, global_entry, problems)

@@ -232,6 +232,8 @@ class _ParagraphChecks:
     and one `_FieldChecks` per field name; `properties`, `patternProperties` apply to each field
     independently, which is what lets each value be checked on its own."""
 
+    FIELD_CACHE_LIMIT = 10_000
+
     def __init__(self, schema: dict[str, Any]) -> None:
         self.properties: dict[str, Any] = dict(schema.get("properties", {}))
         self.patterns = [
@@ -259,6 +261,8 @@ class _ParagraphChecks:
             }
         )
         self._fields: dict[str, _FieldChecks | None] = {}
+        # keys with the same subschemas share their checks (`arch1-Directory`, `arch2-...`)
+        self._shared: dict[tuple[int, ...], _FieldChecks] = {}
 
     def subschemas(self, key: str) -> list[Any]:
         found = [self.properties[key]] if key in self.properties else []
@@ -268,8 +272,16 @@ class _ParagraphChecks:
     def field(self, key: str) -> _FieldChecks | None:
         """None for a name no property or pattern covers."""
         if key not in self._fields:
+            if len(self._fields) >= self.FIELD_CACHE_LIMIT:  # a process serves many files
+                self._fields.clear()
             subschemas = self.subschemas(key)
-            self._fields[key] = _FieldChecks(subschemas) if subschemas else None
+            checks = None
+            if subschemas:
+                identity = tuple(id(sub) for sub in subschemas)
+                checks = self._shared.get(identity)
+                if checks is None:
+                    checks = self._shared[identity] = _FieldChecks(subschemas)
+            self._fields[key] = checks
         return self._fields[key]
 
     def iter_errors(
