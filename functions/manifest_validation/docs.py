@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator, ValidationError
 
 from .catalog import problem
-from .problems import Problem, Severity
+from .problems import BySeverity, Problem
 from .rules import IMAGE_NAME
 from .schema import load_schema
 from .validate import Status, status_of
@@ -59,7 +59,7 @@ JsonPath = tuple[str | int, ...]
 
 
 @dataclass(slots=True)
-class DocsResult:
+class DocsResult(BySeverity):
     """The result of checking one image's docs folder (`manifest` is the image name, as for a
     library file, so that results of both kinds read alike)."""
 
@@ -69,18 +69,6 @@ class DocsResult:
     status: Status
     problems: list[Problem]
     files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
-
-    @property
-    def notes(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.INFO]
 
 
 def folder_digest_input(files: Mapping[str, bytes]) -> bytes:

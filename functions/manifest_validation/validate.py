@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from .catalog import problem
 from .manifest import Manifest, parse
-from .problems import Problem, Severity
+from .problems import BySeverity, Problem, Severity
 from .rules import run_rules
 from .schema import schema_problems
 
@@ -34,7 +34,7 @@ class Status(StrEnum):
 
 
 @dataclass(slots=True)
-class ValidationResult:
+class ValidationResult(BySeverity):
     kind: ClassVar[str] = "manifest"  # docs folders: docs.DocsResult, kind "docs"
     manifest: str
     source: str
@@ -43,18 +43,6 @@ class ValidationResult:
     parsed: Manifest = field(repr=False)
     # entry number -> architecture -> parents (only when the Dockerfiles were read)
     froms: dict[int, dict[str, list[str]]] = field(default_factory=dict, repr=False)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.WARNING]
-
-    @property
-    def notes(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.INFO]
 
 
 def status_of(problems: list[Problem]) -> Status:
