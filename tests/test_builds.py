@@ -135,6 +135,15 @@ def test_from_tag_unknown() -> None:
     found = findings(manifest("Tags: 1\n"), {"Dockerfile": "FROM debian:sid\n"})
     assert codes(found) == [("from-tag-unknown", 5, "Tags")]
     assert "debian:sid" in found.problems[0].message
+    assert "debian has no tag 'sid'" in found.problems[0].message
+
+
+def test_a_digest_of_an_official_image_is_no_known_tag() -> None:
+    digest = "debian@sha256:" + "a" * 64
+    found = findings(manifest("Tags: 1\n"), {"Dockerfile": f"FROM {digest}\n"})
+    assert codes(found) == [("from-tag-unknown", 5, "Tags")]
+    message = found.problems[0].message
+    assert digest in message and "a digest is none of debian's Tags or SharedTags" in message
 
 
 def test_shared_tags_are_tags() -> None:

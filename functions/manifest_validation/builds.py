@@ -420,8 +420,14 @@ def _message(code: str, subject: str, group: _Group) -> str:
         return f"{where} builds FROM {subject}, which is not an official image"
     if code == "from-tag-unknown":
         image, tag = _split_reference(subject)
-        named = f"tag {tag!r}" if tag is not None else "a digest"
-        return f"{where} builds FROM {subject}: {image} has no {named} in its Tags or SharedTags"
+        if tag is None:
+            return (
+                f"{where} builds FROM {subject}: a digest is none of {image}'s Tags or "
+                "SharedTags (official images are built FROM a tag, so they are rebuilt with it)"
+            )
+        return (
+            f"{where} builds FROM {subject}: {image} has no tag {tag!r} in its Tags or SharedTags"
+        )
     if code == "from-arch-unsupported":
         return (
             f"{', '.join(group.paths)} builds FROM {subject}, which is not built for "
