@@ -388,6 +388,20 @@ def test_unreachable_is_one_problem_for_the_manifest() -> None:
     assert found.froms == {}
 
 
+def test_unreachable_is_one_problem_per_repository() -> None:
+    text = manifest(
+        "Tags: a\nDirectory: a\n",  # 5, 6
+        "Tags: b\nGitRepo: https://example.invalid/other.git\nDirectory: b\n",  # 8, 9, 10
+    )
+    found = findings(text, {}, status=FileStatus.UNREACHABLE)
+    assert codes(found) == [
+        ("git-repo-unreachable", 2, "GitRepo"),
+        ("git-repo-unreachable", 9, "GitRepo"),
+    ]
+    messages = {p.line: p.message for p in found.problems}
+    assert "(a/Dockerfile)" in messages[2] and "(b/Dockerfile)" in messages[9]
+
+
 @pytest.mark.parametrize("status", [FileStatus.COMMIT_MISSING, FileStatus.FORBIDDEN])
 def test_what_the_git_checks_report_adds_nothing(status: FileStatus) -> None:
     assert codes(findings(manifest("Tags: a\n"), {}, status=status)) == []

@@ -312,8 +312,10 @@ def build_findings(
         findings.froms.setdefault(use.entry.number, {})[use.architecture] = list(parents)
         _check_parents(collector, use, parents, final, library, skipped)
     findings.problems.extend(_problems(collector))
-    if unreachable:
-        findings.problems.append(_unreachable_problem(reads, unreachable))
+    by_repo: dict[str, list[tuple[FileRequest, str]]] = {}
+    for request, detail in unreachable:
+        by_repo.setdefault(request.repo, []).append((request, detail))
+    findings.problems.extend(_unreachable_problem(reads, failed) for failed in by_repo.values())
     if skipped:
         findings.problems.append(
             problem(
@@ -442,6 +444,8 @@ def _message(code: str, subject: str, group: _Group) -> str:
 
 
 def _unreachable_problem(reads: BuildReads, failures: list[tuple[FileRequest, str]]) -> Problem:
+    """One problem per repository whose files could not be read, on the GitRepo line of the
+    first use (where the git checks put theirs when the repository was unreachable then)."""
     first, detail = failures[0]
     use = reads.requests[first][0]
     name = _field_in_effect(use.entry, use.architecture, "GitRepo")
