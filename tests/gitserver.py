@@ -129,6 +129,7 @@ class _Options:
     protocol_v2: bool
     allow_filter: bool
     refuse_blob_wants: bool = False
+    fail_when_body_has: bytes = b""
 
 
 def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHandler]:
@@ -167,6 +168,9 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
             if opts.delay:
                 time.sleep(opts.delay)
             if opts.fail_every and number % opts.fail_every == 0:
+                self._send(503, {"Content-Type": "text/plain"}, b"injected failure\n")
+                return
+            if opts.fail_when_body_has and opts.fail_when_body_has in body:
                 self._send(503, {"Content-Type": "text/plain"}, b"injected failure\n")
                 return
             if opts.refuse_blob_wants and parts.path.endswith("/git-upload-pack"):
@@ -285,6 +289,7 @@ def serve_git(
     protocol_v2: bool = True,
     allow_filter: bool = True,
     refuse_blob_wants: bool = False,
+    fail_when_body_has: bytes = b"",
 ) -> Iterator[GitServer]:
     """Serve every bare repository under ``root_dir`` at ``http://127.0.0.1:PORT/``.
 
@@ -293,11 +298,21 @@ def serve_git(
     connection; ``protocol_v2=False`` hides the client's ``Git-Protocol`` header so
     git falls back to protocol v0; ``allow_filter=False`` sets
     ``uploadpack.allowFilter=false``; ``refuse_blob_wants=True`` makes git refuse
-    every blob wanted by id (git itself serves them; some servers do not).  Counters
+    every blob wanted by id (git itself serves them; some servers do not);
+    ``fail_when_body_has=b"deepen"`` answers 503 to every request whose body holds
+    those bytes, retries too (e.g. only the shallow fetches that read files).  Counters
     on the yielded :class:`GitServer` include every request, injected failures too.
     """
     state = GitServer(base_url="", root=Path(root_dir).resolve())
-    opts = _Options(delay, fail_every, drop_every, protocol_v2, allow_filter, refuse_blob_wants)
+    opts = _Options(
+        delay,
+        fail_every,
+        drop_every,
+        protocol_v2,
+        allow_filter,
+        refuse_blob_wants,
+        fail_when_body_has,
+    )
     httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state, opts))
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)

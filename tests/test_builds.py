@@ -67,12 +67,14 @@ def findings(
         content = files.get(request.path)
         if status is not None:
             results[request] = FileResult(status, detail="injected")
-        elif content is None:
+        elif content is None:  # as the reader says when the last component is absent
             parent, _, base = request.path.rpartition("/")
+            reason = f"{parent or 'the top directory'} has no {base!r}"
             results[request] = FileResult(
                 FileStatus.MISSING,
-                detail=f"{request.path} does not exist at commit {request.commit}: "
-                f"{parent or 'the top directory'} has no {base!r}.",
+                detail=f"{request.path} does not exist at commit {request.commit}: {reason}.",
+                missing_part=request.path.count("/"),
+                missing_reason=reason,
             )
         else:
             results[request] = FileResult(FileStatus.FOUND, content.encode())
@@ -133,6 +135,15 @@ def test_from_tag_unknown() -> None:
     found = findings(manifest("Tags: 1\n"), {"Dockerfile": "FROM debian:sid\n"})
     assert codes(found) == [("from-tag-unknown", 5, "Tags")]
     assert "debian:sid" in found.problems[0].message
+    assert "debian has no tag 'sid'" in found.problems[0].message
+
+
+def test_a_digest_of_an_official_image_is_no_known_tag() -> None:
+    digest = "debian@sha256:" + "a" * 64
+    found = findings(manifest("Tags: 1\n"), {"Dockerfile": f"FROM {digest}\n"})
+    assert codes(found) == [("from-tag-unknown", 5, "Tags")]
+    message = found.problems[0].message
+    assert digest in message and "a digest is none of debian's Tags or SharedTags" in message
 
 
 def test_shared_tags_are_tags() -> None:
@@ -265,17 +276,57 @@ def test_dockerfile_not_found_on_the_file_or_directory_line_in_effect() -> None:
     assert "c/arm/Dockerfile" in messages[13] and "[arm64v8]" in messages[13]
 
 
-def test_a_missing_directory_blames_directory_even_when_file_is_written() -> None:
-    manifest_text = manifest("Tags: a\nDirectory: gone\nFile: Dockerfile.x\n")
-    m = parse("app", manifest_text)
+def missing_at(
+    text: str, part: int, detail: str = ""
+) -> tuple[BuildFindings, list[tuple[str, int | None, str | None]]]:
+    """Findings when every Dockerfile of `text` is missing at component `part` of its path,
+    with a `detail` that says nothing (the line must follow from the structured finding)."""
+    m = parse("app", text)
     reads = build_reads(m)
-    (request,) = reads.requests
-    missing = FileResult(
-        FileStatus.MISSING,
-        detail=f"gone/Dockerfile.x does not exist at commit {C1}: the top directory has no 'gone'.",
+    result = FileResult(FileStatus.MISSING, detail=detail, missing_part=part, missing_reason="x")
+    found = build_findings(reads, dict.fromkeys(reads.requests, result), library().overlay([m]))
+    return found, codes(found)
+
+
+def test_a_missing_directory_blames_directory_even_when_file_is_written() -> None:
+    text = manifest("Tags: a\nDirectory: gone\nFile: Dockerfile.x\n")  # 5, 6, 7
+    assert missing_at(text, 0)[1] == [("dockerfile-not-found", 6, "Directory")]
+    assert missing_at(text, 1)[1] == [("dockerfile-not-found", 7, "File")]
+    # what decides is `missing_part`, never the wording of the reader's detail
+    misleading = f"gone/Dockerfile.x does not exist at commit {C1}: gone has no 'Dockerfile.x'."
+    assert missing_at(text, 0, misleading)[1] == [("dockerfile-not-found", 6, "Directory")]
+
+
+def test_the_directory_owns_the_components_it_chose() -> None:
+    # Directory a/b with File ../Dockerfile builds a/Dockerfile: `a` is the Directory's
+    text = manifest("Tags: a\nDirectory: a/b\nFile: ../Dockerfile\n")  # 5, 6, 7
+    assert missing_at(text, 0)[1] == [("dockerfile-not-found", 6, "Directory")]
+    assert missing_at(text, 1)[1] == [("dockerfile-not-found", 7, "File")]
+    # a File with a directory part of its own: that part is File's
+    text = manifest("Tags: a\nDirectory: a\nFile: b/Dockerfile\n")
+    assert missing_at(text, 0)[1] == [("dockerfile-not-found", 6, "Directory")]
+    assert missing_at(text, 1)[1] == [("dockerfile-not-found", 7, "File")]
+    # unknown component (the path itself refused): the File line, then the Directory line
+    m = parse("app", text)
+    reads = build_reads(m)
+    unknown = FileResult(FileStatus.MISSING, detail="refused")
+    found = build_findings(reads, dict.fromkeys(reads.requests, unknown), library().overlay([m]))
+    assert codes(found) == [("dockerfile-not-found", 7, "File")]
+
+
+def test_one_file_reached_through_different_fields_is_blamed_per_architecture() -> None:
+    # both architectures build a/b/Dockerfile; `b` is File's for amd64, arm64v8-Directory's
+    text = manifest(
+        "Tags: a\nArchitectures: amd64, arm64v8\nDirectory: a\nFile: b/Dockerfile\n"  # 5-8
+        "arm64v8-Directory: a/b\narm64v8-File: Dockerfile\n"  # 9, 10
     )
-    found = build_findings(reads, {request: missing}, library().overlay([m]))
-    assert codes(found) == [("dockerfile-not-found", 6, "Directory")]
+    found, found_codes = missing_at(text, 1)
+    assert found_codes == [
+        ("dockerfile-not-found", 8, "File"),
+        ("dockerfile-not-found", 9, "arm64v8-Directory"),
+    ]
+    messages = {p.line: p.message for p in found.problems}
+    assert "[amd64]" in messages[8] and "[arm64v8]" in messages[9]
 
 
 def test_dockerfile_unparseable_on_the_file_line() -> None:
@@ -287,6 +338,18 @@ def test_dockerfile_unparseable_on_the_file_line() -> None:
     ]
     assert "Dockerfile.a:1" in found.problems[0].message
     assert "$SUITE" in found.problems[0].message
+
+
+def test_the_same_parse_error_through_two_fields_is_two_problems() -> None:
+    text = manifest("Tags: a\nArchitectures: amd64, arm64v8\nDirectory: x\narm64v8-Directory: y\n")
+    found = findings(text, {"x/Dockerfile": "RUN true\n", "y/Dockerfile": "RUN true\n"})
+    assert codes(found) == [
+        ("dockerfile-unparseable", 7, "Directory"),
+        ("dockerfile-unparseable", 8, "arm64v8-Directory"),
+    ]
+    messages = {p.line: p.message for p in found.problems}
+    assert "x/Dockerfile:1" in messages[7] and "[amd64]" in messages[7]
+    assert "y/Dockerfile:1" in messages[8] and "[arm64v8]" in messages[8]
 
 
 def test_without_a_library_one_note_names_the_skipped_parents() -> None:
@@ -323,6 +386,20 @@ def test_unreachable_is_one_problem_for_the_manifest() -> None:
     found = findings(text, {}, status=FileStatus.UNREACHABLE)
     assert codes(found) == [("git-repo-unreachable", 2, "GitRepo")]
     assert found.froms == {}
+
+
+def test_unreachable_is_one_problem_per_repository() -> None:
+    text = manifest(
+        "Tags: a\nDirectory: a\n",  # 5, 6
+        "Tags: b\nGitRepo: https://example.invalid/other.git\nDirectory: b\n",  # 8, 9, 10
+    )
+    found = findings(text, {}, status=FileStatus.UNREACHABLE)
+    assert codes(found) == [
+        ("git-repo-unreachable", 2, "GitRepo"),
+        ("git-repo-unreachable", 9, "GitRepo"),
+    ]
+    messages = {p.line: p.message for p in found.problems}
+    assert "(a/Dockerfile)" in messages[2] and "(b/Dockerfile)" in messages[9]
 
 
 @pytest.mark.parametrize("status", [FileStatus.COMMIT_MISSING, FileStatus.FORBIDDEN])

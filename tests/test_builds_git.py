@@ -304,6 +304,26 @@ def test_a_flaky_server(upstream: Upstream, server_flaky: GitServer, tmp_path: P
     assert "git-repo-unreachable" not in [c for c, _, _ in problems(document)]
 
 
+def test_dockerfiles_that_cannot_be_read_make_it_unverified_never_invalid(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    # the git checks pass; every shallow fetch (how files are read) fails, retries too
+    with serve_git(upstream.root, fail_when_body_has=b"deepen") as srv:
+        text = bad_manifest(srv.repo_url("app.git"), upstream.commit)
+        code, _, document = check(
+            tmp_path, text, "--library", str(upstream.library), "--insecure-host", srv.host_port
+        )
+    result = document["results"][0]
+    assert (code, result["status"]) == (3, "unverified")
+    assert problems(document) == [("git-repo-unreachable", 2, "GitRepo")]
+    (only,) = result["problems"]
+    assert only["severity"] == "warning" and "Dockerfiles could not be read" in only["message"]
+    assert "nowhere/Dockerfile" in only["message"]  # a missing file is not claimed missing
+    # the plan of an unverified manifest is kept, but no Dockerfile was read: no `froms`
+    arches = [a for source in result["build_plan"]["sources"] for a in source["arches"].values()]
+    assert arches and all("froms" not in arch for arch in arches)
+
+
 def test_a_missing_commit_is_reported_once_by_the_git_checks(
     server: GitServer, upstream: Upstream, tmp_path: Path
 ) -> None:

@@ -190,8 +190,12 @@ class _Group:
 
 
 class _Collector:
+    """Problems grouped by entry, rule, subject and line: the line is part of the key because
+    architectures of one entry may reach the same file through different fields (a
+    `Directory` and an `ARCH-Directory`), and each problem points at the line in effect."""
+
     def __init__(self) -> None:
-        self.groups: dict[tuple[int, str, str], _Group] = {}
+        self.groups: dict[tuple[int, str, str, int, str | None], _Group] = {}
 
     def add(
         self,
@@ -202,7 +206,7 @@ class _Collector:
         field_name: str | None,
         *extra: str,
     ) -> _Group:
-        key = (use.entry.number, code, subject)
+        key = (use.entry.number, code, subject, line, field_name)
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = _Group(line, field_name)
@@ -239,19 +243,26 @@ def _path_line(use: BuildUse, *, missing_directory: bool = False) -> tuple[int, 
     return line, None
 
 
-def _missing_in_directory(path: str, detail: str) -> bool:
-    """Whether the reader found the path missing before its last part (the Directory is
-    wrong) rather than at it (the File is). The reader's detail says where the walk stopped:
-    `<path> does not exist at commit <c>: <parent> has no '<name>'` or `<so far> is a ...`."""
-    where = detail.partition(": ")[2]
-    parent, _, name = path.rpartition("/")
-    at_last_part = where.startswith(f"{parent or 'the top directory'} has no {name!r}")
-    return not (at_last_part or where.startswith(f"{path} is "))
+def _directory_parts(use: BuildUse) -> int:
+    """How many leading components of `use.path` the Directory in effect chose (the rest
+    came from File): the common prefix of the two, so `Directory: a/b` with
+    `File: ../Dockerfile` (path `a/Dockerfile`) owns `a` only."""
+    directory = go_path_clean(use.entry.arch_value(use.architecture, "Directory") or ".")
+    if directory == ".":
+        return 0
+    count = 0
+    for own, part in zip(directory.split("/"), use.path.split("/")[:-1], strict=False):
+        if own != part:
+            break
+        count += 1
+    return count
 
 
-def _missing_reason(detail: str) -> str:
-    """What the reader found instead (`the top directory has no 'x'`), from its detail."""
-    return detail.partition(": ")[2].rstrip(".")
+def _blames_directory(use: BuildUse, result: FileResult | None) -> bool:
+    """Whether the path went wrong in a component the Directory chose (`missing_part`, the
+    reader's structured finding), rather than in File's part; unknown: File's."""
+    part = result.missing_part if result is not None else None
+    return part is not None and part < _directory_parts(use)
 
 
 def build_findings(
@@ -280,9 +291,8 @@ def build_findings(
                 else:
                     parsed.append((use, dockerfile.parents, dockerfile.final_parent))
         elif status is FileStatus.MISSING:
-            in_directory = _missing_in_directory(request.path, result.detail if result else "")
             for use in uses:
-                line, name = _path_line(use, missing_directory=in_directory)
+                line, name = _path_line(use, missing_directory=_blames_directory(use, result))
                 collector.add(
                     "dockerfile-not-found",
                     use,
@@ -291,7 +301,7 @@ def build_findings(
                     name,
                     request.commit,
                     request.repo,
-                    _missing_reason(result.detail if result else ""),
+                    result.missing_reason if result is not None else "",
                 )
         elif status is FileStatus.UNREACHABLE:
             unreachable.append((request, result.detail if result is not None else "not read"))
@@ -302,8 +312,10 @@ def build_findings(
         findings.froms.setdefault(use.entry.number, {})[use.architecture] = list(parents)
         _check_parents(collector, use, parents, final, library, skipped)
     findings.problems.extend(_problems(collector))
-    if unreachable:
-        findings.problems.append(_unreachable_problem(reads, unreachable))
+    by_repo: dict[str, list[tuple[FileRequest, str]]] = {}
+    for request, detail in unreachable:
+        by_repo.setdefault(request.repo, []).append((request, detail))
+    findings.problems.extend(_unreachable_problem(reads, failed) for failed in by_repo.values())
     if skipped:
         findings.problems.append(
             problem(
@@ -386,7 +398,7 @@ def _check_parents(
 
 def _problems(collector: _Collector) -> list[Problem]:
     out = []
-    for (_, code, subject), group in collector.groups.items():
+    for (_, code, subject, _, _), group in collector.groups.items():
         out.append(
             problem(code, _message(code, subject, group), line=group.line, field=group.field_name)
         )
@@ -410,8 +422,14 @@ def _message(code: str, subject: str, group: _Group) -> str:
         return f"{where} builds FROM {subject}, which is not an official image"
     if code == "from-tag-unknown":
         image, tag = _split_reference(subject)
-        named = f"tag {tag!r}" if tag is not None else "a digest"
-        return f"{where} builds FROM {subject}: {image} has no {named} in its Tags or SharedTags"
+        if tag is None:
+            return (
+                f"{where} builds FROM {subject}: a digest is none of {image}'s Tags or "
+                "SharedTags (official images are built FROM a tag, so they are rebuilt with it)"
+            )
+        return (
+            f"{where} builds FROM {subject}: {image} has no tag {tag!r} in its Tags or SharedTags"
+        )
     if code == "from-arch-unsupported":
         return (
             f"{', '.join(group.paths)} builds FROM {subject}, which is not built for "
@@ -426,6 +444,8 @@ def _message(code: str, subject: str, group: _Group) -> str:
 
 
 def _unreachable_problem(reads: BuildReads, failures: list[tuple[FileRequest, str]]) -> Problem:
+    """One problem per repository whose files could not be read, on the GitRepo line of the
+    first use (where the git checks put theirs when the repository was unreachable then)."""
     first, detail = failures[0]
     use = reads.requests[first][0]
     name = _field_in_effect(use.entry, use.architecture, "GitRepo")

@@ -558,7 +558,8 @@ _RULES = (
     Rule(
         "from-not-official",
         E,
-        "A parent image is not an official image (a name with `/`) nor a permitted exception.",
+        "A parent image is not an official image (a name with `/`, or no file of the library) "
+        "nor a permitted exception.",
         "Official images build only on other official images, so every layer is reviewed and "
         "rebuilt when its parent changes; official-images CI (naughty-from.sh) permits only "
         "scratch, the Microsoft Windows bases on Windows and a few named exceptions.",

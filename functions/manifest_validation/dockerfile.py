@@ -10,7 +10,8 @@ Only what decides the parents is interpreted; everything else is skipped:
 * `FROM [--platform=...] IMAGE [AS NAME]`: IMAGE is a parent unless it names an earlier stage
   (stage names are case-insensitive, as in Docker). `COPY --from=X` and the bind mounts of
   `RUN --mount=type=bind,from=X,...` add X as a parent unless X names an earlier stage (by
-  name or by number).
+  name or by number). A mount without `type=` is a bind mount too, as in Docker (bashbrew
+  reads only an explicit `type=bind`, and would miss that the build pulls X).
 * An image without a tag means `:latest` (`scratch` excepted).
 * `ARG` defaults declared before the first FROM are substituted into FROM and `--from` values:
   `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`; an
@@ -379,7 +380,8 @@ def _run(state: _State, words: list[str], line: int) -> None:
         for option in word[len("--mount=") :].split(","):
             key, _, value = option.partition("=")
             options[key.strip().lower()] = value.strip()
-        # only a bind mount's `from` is read (as bashbrew does; bind is Docker's default type)
+        # only a bind mount's `from` is pulled; bind is Docker's default type (bashbrew
+        # wants `type=bind` spelled out: we list what the build really pulls)
         source = options.get("from")
         if source and options.get("type", "bind") == "bind":
             _reference(state, source, line, "RUN --mount from", numbered=True)

@@ -244,10 +244,13 @@ def _build_checks(
             froms.append({})
             continue
         findings = build_findings(plan, contents, others)
-        unverified = any(p.code == "git-repo-unreachable" for p in problems)
-        # one network failure, one problem: the git checks may already have reported it
+        # one network failure, one problem: the git checks may already have reported the
+        # repository unreachable on that line; another repository's failure is kept
+        reported = {(p.line, p.field) for p in problems if p.code == "git-repo-unreachable"}
         problems.extend(
-            p for p in findings.problems if not (unverified and p.code == "git-repo-unreachable")
+            p
+            for p in findings.problems
+            if not (p.code == "git-repo-unreachable" and (p.line, p.field) in reported)
         )
         froms.append(findings.froms)
     return froms

@@ -163,23 +163,24 @@ def test_a_prior_verify_saves_the_advertisement(
 
 
 @pytest.mark.parametrize(
-    ("path", "why"),
+    ("path", "why", "part"),
     [
-        ("3.10/bookworm/Dockerfile", "the top directory has no '3.10'"),
-        ("3.12/trixie/Dockerfile", "3.12 has no 'trixie'"),
-        ("3.12/slim/Dockerfile.windows", "3.12/slim has no 'Dockerfile.windows'"),
-        ("3.12/dockerfile", "3.12 has no 'dockerfile'"),  # names are case-sensitive
-        ("3.12/bookworm", "3.12/bookworm is a directory"),
-        ("README.md/Dockerfile", "README.md is a file, not a directory"),
-        ("latest/Dockerfile", "latest is a symbolic link"),
-        ("Dockerfile", "Dockerfile is a symbolic link"),
-        ("vendor/lib", "vendor/lib is a submodule"),
-        ("vendor/lib/Dockerfile", "vendor/lib is a submodule"),
+        ("3.10/bookworm/Dockerfile", "the top directory has no '3.10'", 0),
+        ("3.12/trixie/Dockerfile", "3.12 has no 'trixie'", 1),
+        ("3.12/slim/Dockerfile.windows", "3.12/slim has no 'Dockerfile.windows'", 2),
+        ("3.12/dockerfile", "3.12 has no 'dockerfile'", 1),  # names are case-sensitive
+        ("3.12/bookworm", "3.12/bookworm is a directory", 1),
+        ("README.md/Dockerfile", "README.md is a file, not a directory", 0),
+        ("latest/Dockerfile", "latest is a symbolic link", 0),
+        ("Dockerfile", "Dockerfile is a symbolic link", 0),
+        ("vendor/lib", "vendor/lib is a submodule", 1),
+        ("vendor/lib/Dockerfile", "vendor/lib is a submodule", 1),
     ],
 )
 def test_missing_paths_name_the_component(
     path: str,
     why: str,
+    part: int,
     any_server: GitServer,
     docker: DockerRepos,
     make_verifier: MakeVerifier,
@@ -189,6 +190,8 @@ def test_missing_paths_name_the_component(
     assert result.status is FileStatus.MISSING
     assert result.content is None
     assert result.detail == f"{path} does not exist at commit {docker.c1}: {why}."
+    # which component, as data: the caller blames Directory or File from it, not from prose
+    assert (result.missing_part, result.missing_reason) == (part, why)
 
 
 def test_the_same_path_differs_between_commits(
@@ -213,6 +216,7 @@ def test_unclean_paths_are_missing_without_the_network(
     result = read_one(verifier, requests_for(server, docker.c1, [path])[0])
     assert result.status is FileStatus.MISSING
     assert "is not a relative path inside the repository" in result.detail
+    assert result.missing_part is None  # no component was looked at
     assert server.requests == 0
 
 

@@ -95,11 +95,20 @@ class FileStatus(StrEnum):
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """``content`` is the blob's bytes for ``FOUND`` (else ``None``); ``detail`` is
-    one sentence for humans (which path component is absent, the network error)."""
+    one sentence for humans (which path component is absent, the network error).
+
+    For ``MISSING``, ``missing_part`` is the 0-based index (in ``path.split("/")``) of
+    the first component that is absent or not what the path needs there (a file where
+    a directory is needed, a directory, link or submodule where the file is), so a
+    caller can tell a wrong directory from a wrong file name without reading
+    ``detail``; ``None`` when the path itself is refused.  ``missing_reason`` is that
+    finding alone (``"3.12 has no 'trixie'"``), for messages."""
 
     status: FileStatus
     content: bytes | None = None
     detail: str = ""
+    missing_part: int | None = None
+    missing_reason: str = ""
 
 
 class _ObjectCache:
@@ -263,6 +272,7 @@ class FileReader:
                 results[request] = FileResult(
                     FileStatus.MISSING,
                     detail=f"{request.path!r} is not a relative path inside the repository.",
+                    missing_reason="not a relative path inside the repository",
                 )
             else:
                 pending.append(request)
@@ -468,26 +478,26 @@ class FileReader:
             try:
                 mode, child = tree[part.encode("utf-8")]
             except KeyError:
-                return _missing(f"{here} has no {part!r}", request)
+                return _missing(f"{here} has no {part!r}", index, request)
             oid = child.decode("ascii")
             last = index == len(parts) - 1
             so_far = "/".join(parts[: index + 1])
             if S_ISGITLINK(mode):
-                return _missing(f"{so_far} is a submodule", request)
+                return _missing(f"{so_far} is a submodule", index, request)
             if stat.S_ISLNK(mode):
                 # Reading the path at the commit (``git show commit:path``, as a git
                 # cache does) yields the link's text, not its target's content; a
                 # symlinked Dockerfile (or directory) is not buildable from that either
                 # way, so the path does not name a Dockerfile.
-                return _missing(f"{so_far} is a symbolic link", request)
+                return _missing(f"{so_far} is a symbolic link", index, request)
             if stat.S_ISDIR(mode):
                 if last:
-                    return _missing(f"{so_far} is a directory", request)
+                    return _missing(f"{so_far} is a directory", index, request)
                 continue
             if not last:
-                return _missing(f"{so_far} is a file, not a directory", request)
+                return _missing(f"{so_far} is a file, not a directory", index, request)
             if not stat.S_ISREG(mode):
-                return _missing(f"{so_far} is not a regular file", request)
+                return _missing(f"{so_far} is not a regular file", index, request)
             return _Walk(blob=oid)
         raise AssertionError("unreachable: a path has at least one part")
 
@@ -497,11 +507,13 @@ def _is_clean(path: str) -> bool:
     return bool(path) and all(part not in ("", ".", "..") for part in parts) and "\0" not in path
 
 
-def _missing(what: str, request: FileRequest) -> _Walk:
+def _missing(what: str, part: int, request: FileRequest) -> _Walk:
     return _Walk(
         verdict=FileResult(
             FileStatus.MISSING,
             detail=f"{request.path} does not exist at commit {request.commit}: {what}.",
+            missing_part=part,
+            missing_reason=what,
         )
     )
 
