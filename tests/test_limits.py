@@ -77,6 +77,9 @@ def test_nesting_depth_agrees_with_the_structure(value: object) -> None:
         ("1e999", "out of range"),
         ("[NaN]", "NaN is not a JSON value"),
         ("-Infinity", "-Infinity is not a JSON value"),
+        ('["\\ud800"]', "unpaired surrogate"),  # a lone escape: JSON syntax, not Unicode
+        ('{"a\\udc00b": 1}', "unpaired surrogate"),  # in a key too
+        ('["\\ude00\\ud83d"]', "unpaired surrogate"),  # a pair the wrong way round
     ],
 )
 def test_bodies_beyond_the_limits_are_refused_naming_the_limit(body: str, limit: str) -> None:
@@ -88,6 +91,8 @@ def test_bodies_within_the_limits_parse_as_json_does() -> None:
     body = json.dumps({"a": [[1, -2, 3.5e10, "[{"] * 3], "b": None, "n": 10**39})
     assert json_limits.loads(body.encode()) == json.loads(body)
     assert json_limits.loads("[" * 32 + "]" * 32) == json.loads("[" * 32 + "]" * 32)
+    # a surrogate pair is one character; an escaped backslash before "ud800" is no escape
+    assert json_limits.loads(b'["\\ud83d\\ude00", "\\\\ud800"]') == ["\U0001f600", "\\ud800"]
 
 
 @pytest.mark.parametrize("body", [b"\xff{}", b"{", b'{"a": }', b'"\\', b""])
