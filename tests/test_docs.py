@@ -149,6 +149,13 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
 def test_hostile_metadata_is_reported_not_crashed_on() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
+    # an integer beyond Python's int-string limit, a string that is not Unicode text
+    for hostile, message in [
+        (b'{"hub": {"categories": [1' + b"0" * 100_000 + b"]}}\n", "a number too long"),
+        (b'{"hub": {"categories": []}, "\\udc00": 1}\n', "unpaired surrogate"),
+    ]:
+        (found,) = check_metadata(hostile).problems
+        assert found.code == "docs-invalid-json" and message in found.message
     # a large but flat document: the line scanner is one pass
     wide = json.dumps({"hub": {"categories": []}, "x": ['a\\"b'] * 100_000}, indent=2)
     result = check_metadata(wide.encode() + b"\n")

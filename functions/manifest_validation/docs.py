@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from . import json_limits
 from .catalog import problem
 from .problems import Problem, Severity
 from .rules import IMAGE_NAME
@@ -235,6 +236,23 @@ def metadata_problems(data: bytes) -> list[Problem]:
         return [problem("docs-invalid-json", f"{METADATA}: {error}", file=METADATA)]
     except RecursionError:  # json.loads recurses per nesting level
         return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        return [
+            problem("docs-invalid-json", f"{METADATA} has a number too long to read", file=METADATA)
+        ]
+    try:
+        not_unicode = json_limits.has_unpaired_surrogates(text, document)
+    except RecursionError:  # json.dumps recurses as json.loads does
+        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+    if not_unicode:  # (problems would quote such a string, and it cannot be written out)
+        return [
+            problem(
+                "docs-invalid-json",
+                f"{METADATA} has a string with an unpaired surrogate (\\ud800 to \\udfff): "
+                "not Unicode text",
+                file=METADATA,
+            )
+        ]
     lines = value_lines(text)
     found: list[Problem] = []
     for schema_error in metadata_validator().iter_errors(document):
