@@ -236,3 +236,25 @@ def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> 
     problems = message["problems"]
     assert isinstance(problems, list)
     assert "validation-budget-exceeded" in {problem["code"] for problem in problems}
+
+
+def test_the_worker_publishes_without_changes_when_the_base_is_too_costly_to_compare() -> None:
+    from manifest_validation.jobs import Action, Job
+    from manifest_validation.results import Trigger
+    from manifest_validation.worker import Worker
+
+    same_tag = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(400))
+    published = Published([])
+    worker = Worker(lambda repository: OneFile(same_tag.encode()), published)
+    base = "f" * 40  # the file at the push's `before`: the same 400 entries (160,000 pairs)
+    job = Job(Action.VALIDATE, "https://example.com/r.git", C1, Trigger.PUSH, "img", None, base)
+    worker.handle(job, final_attempt=False)
+    (message,) = published.messages
+    assert "changes" not in message
+    assert message["manifest"] == "img"
+    # within the bounds the same job carries its changes
+    small = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(4))
+    published.messages.clear()
+    Worker(lambda repository: OneFile(small.encode()), published).handle(job, final_attempt=False)
+    (message,) = published.messages
+    assert message["changes"]["status"] == "unchanged"
