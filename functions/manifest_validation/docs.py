@@ -38,7 +38,7 @@ from .catalog import problem
 from .problems import Problem, Severity
 from .rules import IMAGE_NAME
 from .schema import load_schema
-from .validate import Status, status_of
+from .validate import Status, capped, status_of
 
 METADATA = "metadata.json"
 SHORT_DESCRIPTION = "README-short.txt"
@@ -468,7 +468,9 @@ def validate_docs(
     for logo in LOGOS:
         if logo in files:
             found.extend(logo_problems(logo, files[logo]))
-    ordered = _ordered(found)
+    # at most MAX_PROBLEMS, as for a manifest (a metadata.json of 50,000 unknown categories
+    # would otherwise answer megabytes), in the folder's order
+    ordered = _ordered(capped(_ordered(found)))
     return DocsResult(name, source or name, status_of(ordered), ordered, dict(files))
 
 
