@@ -67,3 +67,40 @@ def test_a_base_that_is_not_text_is_refused() -> None:
         "message": "base must be a string or null",
         "field": "manifests[0].base",
     }
+
+
+def hostile_entries(count: int, tag: str = "same") -> str:
+    """`count` entries that all claim one tag: every old entry pairs with every new one."""
+    head = "Maintainers: J (@j)\nGitRepo: https://e.com/r.git\n"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    return head + "".join(
+        f"\nTags: {tag}\nGitCommit: {commit}\nDirectory: d{index}\n" for index in range(count)
+    )
+
+
+def test_a_base_too_costly_to_compare_is_refused_before_the_work() -> None:
+    import time
+
+    # 2,000 x 2,000 entries sharing a tag took minutes to pair; now a refusal naming the bound
+    content, base = hostile_entries(2_000), hostile_entries(2_000).replace("d1", "e1")
+    started = time.monotonic()
+    answer = validations({"manifests": [{"name": "x", "content": content, "base": base}]})
+    assert time.monotonic() - started < 30  # (under load; it took minutes before)
+    assert answer.status == 413
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("base_too_complex", "manifests[0].base")
+    assert "4,000,000 entries (at most 100,000)" in error["message"]
+    # a base that inherits a huge model: refused by the rules' bound on list items
+    inherited = "Maintainers: J (@j)\nGitRepo: https://e.com/r.git\nGitCommit: " + "0" * 39 + "1\n"
+    inherited += "SharedTags: " + ", ".join(f"s{i}" for i in range(2_000)) + "\n"
+    inherited += "".join(f"\nTags: t{i}\n" for i in range(2_000))
+    answer = validations(
+        {"manifests": [{"name": "x", "content": content[:200], "base": inherited}]}
+    )
+    assert answer.status == 413
+    assert "the entries of the base inherit list values" in answer.json()["error"]["message"]
+    # within the bounds, the same shape is compared
+    small = hostile_entries(20)
+    answer = validations({"manifests": [{"name": "x", "content": small, "base": small}]})
+    assert answer.status == 200
+    assert answer.json()["results"][0]["changes"]["status"] == "unchanged"

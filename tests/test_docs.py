@@ -149,6 +149,19 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
 def test_hostile_metadata_is_reported_not_crashed_on() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
+    # an integer beyond Python's int-string limit, a string that is not Unicode text
+    for hostile, message in [
+        (b'{"hub": {"categories": [1' + b"0" * 100_000 + b"]}}\n", "a number too long"),
+        (b'{"hub": {"categories": []}, "\\udc00": 1}\n', "unpaired surrogate"),
+    ]:
+        (found,) = check_metadata(hostile).problems
+        assert found.code == "docs-invalid-json" and message in found.message
+    # many problems: capped as for a manifest, the notice first
+    categories = json.dumps({"hub": {"categories": [f"c{i}" for i in range(5_000)]}}, indent=2)
+    problems = check_metadata(categories.encode() + b"\n").problems
+    assert len(problems) == 201
+    assert problems[0].code == "too-many-problems"
+    assert "problems found, 200 reported" in problems[0].message
     # a large but flat document: the line scanner is one pass
     wide = json.dumps({"hub": {"categories": []}, "x": ['a\\"b'] * 100_000}, indent=2)
     result = check_metadata(wide.encode() + b"\n")

@@ -77,6 +77,9 @@ def test_nesting_depth_agrees_with_the_structure(value: object) -> None:
         ("1e999", "out of range"),
         ("[NaN]", "NaN is not a JSON value"),
         ("-Infinity", "-Infinity is not a JSON value"),
+        ('["\\ud800"]', "unpaired surrogate"),  # a lone escape: JSON syntax, not Unicode
+        ('{"a\\udc00b": 1}', "unpaired surrogate"),  # in a key too
+        ('["\\ude00\\ud83d"]', "unpaired surrogate"),  # a pair the wrong way round
     ],
 )
 def test_bodies_beyond_the_limits_are_refused_naming_the_limit(body: str, limit: str) -> None:
@@ -88,6 +91,8 @@ def test_bodies_within_the_limits_parse_as_json_does() -> None:
     body = json.dumps({"a": [[1, -2, 3.5e10, "[{"] * 3], "b": None, "n": 10**39})
     assert json_limits.loads(body.encode()) == json.loads(body)
     assert json_limits.loads("[" * 32 + "]" * 32) == json.loads("[" * 32 + "]" * 32)
+    # a surrogate pair is one character; an escaped backslash before "ud800" is no escape
+    assert json_limits.loads(b'["\\ud83d\\ude00", "\\\\ud800"]') == ["\U0001f600", "\\ud800"]
 
 
 @pytest.mark.parametrize("body", [b"\xff{}", b"{", b'{"a": }', b'"\\', b""])
@@ -231,3 +236,25 @@ def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> 
     problems = message["problems"]
     assert isinstance(problems, list)
     assert "validation-budget-exceeded" in {problem["code"] for problem in problems}
+
+
+def test_the_worker_publishes_without_changes_when_the_base_is_too_costly_to_compare() -> None:
+    from manifest_validation.jobs import Action, Job
+    from manifest_validation.results import Trigger
+    from manifest_validation.worker import Worker
+
+    same_tag = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(400))
+    published = Published([])
+    worker = Worker(lambda repository: OneFile(same_tag.encode()), published)
+    base = "f" * 40  # the file at the push's `before`: the same 400 entries (160,000 pairs)
+    job = Job(Action.VALIDATE, "https://example.com/r.git", C1, Trigger.PUSH, "img", None, base)
+    worker.handle(job, final_attempt=False)
+    (message,) = published.messages
+    assert "changes" not in message
+    assert message["manifest"] == "img"
+    # within the bounds the same job carries its changes
+    small = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(4))
+    published.messages.clear()
+    Worker(lambda repository: OneFile(small.encode()), published).handle(job, final_attempt=False)
+    (message,) = published.messages
+    assert message["changes"]["status"] == "unchanged"

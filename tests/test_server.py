@@ -160,6 +160,47 @@ def raw_exchange(url: str, data: bytes, *, wait: float = 10) -> bytes:
 
 
 @pytest.mark.parametrize(
+    ("request_bytes", "status", "says"),
+    [
+        (b"TRACE /v1/validations HTTP/1.1\r\nConnection: close\r\n\r\n", 404, b"Not found"),
+        (b"FOO /v1/health HTTP/1.1\r\nConnection: close\r\n\r\n", 404, b"Not found"),
+        (b"GET /v1/health HTTP/2.0\r\n\r\n", 400, b"Invalid HTTP version"),  # not a 505
+        (b"GET /v1/health HTTP/x.y\r\n\r\n", 400, b"Bad request version"),
+        (b"\x00\xff garbage\r\n\r\n", 400, b"Bad HTTP/0.9 request type"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, b"http_414"),
+        (b"GET /v1/health HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 431, b"http_431"),
+        (
+            b"POST /v1/validations HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\n{}",
+            400,
+            b"conflicting Content-Length",
+        ),
+        (b"POST /v1/validations HTTP/1.1\r\nContent-Length: 1_0\r\n\r\n", 400, b"invalid"),
+        (b"POST /v1/validations HTTP/1.1\r\nContent-Length: +2\r\n\r\n{}", 400, b"invalid"),
+    ],
+    ids=[
+        "unknown-method",
+        "made-up-method",
+        "http2",
+        "bad-version",
+        "garbage",
+        "long-url",
+        "long-header",
+        "two-lengths",
+        "underscore-length",
+        "signed-length",
+    ],
+)
+def test_malformed_http_gets_a_json_4xx_with_a_status_line(
+    base_url: str, request_bytes: bytes, status: int, says: bytes
+) -> None:
+    answer = raw_exchange(base_url, request_bytes)  # TRACE, FOO: http.server's 501 before
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()), head
+    assert json.loads(body)  # JSON, not http.server's HTML page
+    assert says in body
+
+
+@pytest.mark.parametrize(
     "partial",
     [
         b"POST /v1/validations HTTP/1.1\r\nHost: x\r\nContent-Ty",  # headers half sent

@@ -80,6 +80,39 @@ def verify_commit_moves(summary: ChangeSummary, verifier: GitVerifier) -> None:
                 )
 
 
+# Pairing entries compares every old entry with every new one, and entries carry the global
+# SharedTags they inherit: the work of a comparison grows with the product of the two files'
+# entries and with their list items, which a short hostile file (or `base` of an API request)
+# can make huge. Real library files stay far below (the corpus's largest has 148 entries).
+MAX_ENTRY_PAIRS = 100_000
+
+
+class ComparisonTooLarge(ValueError):
+    """Comparing a manifest with its base would cost too much; the message says why."""
+
+
+def _comparison_refusal(new: Manifest, old: Manifest | None) -> str | None:
+    from .rules import COMPLEXITY_FLOOR, COMPLEXITY_PER_LINE, complexity
+
+    if old is None:
+        return None
+    pairs = len(old.entries) * len(new.entries)
+    if pairs > MAX_ENTRY_PAIRS:
+        return (
+            f"comparing {len(new.entries):,} entries with the base's {len(old.entries):,} "
+            f"would pair {pairs:,} entries (at most {MAX_ENTRY_PAIRS:,})"
+        )
+    for side, manifest in (("the manifest", new), ("the base", old)):
+        limit = COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * manifest.line_count
+        size = complexity(manifest)
+        if size > limit:
+            return (
+                f"the entries of {side} inherit list values {size:,} times over "
+                f"(at most {limit:,} for its {manifest.line_count:,} lines)"
+            )
+    return None
+
+
 def manifest_changes(
     new: Manifest,
     base: bytes | str | None,
@@ -89,8 +122,14 @@ def manifest_changes(
 ) -> dict[str, Any]:
     """The `changes` field of a result message: what `new` changes relative to `base` (the
     text it replaces; None: the file did not exist there), with `base` saying what it was
-    compared to (`commit` and/or `sha256`). With a verifier, moved commits are checked too."""
+    compared to (`commit` and/or `sha256`). With a verifier, moved commits are checked too.
+
+    Raises `ComparisonTooLarge` (before any of the comparison's work) when the two are beyond
+    the bounds above."""
     old = parse(new.name, base) if base is not None else None
+    refusal = _comparison_refusal(new, old)
+    if refusal is not None:
+        raise ComparisonTooLarge(refusal)
     summary = diff_libraries({new.name: old}, {new.name: new})
     if verifier is not None:
         verify_commit_moves(summary, verifier)

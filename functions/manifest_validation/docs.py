@@ -33,11 +33,12 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from . import json_limits
 from .catalog import problem
 from .problems import BySeverity, Problem
 from .rules import IMAGE_NAME
 from .schema import load_schema
-from .validate import Status, status_of
+from .validate import Status, capped, status_of
 
 METADATA = "metadata.json"
 SHORT_DESCRIPTION = "README-short.txt"
@@ -223,6 +224,23 @@ def metadata_problems(data: bytes) -> list[Problem]:
         return [problem("docs-invalid-json", f"{METADATA}: {error}", file=METADATA)]
     except RecursionError:  # json.loads recurses per nesting level
         return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        return [
+            problem("docs-invalid-json", f"{METADATA} has a number too long to read", file=METADATA)
+        ]
+    try:
+        not_unicode = json_limits.has_unpaired_surrogates(text, document)
+    except RecursionError:  # json.dumps recurses as json.loads does
+        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+    if not_unicode:  # (problems would quote such a string, and it cannot be written out)
+        return [
+            problem(
+                "docs-invalid-json",
+                f"{METADATA} has a string with an unpaired surrogate (\\ud800 to \\udfff): "
+                "not Unicode text",
+                file=METADATA,
+            )
+        ]
     lines = value_lines(text)
     found: list[Problem] = []
     for schema_error in metadata_validator().iter_errors(document):
@@ -438,7 +456,9 @@ def validate_docs(
     for logo in LOGOS:
         if logo in files:
             found.extend(logo_problems(logo, files[logo]))
-    ordered = _ordered(found)
+    # at most MAX_PROBLEMS, as for a manifest (a metadata.json of 50,000 unknown categories
+    # would otherwise answer megabytes), in the folder's order
+    ordered = _ordered(capped(_ordered(found)))
     return DocsResult(name, source or name, status_of(ordered), ordered, dict(files))
 
 

@@ -333,19 +333,28 @@ def messages_for(
     verifier: GitVerifier | None = None,
 ) -> list[dict[str, Any]]:
     """Result messages; a manifest sent with a `base` gets its `changes` (with a verifier,
-    moved GitCommits are checked for `commit-not-descendant` too)."""
-    from .diff_git import manifest_changes
+    moved GitCommits are checked for `commit-not-descendant` too). ApiError 413
+    `base_too_complex` when comparing one with its base would cost too much."""
+    from .diff_git import ComparisonTooLarge, manifest_changes
 
     messages = []
-    for manifest, result in zip(request.manifests, results, strict=True):
+    for index, (manifest, result) in enumerate(zip(request.manifests, results, strict=True)):
         changes = None
         if manifest.has_base:
             base_origin = {}
             if manifest.base is not None:
                 base_origin["sha256"] = Origin.of("http", manifest.base).sha256
-            changes = manifest_changes(
-                result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
-            )
+            try:
+                changes = manifest_changes(
+                    result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
+                )
+            except ComparisonTooLarge as error:
+                raise ApiError(
+                    413,
+                    "base_too_complex",
+                    f"{manifest.name}: {error}: send it without base",
+                    f"manifests[{index}].base",
+                ) from error
         messages.append(
             result_message(
                 result,

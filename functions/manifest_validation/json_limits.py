@@ -5,7 +5,9 @@ gives up with `RecursionError` near Python's recursion limit, and an integer of 
 digits makes `int()` raise `ValueError` (and costs quadratic time below that). Here, before any
 parsing, one linear pass over the text measures the nesting depth without recursion; numbers are
 checked by length before they are converted; NaN and Infinity (which Python accepts but JSON does
-not have) are refused. Every refusal is a `JsonRefused` whose message names the limit.
+not have) are refused, and so are strings with an unpaired UTF-16 surrogate (`"\\ud800"` is
+valid JSON syntax, but not Unicode text: it cannot be encoded, hashed or sent back). Every
+refusal is a `JsonRefused` whose message names the limit.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ MAX_NUMBER_CHARS = 40
 _STRING = re.compile(r'"[^"\\]*+(?:\\.?[^"\\]*+)*+"?', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# Where a surrogate may enter a parsed value: an escape \\uD800-\\uDFFF (paired ones are fine),
+# or, for text given as str, a surrogate code point itself. Only then is the value checked.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
@@ -77,6 +82,27 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     if depth > max_depth:
         raise JsonRefused(f"arrays and objects are nested deeper than {max_depth} levels")
     try:
-        return json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
+        value = json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise JsonRefused(f"the body is not valid JSON: {error}") from error
+    if has_unpaired_surrogates(text, value):
+        raise JsonRefused(
+            "a string holds an unpaired surrogate (\\ud800 to \\udfff): not Unicode text"
+        )
+    return value
+
+
+def has_unpaired_surrogates(text: str, value: Any) -> bool:
+    """Whether `value`, parsed from the JSON `text`, holds a string (or key) that is not Unicode
+    text: an unpaired surrogate, which cannot be encoded as UTF-8."""
+    return bool(_MAYBE_SURROGATE.search(text)) and not _is_unicode(value)
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string of `value` (keys too) is Unicode text, i.e. encodes as UTF-8; the
+    value is at most MAX_DEPTH deep, so the recursion of json.dumps is bounded."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

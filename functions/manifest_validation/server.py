@@ -16,6 +16,7 @@ import base64
 import io
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -24,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -32,6 +34,7 @@ from urllib.parse import parse_qsl, urlsplit
 # never read a body of unknown length.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
+_DIGITS = re.compile(r"[0-9]{1,19}")
 
 # A slow client (or one that never finishes its request) holds a thread and a socket; API
 # Gateway cuts such clients off too.
@@ -220,6 +223,26 @@ def make_request_handler(
             self.connection.settimeout(read_timeout)  # reads may have left a short timeout
             super().send_response(code, message)
 
+        def __getattr__(self, name: str) -> Any:
+            # Every method goes to the handler, which answers 404 for a route it does not have
+            # (as API Gateway does), never http.server's 501 for a method it has no do_ for.
+            if name.startswith("do_"):
+                return self._handle
+            raise AttributeError(name)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (a bad request line, 414, 431) as JSON like every
+            other answer, and with a status line even when the request's version was not
+            parsed. A request line of HTTP/2 is the client's mistake, not our failure: 400,
+            not 505 (no request a client can send is answered with a 5xx)."""
+            if code >= 500:
+                code = 400
+            if self.request_version in ("", "HTTP/0.9"):  # not parsed (or unusable)
+                self.request_version = "HTTP/1.1"
+            self._error(code, message or HTTPStatus(code).phrase)
+
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
@@ -245,14 +268,17 @@ def make_request_handler(
             if self.headers.get("Transfer-Encoding"):
                 self._error(411, "send a Content-Length")
                 return
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
+            # digits only (int() would take "+5", " 5 " and "1_0"), and one length: two that
+            # differ make the body's end ambiguous (request smuggling behind a proxy)
+            lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+            if len(lengths) > 1:
+                self._error(400, "conflicting Content-Length headers")
+                return
+            text = lengths.pop() if lengths else "0"
+            if not _DIGITS.fullmatch(text):
                 self._error(400, "invalid Content-Length")
                 return
-            if length < 0:
-                self._error(400, "invalid Content-Length")
-                return
+            length = int(text)
             if length > MAX_REQUEST_BYTES:
                 self._error(413, "request body too large")
                 return

@@ -135,7 +135,7 @@ class Worker:
         """What the push changed in this manifest, from the file at `job.base`. A base that
         cannot be read is retried like the manifest; on the last attempt (or when the commit
         is gone, e.g. after a forced push on a mirror) the result goes out without it."""
-        from .diff_git import manifest_changes
+        from .diff_git import ComparisonTooLarge, manifest_changes
         from .sources import SourceError, SourceUnavailable
 
         assert job.base is not None and job.manifest is not None
@@ -152,7 +152,11 @@ class Worker:
         base_origin = {"commit": job.base}
         if base is not None:
             base_origin["sha256"] = Origin.of("git", base).sha256
-        return manifest_changes(parsed, base, base_origin=base_origin, verifier=self.verifier)
+        try:
+            return manifest_changes(parsed, base, base_origin=base_origin, verifier=self.verifier)
+        except ComparisonTooLarge as error:  # the result goes out without what changed
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
 
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
