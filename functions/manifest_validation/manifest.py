@@ -301,6 +301,11 @@ class Entry:
     lines: dict[str, int]
     item_lines: dict[str, list[int]]
     own_keys: frozenset[str]
+    _arch_keys: list[str] | None = None  # the ARCH-* keys of `values`, sorted, once known
+
+    def __post_init__(self) -> None:
+        # the keys of `values` are fixed once parsed (merging only changes Tags and SharedTags)
+        self._arch_keys = sorted(key for key in self.values if arch_field_parts(key) is not None)
 
     def scalar(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -327,7 +332,7 @@ class Entry:
         return self.items("Constraints")
 
     def arch_keys(self) -> list[str]:
-        return sorted(key for key in self.values if arch_field_parts(key) is not None)
+        return self._arch_keys or []
 
     def arch_value(self, architecture: str, key: str) -> str:
         """The value of `key` for one architecture: `ARCH-key` wins over the plain field."""

@@ -156,8 +156,16 @@ def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
 def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     """One problem per shared tag and pair of entries, naming every architecture both claim
     (as official-images' naughty-sharedtags.sh groups them)."""
-    # Entries that bashbrew merges are one image: they cannot overlap with themselves.
-    group_of = {id(entry): entry.build_key() for entry in manifest.entries}
+    # Entries that bashbrew merges are one image: they cannot overlap with themselves. (Their
+    # build keys are computed only for entries that meet another on a shared tag.)
+    keys: dict[int, tuple[object, ...]] = {}
+
+    def group_of(entry: Entry) -> tuple[object, ...]:
+        key = keys.get(id(entry))
+        if key is None:
+            key = keys[id(entry)] = entry.build_key()
+        return key
+
     claimed: dict[tuple[str, str], Entry] = {}  # (shared tag, architecture) -> first entry
     for entry in manifest.entries:
         for index, shared in enumerate(entry.shared_tags):
@@ -166,7 +174,7 @@ def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
                 if is_windows(architecture):
                     continue
                 other = claimed.setdefault((shared, architecture), entry)
-                if other is entry or group_of[id(other)] == group_of[id(entry)]:
+                if other is entry or group_of(other) == group_of(entry):
                     continue
                 overlaps.setdefault(id(other), (other, []))[1].append(architecture)
             for other, architectures in overlaps.values():
