@@ -257,6 +257,90 @@ def test_not_canonical_gives_the_exact_canonical_text() -> None:
     )
 
 
+# What jq 1.7 (the jq of the docs CI's ubuntu-latest) printed for these texts with metadata.sh's
+# `jq -s --sort-keys '.[0] | .hub.categories |= unique'`: recorded from a run of it, since the
+# jq of a developer's machine may be 1.6, which prints numbers from doubles (`1E+2` as `100`).
+JQ_17_CANONICAL = [
+    (
+        '{"hub":{"categories":[]},"n":[1,1.0,1e2,-0,0.1,1.5e300,12345678901234567890,3.0e0,'
+        "1E400,-0.0,0e5,1e-7,1.10,10e999999999,0e1000000000]}",
+        '{\n  "hub": {\n    "categories": []\n  },\n  "n": [\n    1,\n    1.0,\n    1E+2,\n'
+        "    -0,\n    0.1,\n    1.5E+300,\n    12345678901234567890,\n    3.0,\n    1E+400,\n"
+        "    -0.0,\n    0E+5,\n    1E-7,\n    1.10,\n    1.7976931348623157e+308,\n"
+        "    0E+999999999\n  ]\n}\n",
+    ),
+    (
+        '{"hub":{"categories":[]},"x":{},"y":[],"z":[{}],"w":[[]],"b":true,"f":false,"nul":null}',
+        '{\n  "b": true,\n  "f": false,\n  "hub": {\n    "categories": []\n  },\n'
+        '  "nul": null,\n  "w": [\n    []\n  ],\n  "x": {},\n  "y": [],\n'
+        '  "z": [\n    {}\n  ]\n}\n',
+    ),
+    (
+        '{"hub":{"categories":["\\u00e9/x"]},"u":"\\u00e9\\/ \\u2028 \\ud83d\\ude00"}',
+        '{\n  "hub": {\n    "categories": [\n      "é/x"\n    ]\n  },\n'
+        '  "u": "é/ \u2028 \U0001f600"\n}\n',
+    ),
+    (
+        '{"hub":{"categories":[]},"c":"\\u0001\\u001f\\b\\f\\n\\r\\t\\"\\\\\\u007f\\u0000"}',
+        '{\n  "c": "\\u0001\\u001f\\b\\f\\n\\r\\t\\"\\\\\\u007f\\u0000",\n  "hub": {\n'
+        '    "categories": []\n  }\n}\n',
+    ),
+    (
+        '{"hub":{"categories":[]},"B":1,"a":2,"\\u00e9":3,"Z":4,"_":5,"aa":6,"a a":7,'
+        '"\\ud83d\\ude00":8,"\\uffff":9}',
+        '{\n  "B": 1,\n  "Z": 4,\n  "_": 5,\n  "a": 2,\n  "a a": 7,\n  "aa": 6,\n'
+        '  "hub": {\n    "categories": []\n  },\n  "é": 3,\n  "\uffff": 9,\n'
+        '  "\U0001f600": 8\n}\n',
+    ),
+    # a lone low surrogate: jq reads U+FFFD (an escaped backslash is no escape)
+    (
+        '{"hub":{"categories":["z","b","z"]},"s":"\\udc00","\\udc01k":"\\\\ud800"}',
+        '{\n  "hub": {\n    "categories": [\n      "b",\n      "z"\n    ]\n  },\n'
+        '  "s": "\ufffd",\n  "\ufffdk": "\\\\ud800"\n}\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "jq"), JQ_17_CANONICAL)
+def test_the_canonical_text_is_what_jq_prints(text: str, jq: str) -> None:
+    found = check_metadata(text.encode()).problems
+    (hint,) = [p.hint for p in found if p.code == "docs-not-canonical"]
+    assert hint is not None
+    assert hint.split("\n", 1)[1] == jq
+    # and jq's own text is canonical (but for DBL_MAX, which jq itself prints as `E+308` then)
+    if "e+308" not in jq:
+        again = check_metadata(jq.encode()).problems
+        assert "docs-not-canonical" not in [p.code for p in again]
+
+
+def test_a_lone_high_surrogate_is_invalid_json_as_jq_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = b'{\n  "hub": {\n    "categories": []\n  },\n  "x": "a\\ud800b"\n}\n'
+    result = check_metadata(data)
+    assert codes(result) == [("docs-invalid-json", "metadata.json", 5)]
+    assert "line 5, column 10" in result.problems[0].message
+    # escaped backslashes are not escapes; a pair is one character
+    fine = b'{"hub": {"categories": []}, "x": "\\\\ud800 \\ud83d\\ude00"}'
+    assert "docs-invalid-json" not in [p.code for p in check_metadata(fine).problems]
+    # no output format trips over a lone surrogate (a low one reads as U+FFFD)
+    folder = write_folder(tmp_path / "docs", "python", FOLDER)
+    (folder / "metadata.json").write_bytes(b'{"hub": {"categories": []}, "\\udc00": "\\udfff"}')
+    for output_format in ("text", "json", "github"):
+        code, out, _ = run(capsys, "check", "--format", output_format, str(folder))
+        assert code == 0, out
+        assert "\ufffd" in out
+
+
+def test_numbers_of_any_size_are_kept_as_written() -> None:
+    digits = "9" * 5000  # more than Python's int() takes
+    result = check_metadata(f'{{"hub": {{"categories": []}}, "n": {digits}}}'.encode())
+    assert sorted(p.code for p in result.problems) == ["docs-not-canonical", "docs-unknown-key"]
+    (hint,) = [p.hint for p in result.problems if p.code == "docs-not-canonical"]
+    assert hint is not None and f'"n": {digits}\n' in hint
+    assert "Infinity" not in check_metadata(b'{"hub": {"categories": [1e400]}}').problems[0].message
+
+
 def test_value_lines_follow_keys_items_and_nesting() -> None:
     text = '{"a": [1,\n  {"b": "x,\\"}"},\n  [true]],\n "c"\n : null}'
     assert value_lines(text) == {
