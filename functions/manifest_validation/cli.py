@@ -256,7 +256,9 @@ def _library_of(path: Path) -> dict[str, bytes]:
 
 def command_diff(args: argparse.Namespace) -> int:
     """What a change does: exit 0 when computed (whatever it found: `commit-not-descendant`
-    is a warning to read, not a failure), 2 on a usage error or an unreadable input."""
+    is a warning to read, not a failure), 1 when a file could not be read fully (NUL bytes,
+    not UTF-8, a line that is not a field, ...: the comparison covers only what could be read,
+    and the errors are in the output), 2 on a usage error or an unreadable input."""
     from .diff import diff_libraries
     from .diff_report import render_diff
     from .manifest import Manifest, parse
@@ -306,7 +308,7 @@ def command_diff(args: argparse.Namespace) -> int:
         with make_verifier(args.insecure_host) as verifier:
             verify_commit_moves(summary, verifier)
     print(render_diff(summary, args.format))
-    return EXIT_VALID
+    return EXIT_INVALID if summary.has_errors else EXIT_VALID
 
 
 def _changes_in_repository(
@@ -544,8 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a change does: tags, entries, architectures and build fields, per image",
         description="Compare two library files, two directories of them, or (with --git) the "
         "library of a manifests repository at two commits, on the parsed model. Exit 0 "
-        "when the comparison was made (changes and warnings are output, not failures), 2 "
-        "on a usage error or an unreadable input.",
+        "when the comparison was made (changes and warnings are output, not failures), 1 "
+        "when a file could not be read fully (the errors are output; only what could be "
+        "read is compared), 2 on a usage error or an unreadable input.",
     )
     diff.add_argument(
         "paths",

@@ -30,11 +30,11 @@ Pure: no I/O; `ChangeSummary.to_json()` is the JSON form (the `changes` field of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .manifest import Entry, Manifest
-from .problems import Problem
+from .problems import Problem, Severity
 
 COMPARED_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 DIFF_VERSION = 1
@@ -222,7 +222,13 @@ class ChangeSummary:
 
     @property
     def changed(self) -> list[ImageChanges]:
-        return [image for image in self.images if image.has_changes]
+        """The images to report: those that changed, and those with problems (a file that
+        could not be read fully is reported even when what could be read is unchanged)."""
+        return [image for image in self.images if image.has_changes or image.problems]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for image in self.images for p in image.problems)
 
     def counts(self) -> dict[str, int]:
         statuses = [image.status for image in self.images]
@@ -384,8 +390,41 @@ def _ordered(items: Iterable[str], keep: set[str]) -> list[str]:
     return [item for item in dict.fromkeys(items) if item in keep]
 
 
-def diff_manifests(name: str, old: Manifest | None, new: Manifest | None) -> ImageChanges:
-    """The changes from `old` to `new` of one image (None: the file does not exist)."""
+def reading_errors(manifest: Manifest | None, side: str) -> list[Problem]:
+    """The errors met reading one side ("old" or "new"): NUL bytes, not UTF-8, a line that is
+    not a field, ... What could not be read is not in the model, so the comparison is partial:
+    each error is reported with the changes (lines are those of the new text: an old side's
+    line is given in the message)."""
+    if manifest is None:
+        return []
+    found = []
+    for error in manifest.problems:
+        if error.severity is not Severity.ERROR:
+            continue
+        if side == "old":
+            where = f", line {error.line}" if error.line else ""
+            message = f"the old file{where}: {error.message} (only what could be read is compared)"
+            found.append(replace(error, message=message, line=None))
+        else:
+            message = f"the new file: {error.message} (only what could be read is compared)"
+            found.append(replace(error, message=message))
+    return found
+
+
+def diff_manifests(
+    name: str, old: Manifest | None, new: Manifest | None, *, new_reading_errors: bool = True
+) -> ImageChanges:
+    """The changes from `old` to `new` of one image (None: the file does not exist), with the
+    errors met reading either file (the new file's only with `new_reading_errors`: the result
+    of validating it reports them already)."""
+    changes = _changes(name, old, new)
+    changes.problems += reading_errors(old, "old")
+    if new_reading_errors:
+        changes.problems += reading_errors(new, "new")
+    return changes
+
+
+def _changes(name: str, old: Manifest | None, new: Manifest | None) -> ImageChanges:
     if old is None and new is None:
         return ImageChanges(name, "unchanged")
     before = old.merged_entries() if old is not None else []
@@ -498,4 +537,5 @@ __all__ = [
     "diff_libraries",
     "diff_manifests",
     "pair_entries",
+    "reading_errors",
 ]

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .catalog import problem
-from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries
+from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries, diff_manifests
 from .manifest import Manifest, parse
 
 if TYPE_CHECKING:
@@ -91,8 +91,7 @@ def manifest_changes(
     text it replaces; None: the file did not exist there), with `base` saying what it was
     compared to (`commit` and/or `sha256`). With a verifier, moved commits are checked too."""
     old = parse(new.name, base) if base is not None else None
-    summary = diff_libraries({new.name: old}, {new.name: new})
+    image = diff_manifests(new.name, old, new, new_reading_errors=False)
     if verifier is not None:
-        verify_commit_moves(summary, verifier)
-    (image,) = summary.images
+        verify_commit_moves(ChangeSummary([image]), verifier)
     return {"base": base_origin, **image.to_json()}
