@@ -651,3 +651,44 @@ def test_the_bundled_docs_examples_behave_as_the_readme_says(
     readme = (PROJECT / "README.md").read_text()
     assert "check --docs examples/docs examples/library" in readme
     assert "check examples/invalid-docs/broken-db" in readme
+
+
+def test_a_real_shaped_checkout_with_its_root_metadata_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A docker-library/docs checkout has a metadata.json at its root (the canonical
+    categories): it is a checkout of folders all the same, given as --docs DIR or as a PATH."""
+    docs = tmp_path / "docs"
+    write_folder(docs, "python", FOLDER)
+    write_folder(docs, "redis", FOLDER)
+    root_metadata = (
+        CANONICAL.read_bytes()
+        if CANONICAL.is_file()
+        else canonical_metadata({"hub": {"categories": canonical_categories()}}).encode()
+    )
+    (docs / "metadata.json").write_bytes(root_metadata)
+    (docs / "README.md").write_bytes(b"# Docs\n")
+    library = tmp_path / "library"
+    library.mkdir()
+    hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
+    (library / "python").write_bytes(hello)
+    for argv in (["--docs", str(docs), str(library)], [str(docs), str(library)]):
+        code, out, _ = run(capsys, "check", "--format", "json", *argv)
+        document = json.loads(out)
+        results = {(r["kind"], r["manifest"]): r for r in document["results"]}
+        assert set(results) == {("manifest", "python"), ("docs", "python"), ("docs", "redis")}
+        assert [p["code"] for p in results[("docs", "redis")]["problems"]] == [
+            "missing-library-file"
+        ]
+        assert code == 1
+
+
+def test_a_docs_folder_without_metadata_json_is_still_a_docs_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {k: v for k, v in FOLDER.items() if k != "metadata.json"}
+    folder = write_folder(tmp_path / "docs", "python", files)
+    code, out, _ = run(capsys, "check", str(folder))
+    assert code == 1
+    assert f"{folder}/metadata.json: docs-missing-file error: metadata.json is missing" in out
+    assert out.splitlines()[-1].startswith("1 docs folder checked: 0 valid, 1 invalid (1 error")

@@ -144,7 +144,7 @@ def check_docs(
             return [], [], [str(error)]
     inputs, failed = read_docs(_each_once(folders))
     root = args.docs if args.docs else str(folders[0].parent)
-    if args.docs and Path(args.docs, "metadata.json").is_file():
+    if args.docs and _docs_kind(Path(args.docs)) == "folder":
         root = str(Path(args.docs).parent)
     results = validate_folders(
         inputs, library_names=library_names or None, docs_root=root if library_names else None
@@ -163,16 +163,43 @@ def check_docs(
     return results, messages, failed
 
 
+def _docs_kind(path: Path) -> str | None:
+    """ "folder" for one image's docs folder (a directory with a metadata.json or a
+    README-short.txt), "checkout" for a directory of them (a docker-library/docs checkout,
+    whose root has a metadata.json too), None for anything else: docs.is_docs_folder and
+    docs.is_docs_checkout, without importing the docs checks for library files."""
+    if not path.is_dir():
+        return None
+    try:
+        children = [child for child in path.iterdir() if not child.name.startswith(".")]
+    except OSError:
+        return None
+    if any(child.is_dir() and (child / "metadata.json").is_file() for child in children):
+        return "checkout"
+    if (path / "metadata.json").is_file() or (path / "README-short.txt").is_file():
+        return "folder"
+    return None
+
+
 def readable_manifests(
     paths: Sequence[str], unreadable: list[str], folders: list[Path]
 ) -> Iterator[tuple[str, bytes, str]]:
     """(name, content, path) of every manifest of `paths`, read one at a time; each path or
     file that cannot be read is reported on stderr, added to `unreadable`, and skipped. A docs
-    folder (a directory with a metadata.json) goes to `folders` instead."""
+    folder (a directory with a metadata.json or a README-short.txt) goes to `folders` instead,
+    and so do the folders of a docs checkout."""
     for argument in paths:
         path = Path(argument)
-        if path.is_dir() and (path / "metadata.json").is_file():  # docs.is_docs_folder
+        kind = _docs_kind(path)
+        if kind == "folder":
             folders.append(path)
+            continue
+        if kind == "checkout":
+            folders += sorted(
+                child
+                for child in path.iterdir()
+                if child.is_dir() and not child.name.startswith(".")
+            )
             continue
         try:
             files = list(manifest_files(path))
@@ -506,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate library files (and docs folders) and report every problem",
         description="Validate library files (a file, or every regular non-hidden file of a "
         "directory; the file name is the image name) and docs folders (a directory with a "
-        "metadata.json, or every subdirectory of --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
+        "metadata.json or a README-short.txt; every subdirectory of a docs checkout, given as "
+        "a PATH or as --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
         "error or unreadable path, 3 unverified.",
     )
     check.add_argument("paths", nargs="*", metavar="PATH")

@@ -647,9 +647,28 @@ class UnreadableDocs(Exception):
     pass
 
 
+def is_docs_checkout(path: Path) -> bool:
+    """A docker-library/docs checkout (or a directory of docs folders): a non-hidden
+    subdirectory has a metadata.json. (Its root has a metadata.json of its own, the canonical
+    categories, so that file alone does not make a directory one image's folder.)"""
+    try:
+        children = list(path.iterdir())
+    except OSError:
+        return False
+    return any(
+        not _hidden(child) and (child / METADATA).is_file() for child in children if child.is_dir()
+    )
+
+
 def is_docs_folder(path: Path) -> bool:
-    """A directory with a metadata.json: what `check` takes for a docs folder among its PATHs."""
-    return path.is_dir() and (path / METADATA).is_file()
+    """What `check` takes for one image's docs folder among its PATHs: a directory with a
+    metadata.json or a README-short.txt (the files every image has; neither is the name of a
+    library file), and no docs folders inside (cli.py's `_docs_kind` is the same rule)."""
+    return (
+        path.is_dir()
+        and ((path / METADATA).is_file() or (path / SHORT_DESCRIPTION).is_file())
+        and not is_docs_checkout(path)
+    )
 
 
 def docs_folders(root: Path) -> list[Path]:
