@@ -605,6 +605,10 @@ def test_revalidate_with_docs_publishes_docs_results_too(
     docs = tmp_path / "docs"
     write_folder(docs, "python", FOLDER)
     write_folder(docs, "scratch", {"metadata.json": PYTHON_METADATA, "README-short.txt": b"x\n"})
+    # as in a real checkout: the canonical categories at the root
+    (docs / "metadata.json").write_bytes(
+        canonical_metadata({"hub": {"categories": canonical_categories()}}).encode()
+    )
     library = tmp_path / "library"
     library.mkdir()
     hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
