@@ -149,6 +149,15 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
 def test_hostile_metadata_is_reported_not_crashed_on() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
+    # as deep as json.loads takes, in a key with a lone low surrogate (walked to replace it)
+    for depth in (500, 990):
+        nested = b"[" * depth + b"]" * depth
+        data = b'{"hub": {"categories": []}, "\\udc00": ' + nested + b"}"
+        assert {p.code for p in check_metadata(data).problems} <= {
+            "docs-invalid-json",
+            "docs-unknown-key",
+            "docs-not-canonical",
+        }
     # a large but flat document: the line scanner is one pass
     wide = json.dumps({"hub": {"categories": []}, "x": ['a\\"b'] * 100_000}, indent=2)
     result = check_metadata(wide.encode() + b"\n")

@@ -359,8 +359,13 @@ def metadata_problems(data: bytes) -> list[Problem]:
                 file=METADATA,
             )
         ]
-    if lone_low:
-        document = _replace_lone_low(document)
+    try:
+        return _document_problems(text, _replace_lone_low(document) if lone_low else document)
+    except RecursionError:  # what json.loads takes, our walks may not (frames per level)
+        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+
+
+def _document_problems(text: str, document: Any) -> list[Problem]:
     lines = value_lines(text)
     found: list[Problem] = []
     for schema_error in metadata_validator().iter_errors(document):
