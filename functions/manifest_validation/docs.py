@@ -8,8 +8,8 @@ What the docs CI does, and what we do the same or stricter:
   the shape with `schemas/docs-metadata.schema.json` and report a formatting difference as a
   warning whose hint is the exact canonical text, as the docs CI's jq (1.7) prints it: numbers
   from their literals, lone surrogate escapes refused (high) or read as U+FFFD (low). Unknown
-  keys: the schema refuses them, we
-  report them as warnings (`docs-unknown-key`): the docs CI keeps and ignores them.
+  keys: the schema refuses them, we report them as warnings (`docs-unknown-key`): the docs CI
+  keeps and ignores them.
 - check-required-files.sh: content.md, github-repo, license.md, maintainer.md non-empty for every
   image but `scratch`. We also require README-short.txt (the Docker Hub description), and count a
   whitespace-only file as empty.
