@@ -384,3 +384,42 @@ def test_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     code, _, err = run_diff(capsys, str(tmp_path), str(tmp_path / "a"))
     assert (code, "both be files or both directories" in err) == (2, True)
+
+
+def test_pairing_by_shared_tags_ignores_tags_shared_by_very_many_entries() -> None:
+    """A shared tag on a few entries pairs them when all their Tags changed; one on more than
+    MAX_SHARED_TAG_FANOUT entries says nothing about identity (and would make pairing
+    quadratic), so it is left out of the score."""
+    from manifest_validation.diff import MAX_SHARED_TAG_FANOUT
+
+    head = "Maintainers: A (@a)\nGitRepo: https://example.com/r.git\nGitCommit: " + "a" * 40
+
+    def library(count: int, prefix: str) -> Manifest:
+        entries = [
+            f"Tags: {prefix}{i}\nSharedTags: s, only{i}\nDirectory: d{i}\n" for i in range(count)
+        ]
+        return parse("x", "\n\n".join([head, *entries]))
+
+    few = 3
+    assert pair_entries(library(few, "a").merged_entries(), library(few, "b").merged_entries()) == {
+        i: i for i in range(few)
+    }  # paired by `only{i}` (and `s`)
+    many = MAX_SHARED_TAG_FANOUT + 1
+    old, new = library(many, "a").entries, library(many, "b").entries
+    # `s` is left out, `only{i}` still pairs each entry with its own
+    assert pair_entries(old, new) == {i: i for i in range(many)}
+    crowded = [
+        parse(
+            "x",
+            f"{head}\n\n"
+            + "\n\n".join(f"Tags: {p}{i}\nSharedTags: s\nDirectory: d{i}\n" for i in range(many)),
+        ).entries
+        for p in ("a", "b")
+    ]
+    assert pair_entries(*crowded) == {}
+    image = diff_manifests(
+        "x",
+        parse("x", f"{head}\n\nTags: a0\nSharedTags: s\nDirectory: d0\n"),
+        parse("x", f"{head}\n\nTags: b0\nSharedTags: s\nDirectory: d0\n"),
+    )
+    assert (len(image.entries_added), len(image.entries_removed)) == (0, 0)
