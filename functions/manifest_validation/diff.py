@@ -17,9 +17,10 @@ no change.
 
 **Entry identity.** An entry has no name, so an old entry and a new entry are "the same entry"
 when they share tags: every (old, new) pair sharing at least one tag is scored by the number of
-Tags they share (then SharedTags), and pairs are taken best score first (ties: file order), each
-entry at most once. A paired entry is labelled by its new first tag. Unpaired old entries are
-*removed*, unpaired new ones *added*. A tag that is in an old entry and in a new entry that is not
+Tags they share (then SharedTags, but for a shared tag on more than MAX_SHARED_TAG_FANOUT
+entries), and pairs are taken best score first (ties: file order), each entry at most once. A
+paired entry is labelled by its new first tag. Unpaired old entries are *removed*, unpaired new
+ones *added*. A tag that is in an old entry and in a new entry that is not
 its partner has *moved*. Field changes are reported per tag, between the old entry holding the tag
 and the new entry holding it, whether or not the two are partners; tags with identical changes
 are grouped.
