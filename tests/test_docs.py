@@ -705,3 +705,39 @@ def test_a_docs_folder_without_metadata_json_is_still_a_docs_folder(
     assert code == 1
     assert f"{folder}/metadata.json: docs-missing-file error: metadata.json is missing" in out
     assert out.splitlines()[-1].startswith("1 docs folder checked: 0 valid, 1 invalid (1 error")
+
+
+def test_a_checkout_s_root_metadata_json_is_the_source_of_the_categories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As metadata.sh: the categories an image may use are those of the checkout's root
+    metadata.json (a category added there is valid at once; one removed there is not)."""
+    docs = tmp_path / "docs"
+    categories = ["databases-and-storage", "quantum-computing"]  # one new, the rest gone
+    docs.mkdir()
+    (docs / "metadata.json").write_bytes(
+        canonical_metadata({"hub": {"categories": categories}}).encode()
+    )
+
+    def uses(name: str, category: str) -> None:
+        metadata = canonical_metadata({"hub": {"categories": [category]}}).encode()
+        write_folder(docs, name, {**FOLDER, "metadata.json": metadata})
+
+    uses("qdb", "quantum-computing")
+    uses("webby", "web-servers")
+    code, out, _ = run(capsys, "check", "--format", "json", "--docs", str(docs))
+    results = {r["manifest"]: r for r in json.loads(out)["results"]}
+    assert code == 1
+    assert results["qdb"]["problems"] == []
+    (found,) = results["webby"]["problems"]
+    assert found["code"] == "docs-unknown-category"
+    assert found["hint"].endswith("Canonical categories: databases-and-storage, quantum-computing.")
+    # one image's folder given alone: the embedded list (its own metadata.json is no source)
+    code, out, _ = run(capsys, "check", "--docs", str(docs / "qdb"))
+    assert (code, "docs-unknown-category" in out) == (1, True)
+    # a root metadata.json that cannot be read: the embedded list
+    (docs / "metadata.json").write_bytes(b"{")
+    code, out, _ = run(capsys, "check", "--format", "json", "--docs", str(docs))
+    results = {r["manifest"]: r for r in json.loads(out)["results"]}
+    assert results["webby"]["problems"] == []
+    assert [p["code"] for p in results["qdb"]["problems"]] == ["docs-unknown-category"]

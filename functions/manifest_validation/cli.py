@@ -133,7 +133,13 @@ def check_docs(
     files given too, the two repositories are cross-checked."""
     if not folders and not args.docs:
         return [], [], []
-    from .docs import UnreadableDocs, docs_folders, folder_digest_input, validate_folders
+    from .docs import (
+        UnreadableDocs,
+        checkout_categories,
+        docs_folders,
+        folder_digest_input,
+        validate_folders,
+    )
     from .results import Origin, Trigger, docs_result_message
 
     if args.docs:
@@ -144,10 +150,16 @@ def check_docs(
             return [], [], [str(error)]
     inputs, failed = read_docs(_each_once(folders))
     root = args.docs if args.docs else str(folders[0].parent)
+    categories = None
     if args.docs and _docs_kind(Path(args.docs)) == "folder":
         root = str(Path(args.docs).parent)
+    elif args.docs:
+        categories = checkout_categories(Path(args.docs))
     results = validate_folders(
-        inputs, library_names=library_names or None, docs_root=root if library_names else None
+        inputs,
+        library_names=library_names or None,
+        docs_root=root if library_names else None,
+        categories=categories,
     )
     files = {source: data for _, data, source in inputs}
     messages = [
@@ -542,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--docs",
         metavar="DIR",
         help="also check the docs folders of DIR (a docker-library/docs checkout: every "
-        "non-hidden subdirectory), cross-checked against the library files given",
+        "non-hidden subdirectory; its root metadata.json gives the categories), cross-checked "
+        "against the library files given",
     )
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument(

@@ -22,6 +22,7 @@ and the batch run.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -29,7 +30,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -176,9 +177,14 @@ def field_name(path: Sequence[str | int]) -> str | None:
 # --- metadata.json --------------------------------------------------------------------------------
 
 
-@cache
-def metadata_validator() -> Draft202012Validator:
+@lru_cache(maxsize=4)
+def metadata_validator(categories: tuple[str, ...] | None = None) -> Draft202012Validator:
+    """The schema's validator; with `categories`, those are the canonical ones instead of the
+    list embedded in the schema (a docs checkout's own root metadata.json, as metadata.sh)."""
     schema = load_schema("docs-metadata.schema.json")
+    if categories is not None:
+        schema = copy.deepcopy(schema)
+        schema["$defs"]["category"]["enum"] = list(categories)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -314,8 +320,9 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON value")
 
 
-def metadata_problems(data: bytes) -> list[Problem]:
-    """Every problem of one metadata.json (its bytes), with lines into its text."""
+def metadata_problems(data: bytes, categories: tuple[str, ...] | None = None) -> list[Problem]:
+    """Every problem of one metadata.json (its bytes), with lines into its text (`categories`:
+    the canonical ones, when not those embedded in the schema)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -360,16 +367,20 @@ def metadata_problems(data: bytes) -> list[Problem]:
             )
         ]
     try:
-        return _document_problems(text, _replace_lone_low(document) if lone_low else document)
+        document = _replace_lone_low(document) if lone_low else document
+        return _document_problems(text, document, categories)
     except RecursionError:  # what json.loads takes, our walks may not (frames per level)
         return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
 
 
-def _document_problems(text: str, document: Any) -> list[Problem]:
+def _document_problems(
+    text: str, document: Any, categories: tuple[str, ...] | None
+) -> list[Problem]:
     lines = value_lines(text)
     found: list[Problem] = []
-    for schema_error in metadata_validator().iter_errors(document):
-        found.extend(_schema_problems(schema_error, lines))
+    known = list(categories) if categories is not None else canonical_categories()
+    for schema_error in metadata_validator(categories).iter_errors(document):
+        found.extend(_schema_problems(schema_error, lines, known))
     # metadata.sh checks the format whenever jq can compute it: whenever categories is an array
     # of strings (other shapes are schema errors already)
     if _has_categories(document):
@@ -408,7 +419,9 @@ def _line(lines: Mapping[JsonPath, int], path: Sequence[str | int]) -> int | Non
     return lines.get(key)
 
 
-def _schema_problems(error: ValidationError, lines: Mapping[JsonPath, int]) -> Iterator[Problem]:
+def _schema_problems(
+    error: ValidationError, lines: Mapping[JsonPath, int], categories: Sequence[str]
+) -> Iterator[Problem]:
     path = list(error.absolute_path)
     where = field_name(path)
     line = _line(lines, path)
@@ -425,18 +438,14 @@ def _schema_problems(error: ValidationError, lines: Mapping[JsonPath, int]) -> I
                 )
     elif error.validator == "enum" and path[:2] == ["hub", "categories"]:
         value = error.instance
-        close = (
-            difflib.get_close_matches(value, canonical_categories(), n=1)
-            if isinstance(value, str)
-            else []
-        )
+        close = difflib.get_close_matches(value, categories, n=1) if isinstance(value, str) else []
         hint = f"Did you mean {close[0]}? " if close else ""
         yield problem(
             "docs-unknown-category",
             f"unknown category {value!r}",
             line=line,
             field=where,
-            hint=f"{hint}Canonical categories: {', '.join(canonical_categories())}.",
+            hint=f"{hint}Canonical categories: {', '.join(categories)}.",
             file=METADATA,
         )
     elif (
@@ -538,10 +547,15 @@ def logo_problems(name: str, data: bytes) -> list[Problem]:
 
 
 def validate_docs(
-    name: str, files: Mapping[str, bytes], *, source: str | None = None
+    name: str,
+    files: Mapping[str, bytes],
+    *,
+    source: str | None = None,
+    categories: tuple[str, ...] | None = None,
 ) -> DocsResult:
     """Check the docs folder of image `name`, given its files (name -> bytes; files other than
-    those we check are ignored), and report every problem."""
+    those we check are ignored), and report every problem (`categories`: the canonical ones,
+    when not those embedded in the schema)."""
     found: list[Problem] = []
     if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
         found.append(
@@ -568,7 +582,7 @@ def validate_docs(
                 found.append(problem("docs-empty-file", f"{file} is {what}", file=file))
             continue
         if file == METADATA:
-            found.extend(metadata_problems(data))
+            found.extend(metadata_problems(data, categories))
             continue
         text, encoding = _text(file, data)
         found.extend(encoding)
@@ -634,10 +648,14 @@ def validate_folders(
     *,
     library_names: Collection[str] | None = None,
     docs_root: str | None = None,
+    categories: tuple[str, ...] | None = None,
 ) -> list[DocsResult]:
     """Check (name, files, source) docs folders; with `library_names` (when library files were
     given too), also cross-check the two repositories."""
-    results = [validate_docs(name, files, source=source) for name, files, source in folders]
+    results = [
+        validate_docs(name, files, source=source, categories=categories)
+        for name, files, source in folders
+    ]
     if library_names is not None:
         results = cross_check(library_names, results, docs_root=docs_root)
     return results
@@ -663,6 +681,22 @@ def is_docs_checkout(path: Path) -> bool:
     return any(
         not _hidden(child) and (child / METADATA).is_file() for child in children if child.is_dir()
     )
+
+
+def checkout_categories(root: Path) -> tuple[str, ...] | None:
+    """The canonical categories of a docs checkout: its root metadata.json's `hub.categories`
+    (what metadata.sh checks the images' against), or None when it has none we can read (the
+    list embedded in the schema applies then, as for one image's folder)."""
+    if not is_docs_checkout(root):
+        return None
+    try:
+        with (root / METADATA).open("rb") as handle:
+            document = json.loads(handle.read(MAX_DOCS_FILE_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not _has_categories(document) or not document["hub"]["categories"]:
+        return None
+    return tuple(dict.fromkeys(document["hub"]["categories"]))
 
 
 def is_docs_folder(path: Path) -> bool:
