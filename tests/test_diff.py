@@ -309,3 +309,117 @@ def test_markdown_stays_under_githubs_comment_limit(corpus: list[tuple[str, byte
     (note,) = [line for line in markdown.splitlines() if line.startswith("Not shown")]
     assert len(shown) + note.count("`") // 2 == len(corpus)
     assert len(shown) > 0
+
+
+# --- from the command line: what a new user meets ----------------------------------------------
+
+
+def run_diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from manifest_validation.cli import main
+
+    code = main(["diff", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_identical_files_are_no_change(
+    library_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    python = str(library_dir / "python")
+    code, out, err = run_diff(capsys, python, python)
+    assert (code, out.strip(), err) == (
+        0,
+        "0 images changed: 0 modified, 0 added, 0 removed (1 unchanged)",
+        "",
+    )
+    code, out, _ = run_diff(capsys, python, python, "--format", "markdown")
+    assert (code, out.splitlines()[-1]) == (0, "No image changed.")
+
+
+def test_a_file_that_does_not_read_cleanly_is_reported_with_exit_1(
+    python_text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new = tmp_path / "old" / "python", tmp_path / "new" / "python"
+    old.parent.mkdir()
+    new.parent.mkdir()
+    old.write_text(python_text)
+    # a line that is not a field (a paste gone wrong) in the entry of 3.15-rc-bookworm
+    parts = paragraphs(python_text)
+    index = entry_index(parts, "3.15-rc-bookworm")
+    parts[index] = parts[index].replace("\nGitCommit:", "\nthis line is no field\nGitCommit:", 1)
+    new_text = "\n\n".join(parts)
+    new.write_text(new_text)
+    line = new_text.splitlines().index("this line is no field") + 1
+
+    code, out, _ = run_diff(capsys, str(old), str(new), "--format", "json")
+    assert code == 1
+    (image,) = json.loads(out)["images"]
+    assert [(p["code"], p["severity"], p["line"]) for p in image["problems"]] == [
+        ("bad-line", "error", line)
+    ]
+    assert image["problems"][0]["message"].startswith("the new file: ")
+    # the other way round: the old side's line is in the message (lines are the new text's)
+    code, out, _ = run_diff(capsys, str(new), str(old))
+    assert code == 1
+    assert f"  bad-line error: the old file, line {line}: " in out
+    # a binary file on both sides: nothing could be read, and it says so
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"Tags: 1\n\0\xff")
+    code, out, _ = run_diff(capsys, str(garbage), str(garbage))
+    assert code == 1
+    assert out.splitlines()[0] == "garbage (unchanged)"
+    assert "binary-content error: the old file" in out
+    assert "binary-content error: the new file" in out
+    code, out, _ = run_diff(capsys, str(garbage), str(old), "--format", "markdown")
+    assert code == 1
+    assert "> **error** `binary-content`: the old file" in out
+
+
+def test_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a").write_text("Maintainers: A (@a)\n")
+    code, _, err = run_diff(capsys, str(tmp_path / "a"), str(tmp_path / "nowhere"))
+    assert (code, err.strip()) == (
+        2,
+        f"manifest-validate: error: {tmp_path / 'nowhere'}: no such file or directory",
+    )
+    code, _, err = run_diff(capsys, str(tmp_path), str(tmp_path / "a"))
+    assert (code, "both be files or both directories" in err) == (2, True)
+
+
+def test_pairing_by_shared_tags_ignores_tags_shared_by_very_many_entries() -> None:
+    """A shared tag on a few entries pairs them when all their Tags changed; one on more than
+    MAX_SHARED_TAG_FANOUT entries says nothing about identity (and would make pairing
+    quadratic), so it is left out of the score."""
+    from manifest_validation.diff import MAX_SHARED_TAG_FANOUT
+
+    head = "Maintainers: A (@a)\nGitRepo: https://example.com/r.git\nGitCommit: " + "a" * 40
+
+    def library(count: int, prefix: str) -> Manifest:
+        entries = [
+            f"Tags: {prefix}{i}\nSharedTags: s, only{i}\nDirectory: d{i}\n" for i in range(count)
+        ]
+        return parse("x", "\n\n".join([head, *entries]))
+
+    few = 3
+    assert pair_entries(library(few, "a").merged_entries(), library(few, "b").merged_entries()) == {
+        i: i for i in range(few)
+    }  # paired by `only{i}` (and `s`)
+    many = MAX_SHARED_TAG_FANOUT + 1
+    old, new = library(many, "a").entries, library(many, "b").entries
+    # `s` is left out, `only{i}` still pairs each entry with its own
+    assert pair_entries(old, new) == {i: i for i in range(many)}
+    crowded = [
+        parse(
+            "x",
+            f"{head}\n\n"
+            + "\n\n".join(f"Tags: {p}{i}\nSharedTags: s\nDirectory: d{i}\n" for i in range(many)),
+        ).entries
+        for p in ("a", "b")
+    ]
+    assert pair_entries(*crowded) == {}
+    image = diff_manifests(
+        "x",
+        parse("x", f"{head}\n\nTags: a0\nSharedTags: s\nDirectory: d0\n"),
+        parse("x", f"{head}\n\nTags: b0\nSharedTags: s\nDirectory: d0\n"),
+    )
+    assert (len(image.entries_added), len(image.entries_removed)) == (0, 0)

@@ -104,3 +104,21 @@ def test_a_base_too_costly_to_compare_is_refused_before_the_work() -> None:
     answer = validations({"manifests": [{"name": "x", "content": small, "base": small}]})
     assert answer.status == 200
     assert answer.json()["results"][0]["changes"]["status"] == "unchanged"
+
+
+def test_a_base_that_does_not_read_cleanly_says_so_in_the_changes(library_dir: Path) -> None:
+    content = (library_dir / "hello-world").read_text()
+    base = content.replace("\nGitCommit:", "\nnot a field\nGitCommit:", 1)
+    answer = validations({"manifests": [{"name": "hello-world", "content": content, "base": base}]})
+    assert answer.status == 200
+    (result,) = answer.json()["results"]
+    assert_schema_valid([result])
+    line = base.splitlines().index("not a field") + 1
+    (found,) = result["changes"]["problems"]
+    assert (found["code"], found["severity"], found["line"]) == ("bad-line", "error", None)
+    assert found["message"].startswith(f"the old file, line {line}: ")
+    # the new text's own errors are the result's problems, not repeated in its changes
+    answer = validations({"manifests": [{"name": "hello-world", "content": base, "base": content}]})
+    (result,) = answer.json()["results"]
+    assert "bad-line" in [p["code"] for p in result["problems"]]
+    assert result["changes"]["problems"] == []

@@ -365,3 +365,36 @@ def test_text_of_verified_moves(world: World, capsys: pytest.CaptureFixture[str]
     (line,) = [line for line in out.splitlines() if "commit-not-descendant" in line]
     assert line.startswith("  line 6: commit-not-descendant warning: GitCommit of 1.0, 1, 2.0-rc")
     assert "which does not descend from it (history rewritten, or a downgrade)" in line
+
+
+def test_api_base_with_verify_git_checks_the_moved_commit(world: World) -> None:
+    """What the API handler does with a `base` and `verify_git`: the changes carry the ancestry
+    of each moved GitCommit, and a rewritten history is a warning there."""
+    from manifest_validation.http_api import messages_for, parse_request
+    from manifest_validation.schema import result_validator
+    from manifest_validation.validate import validate_many
+
+    base = library_file(world.app_url, world.a[2])
+    body = {
+        "manifests": [
+            {"name": "app", "content": library_file(world.app_url, world.b1), "base": base},
+            {"name": "ff", "content": library_file(world.app_url, world.a[2]), "base": None},
+        ],
+        "verify_git": True,
+    }
+    body["manifests"].append(
+        {"name": "up", "content": base, "base": library_file(world.app_url, world.a[0])}
+    )
+    request = parse_request("application/json", json.dumps(body).encode(), {})
+    with GitVerifier(UrlPolicy([world.server.host_port])) as verifier:
+        results = validate_many(
+            [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
+        )
+        app, new, up = messages_for(request, results, verifier=verifier)
+    for message in (app, new, up):
+        assert [e.message for e in result_validator().iter_errors(message)] == []
+    assert [c["ancestry"] for c in app["changes"]["commits"]] == ["not-descendant"]
+    assert [p["code"] for p in app["changes"]["problems"]] == ["commit-not-descendant"]
+    assert new["changes"]["status"] == "added" and new["changes"]["commits"] == []
+    assert [c["ancestry"] for c in up["changes"]["commits"]] == ["descendant"]
+    assert up["changes"]["problems"] == []

@@ -149,19 +149,30 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
 def test_hostile_metadata_is_reported_not_crashed_on() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
-    # an integer beyond Python's int-string limit, a string that is not Unicode text
-    for hostile, message in [
-        (b'{"hub": {"categories": [1' + b"0" * 100_000 + b"]}}\n", "a number too long"),
-        (b'{"hub": {"categories": []}, "\\udc00": 1}\n', "unpaired surrogate"),
+    # an integer beyond Python's int-string limit (kept as written, as jq 1.7 does), a lone
+    # surrogate in a key: reported, each message bounded, nothing raised
+    for hostile, code in [
+        (b'{"hub": {"categories": [1' + b"0" * 100_000 + b"]}}\n", "docs-unknown-category"),
+        (b'{"hub": {"categories": []}, "\\udc00": 1}\n', "docs-unknown-key"),
     ]:
-        (found,) = check_metadata(hostile).problems
-        assert found.code == "docs-invalid-json" and message in found.message
+        problems = check_metadata(hostile).problems
+        assert code in [p.code for p in problems]
+        assert all(len(p.message) <= 500 for p in problems)
     # many problems: capped as for a manifest, the notice first
     categories = json.dumps({"hub": {"categories": [f"c{i}" for i in range(5_000)]}}, indent=2)
     problems = check_metadata(categories.encode() + b"\n").problems
     assert len(problems) == 201
     assert problems[0].code == "too-many-problems"
     assert "problems found, 200 reported" in problems[0].message
+    # as deep as json.loads takes, in a key with a lone low surrogate (walked to replace it)
+    for depth in (500, 990):
+        nested = b"[" * depth + b"]" * depth
+        data = b'{"hub": {"categories": []}, "\\udc00": ' + nested + b"}"
+        assert {p.code for p in check_metadata(data).problems} <= {
+            "docs-invalid-json",
+            "docs-unknown-key",
+            "docs-not-canonical",
+        }
     # a large but flat document: the line scanner is one pass
     wide = json.dumps({"hub": {"categories": []}, "x": ['a\\"b'] * 100_000}, indent=2)
     result = check_metadata(wide.encode() + b"\n")
@@ -268,6 +279,90 @@ def test_not_canonical_gives_the_exact_canonical_text() -> None:
         '{\n  "A": "é",\n  "hub": {\n    "categories": [\n      "a",\n      "b\\u007f"\n'
         "    ]\n  }\n}\n"
     )
+
+
+# What jq 1.7 (the jq of the docs CI's ubuntu-latest) printed for these texts with metadata.sh's
+# `jq -s --sort-keys '.[0] | .hub.categories |= unique'`: recorded from a run of it, since the
+# jq of a developer's machine may be 1.6, which prints numbers from doubles (`1E+2` as `100`).
+JQ_17_CANONICAL = [
+    (
+        '{"hub":{"categories":[]},"n":[1,1.0,1e2,-0,0.1,1.5e300,12345678901234567890,3.0e0,'
+        "1E400,-0.0,0e5,1e-7,1.10,10e999999999,0e1000000000]}",
+        '{\n  "hub": {\n    "categories": []\n  },\n  "n": [\n    1,\n    1.0,\n    1E+2,\n'
+        "    -0,\n    0.1,\n    1.5E+300,\n    12345678901234567890,\n    3.0,\n    1E+400,\n"
+        "    -0.0,\n    0E+5,\n    1E-7,\n    1.10,\n    1.7976931348623157e+308,\n"
+        "    0E+999999999\n  ]\n}\n",
+    ),
+    (
+        '{"hub":{"categories":[]},"x":{},"y":[],"z":[{}],"w":[[]],"b":true,"f":false,"nul":null}',
+        '{\n  "b": true,\n  "f": false,\n  "hub": {\n    "categories": []\n  },\n'
+        '  "nul": null,\n  "w": [\n    []\n  ],\n  "x": {},\n  "y": [],\n'
+        '  "z": [\n    {}\n  ]\n}\n',
+    ),
+    (
+        '{"hub":{"categories":["\\u00e9/x"]},"u":"\\u00e9\\/ \\u2028 \\ud83d\\ude00"}',
+        '{\n  "hub": {\n    "categories": [\n      "é/x"\n    ]\n  },\n'
+        '  "u": "é/ \u2028 \U0001f600"\n}\n',
+    ),
+    (
+        '{"hub":{"categories":[]},"c":"\\u0001\\u001f\\b\\f\\n\\r\\t\\"\\\\\\u007f\\u0000"}',
+        '{\n  "c": "\\u0001\\u001f\\b\\f\\n\\r\\t\\"\\\\\\u007f\\u0000",\n  "hub": {\n'
+        '    "categories": []\n  }\n}\n',
+    ),
+    (
+        '{"hub":{"categories":[]},"B":1,"a":2,"\\u00e9":3,"Z":4,"_":5,"aa":6,"a a":7,'
+        '"\\ud83d\\ude00":8,"\\uffff":9}',
+        '{\n  "B": 1,\n  "Z": 4,\n  "_": 5,\n  "a": 2,\n  "a a": 7,\n  "aa": 6,\n'
+        '  "hub": {\n    "categories": []\n  },\n  "é": 3,\n  "\uffff": 9,\n'
+        '  "\U0001f600": 8\n}\n',
+    ),
+    # a lone low surrogate: jq reads U+FFFD (an escaped backslash is no escape)
+    (
+        '{"hub":{"categories":["z","b","z"]},"s":"\\udc00","\\udc01k":"\\\\ud800"}',
+        '{\n  "hub": {\n    "categories": [\n      "b",\n      "z"\n    ]\n  },\n'
+        '  "s": "\ufffd",\n  "\ufffdk": "\\\\ud800"\n}\n',
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "jq"), JQ_17_CANONICAL)
+def test_the_canonical_text_is_what_jq_prints(text: str, jq: str) -> None:
+    found = check_metadata(text.encode()).problems
+    (hint,) = [p.hint for p in found if p.code == "docs-not-canonical"]
+    assert hint is not None
+    assert hint.split("\n", 1)[1] == jq
+    # and jq's own text is canonical (but for DBL_MAX, which jq itself prints as `E+308` then)
+    if "e+308" not in jq:
+        again = check_metadata(jq.encode()).problems
+        assert "docs-not-canonical" not in [p.code for p in again]
+
+
+def test_a_lone_high_surrogate_is_invalid_json_as_jq_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = b'{\n  "hub": {\n    "categories": []\n  },\n  "x": "a\\ud800b"\n}\n'
+    result = check_metadata(data)
+    assert codes(result) == [("docs-invalid-json", "metadata.json", 5)]
+    assert "line 5, column 10" in result.problems[0].message
+    # escaped backslashes are not escapes; a pair is one character
+    fine = b'{"hub": {"categories": []}, "x": "\\\\ud800 \\ud83d\\ude00"}'
+    assert "docs-invalid-json" not in [p.code for p in check_metadata(fine).problems]
+    # no output format trips over a lone surrogate (a low one reads as U+FFFD)
+    folder = write_folder(tmp_path / "docs", "python", FOLDER)
+    (folder / "metadata.json").write_bytes(b'{"hub": {"categories": []}, "\\udc00": "\\udfff"}')
+    for output_format in ("text", "json", "github"):
+        code, out, _ = run(capsys, "check", "--format", output_format, str(folder))
+        assert code == 0, out
+        assert "\ufffd" in out
+
+
+def test_numbers_of_any_size_are_kept_as_written() -> None:
+    digits = "9" * 5000  # more than Python's int() takes
+    result = check_metadata(f'{{"hub": {{"categories": []}}, "n": {digits}}}'.encode())
+    assert sorted(p.code for p in result.problems) == ["docs-not-canonical", "docs-unknown-key"]
+    (hint,) = [p.hint for p in result.problems if p.code == "docs-not-canonical"]
+    assert hint is not None and f'"n": {digits}\n' in hint
+    assert "Infinity" not in check_metadata(b'{"hub": {"categories": [1e400]}}').problems[0].message
 
 
 def test_value_lines_follow_keys_items_and_nesting() -> None:
@@ -534,6 +629,10 @@ def test_revalidate_with_docs_publishes_docs_results_too(
     docs = tmp_path / "docs"
     write_folder(docs, "python", FOLDER)
     write_folder(docs, "scratch", {"metadata.json": PYTHON_METADATA, "README-short.txt": b"x\n"})
+    # as in a real checkout: the canonical categories at the root
+    (docs / "metadata.json").write_bytes(
+        canonical_metadata({"hub": {"categories": canonical_categories()}}).encode()
+    )
     library = tmp_path / "library"
     library.mkdir()
     hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
@@ -580,3 +679,80 @@ def test_the_bundled_docs_examples_behave_as_the_readme_says(
     readme = (PROJECT / "README.md").read_text()
     assert "check --docs examples/docs examples/library" in readme
     assert "check examples/invalid-docs/broken-db" in readme
+
+
+def test_a_real_shaped_checkout_with_its_root_metadata_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A docker-library/docs checkout has a metadata.json at its root (the canonical
+    categories): it is a checkout of folders all the same, given as --docs DIR or as a PATH."""
+    docs = tmp_path / "docs"
+    write_folder(docs, "python", FOLDER)
+    write_folder(docs, "redis", FOLDER)
+    root_metadata = (
+        CANONICAL.read_bytes()
+        if CANONICAL.is_file()
+        else canonical_metadata({"hub": {"categories": canonical_categories()}}).encode()
+    )
+    (docs / "metadata.json").write_bytes(root_metadata)
+    (docs / "README.md").write_bytes(b"# Docs\n")
+    library = tmp_path / "library"
+    library.mkdir()
+    hello = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
+    (library / "python").write_bytes(hello)
+    for argv in (["--docs", str(docs), str(library)], [str(docs), str(library)]):
+        code, out, _ = run(capsys, "check", "--format", "json", *argv)
+        document = json.loads(out)
+        results = {(r["kind"], r["manifest"]): r for r in document["results"]}
+        assert set(results) == {("manifest", "python"), ("docs", "python"), ("docs", "redis")}
+        assert [p["code"] for p in results[("docs", "redis")]["problems"]] == [
+            "missing-library-file"
+        ]
+        assert code == 1
+
+
+def test_a_docs_folder_without_metadata_json_is_still_a_docs_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {k: v for k, v in FOLDER.items() if k != "metadata.json"}
+    folder = write_folder(tmp_path / "docs", "python", files)
+    code, out, _ = run(capsys, "check", str(folder))
+    assert code == 1
+    assert f"{folder}/metadata.json: docs-missing-file error: metadata.json is missing" in out
+    assert out.splitlines()[-1].startswith("1 docs folder checked: 0 valid, 1 invalid (1 error")
+
+
+def test_a_checkout_s_root_metadata_json_is_the_source_of_the_categories(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As metadata.sh: the categories an image may use are those of the checkout's root
+    metadata.json (a category added there is valid at once; one removed there is not)."""
+    docs = tmp_path / "docs"
+    categories = ["databases-and-storage", "quantum-computing"]  # one new, the rest gone
+    docs.mkdir()
+    (docs / "metadata.json").write_bytes(
+        canonical_metadata({"hub": {"categories": categories}}).encode()
+    )
+
+    def uses(name: str, category: str) -> None:
+        metadata = canonical_metadata({"hub": {"categories": [category]}}).encode()
+        write_folder(docs, name, {**FOLDER, "metadata.json": metadata})
+
+    uses("qdb", "quantum-computing")
+    uses("webby", "web-servers")
+    code, out, _ = run(capsys, "check", "--format", "json", "--docs", str(docs))
+    results = {r["manifest"]: r for r in json.loads(out)["results"]}
+    assert code == 1
+    assert results["qdb"]["problems"] == []
+    (found,) = results["webby"]["problems"]
+    assert found["code"] == "docs-unknown-category"
+    assert found["hint"].endswith("Canonical categories: databases-and-storage, quantum-computing.")
+    # one image's folder given alone: the embedded list (its own metadata.json is no source)
+    code, out, _ = run(capsys, "check", "--docs", str(docs / "qdb"))
+    assert (code, "docs-unknown-category" in out) == (1, True)
+    # a root metadata.json that cannot be read: the embedded list
+    (docs / "metadata.json").write_bytes(b"{")
+    code, out, _ = run(capsys, "check", "--format", "json", "--docs", str(docs))
+    results = {r["manifest"]: r for r in json.loads(out)["results"]}
+    assert results["webby"]["problems"] == []
+    assert [p["code"] for p in results["qdb"]["problems"]] == ["docs-unknown-category"]

@@ -128,6 +128,39 @@ def test_bad_docs_shapes_answer_400_naming_the_field(payload: Any, field: str, c
     }
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            '{"docs": [{"name": "python", "files": {"README-short.txt": "x\\ud800"}}]}',
+            "docs[0].files.README-short.txt",
+        ),
+        ('{"docs": [{"name": "python", "files": {}, "path": "\\udc00"}]}', "docs[0].path"),
+        ('{"manifests": [{"name": "x", "content": "Tags: 1\\ud800\\n"}]}', "manifests[0].content"),
+        (
+            '{"manifests": [{"name": "x", "content": "Tags: 1\\n", "base": "\\udfff"}]}',
+            "manifests[0].base",
+        ),
+        (
+            '{"manifests": [{"name": "x", "content": "Tags: 1\\n", "path": "\\ud800"}]}',
+            "manifests[0].path",
+        ),
+    ],
+)
+def test_a_lone_surrogate_in_a_text_is_a_400_not_a_crash(body: str, field: str) -> None:
+    # JSON can spell a string that is not Unicode (`\ud800` alone); no file holds one. Both
+    # doors refuse such a body where they parse it (json_limits), wherever the string is.
+    answer = validations(body)
+    assert answer.status == 400, answer.body
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("malformed_json", "body"), field
+    assert "unpaired surrogate" in error["message"]
+    # a pair of surrogates is one character, and fine
+    paired = body.replace("\\ud800", "\\ud83d\\ude00").replace("\\udc00", "\\ud83d\\ude00")
+    paired = paired.replace("\\udfff", "\\ud83d\\ude00")
+    assert validations(paired).status == 200
+
+
 def test_docs_count_against_the_request_limits() -> None:
     docs = [{"name": f"img{i}", "files": {"metadata.json": "{}"}} for i in range(30)]
     manifests = [{**HELLO_ITEM, "name": f"lib{i}"} for i in range(21)]

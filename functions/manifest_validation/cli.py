@@ -133,7 +133,13 @@ def check_docs(
     files given too, the two repositories are cross-checked."""
     if not folders and not args.docs:
         return [], [], []
-    from .docs import UnreadableDocs, docs_folders, folder_digest_input, validate_folders
+    from .docs import (
+        UnreadableDocs,
+        checkout_categories,
+        docs_folders,
+        folder_digest_input,
+        validate_folders,
+    )
     from .results import Origin, Trigger, docs_result_message
 
     if args.docs:
@@ -144,10 +150,16 @@ def check_docs(
             return [], [], [str(error)]
     inputs, failed = read_docs(_each_once(folders))
     root = args.docs if args.docs else str(folders[0].parent)
-    if args.docs and Path(args.docs, "metadata.json").is_file():
+    categories = None
+    if args.docs and _docs_kind(Path(args.docs)) == "folder":
         root = str(Path(args.docs).parent)
+    elif args.docs:
+        categories = checkout_categories(Path(args.docs))
     results = validate_folders(
-        inputs, library_names=library_names or None, docs_root=root if library_names else None
+        inputs,
+        library_names=library_names or None,
+        docs_root=root if library_names else None,
+        categories=categories,
     )
     files = {source: data for _, data, source in inputs}
     messages = [
@@ -163,16 +175,43 @@ def check_docs(
     return results, messages, failed
 
 
+def _docs_kind(path: Path) -> str | None:
+    """ "folder" for one image's docs folder (a directory with a metadata.json or a
+    README-short.txt), "checkout" for a directory of them (a docker-library/docs checkout,
+    whose root has a metadata.json too), None for anything else: docs.is_docs_folder and
+    docs.is_docs_checkout, without importing the docs checks for library files."""
+    if not path.is_dir():
+        return None
+    try:
+        children = [child for child in path.iterdir() if not child.name.startswith(".")]
+    except OSError:
+        return None
+    if any(child.is_dir() and (child / "metadata.json").is_file() for child in children):
+        return "checkout"
+    if (path / "metadata.json").is_file() or (path / "README-short.txt").is_file():
+        return "folder"
+    return None
+
+
 def readable_manifests(
     paths: Sequence[str], unreadable: list[str], folders: list[Path]
 ) -> Iterator[tuple[str, bytes, str]]:
     """(name, content, path) of every manifest of `paths`, read one at a time; each path or
     file that cannot be read is reported on stderr, added to `unreadable`, and skipped. A docs
-    folder (a directory with a metadata.json) goes to `folders` instead."""
+    folder (a directory with a metadata.json or a README-short.txt) goes to `folders` instead,
+    and so do the folders of a docs checkout."""
     for argument in paths:
         path = Path(argument)
-        if path.is_dir() and (path / "metadata.json").is_file():  # docs.is_docs_folder
+        kind = _docs_kind(path)
+        if kind == "folder":
             folders.append(path)
+            continue
+        if kind == "checkout":
+            folders += sorted(
+                child
+                for child in path.iterdir()
+                if child.is_dir() and not child.name.startswith(".")
+            )
             continue
         try:
             files = list(manifest_files(path))
@@ -256,7 +295,9 @@ def _library_of(path: Path) -> dict[str, bytes]:
 
 def command_diff(args: argparse.Namespace) -> int:
     """What a change does: exit 0 when computed (whatever it found: `commit-not-descendant`
-    is a warning to read, not a failure), 2 on a usage error or an unreadable input."""
+    is a warning to read, not a failure), 1 when a file could not be read fully (NUL bytes,
+    not UTF-8, a line that is not a field, ...: the comparison covers only what could be read,
+    and the errors are in the output), 2 on a usage error or an unreadable input."""
     from .diff import diff_libraries
     from .diff_report import render_diff
     from .manifest import Manifest, parse
@@ -306,7 +347,7 @@ def command_diff(args: argparse.Namespace) -> int:
         with make_verifier(args.insecure_host) as verifier:
             verify_commit_moves(summary, verifier)
     print(render_diff(summary, args.format))
-    return EXIT_VALID
+    return EXIT_INVALID if summary.has_errors else EXIT_VALID
 
 
 def _changes_in_repository(
@@ -504,7 +545,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate library files (and docs folders) and report every problem",
         description="Validate library files (a file, or every regular non-hidden file of a "
         "directory; the file name is the image name) and docs folders (a directory with a "
-        "metadata.json, or every subdirectory of --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
+        "metadata.json or a README-short.txt; every subdirectory of a docs checkout, given as "
+        "a PATH or as --docs DIR). Exit 0 valid, 1 invalid, 2 usage "
         "error or unreadable path, 3 unverified.",
     )
     check.add_argument("paths", nargs="*", metavar="PATH")
@@ -512,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--docs",
         metavar="DIR",
         help="also check the docs folders of DIR (a docker-library/docs checkout: every "
-        "non-hidden subdirectory), cross-checked against the library files given",
+        "non-hidden subdirectory; its root metadata.json gives the categories), cross-checked "
+        "against the library files given",
     )
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument(
@@ -544,8 +587,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a change does: tags, entries, architectures and build fields, per image",
         description="Compare two library files, two directories of them, or (with --git) the "
         "library of a manifests repository at two commits, on the parsed model. Exit 0 "
-        "when the comparison was made (changes and warnings are output, not failures), 2 "
-        "on a usage error or an unreadable input.",
+        "when the comparison was made (changes and warnings are output, not failures), 1 "
+        "when a file could not be read fully (the errors are output; only what could be "
+        "read is compared), 2 on a usage error or an unreadable input.",
     )
     diff.add_argument(
         "paths",

@@ -17,9 +17,10 @@ no change.
 
 **Entry identity.** An entry has no name, so an old entry and a new entry are "the same entry"
 when they share tags: every (old, new) pair sharing at least one tag is scored by the number of
-Tags they share (then SharedTags), and pairs are taken best score first (ties: file order), each
-entry at most once. A paired entry is labelled by its new first tag. Unpaired old entries are
-*removed*, unpaired new ones *added*. A tag that is in an old entry and in a new entry that is not
+Tags they share (then SharedTags, but for a shared tag on more than MAX_SHARED_TAG_FANOUT
+entries), and pairs are taken best score first (ties: file order), each entry at most once. A
+paired entry is labelled by its new first tag. Unpaired old entries are *removed*, unpaired new
+ones *added*. A tag that is in an old entry and in a new entry that is not
 its partner has *moved*. Field changes are reported per tag, between the old entry holding the tag
 and the new entry holding it, whether or not the two are partners; tags with identical changes
 are grouped.
@@ -30,11 +31,11 @@ Pure: no I/O; `ChangeSummary.to_json()` is the JSON form (the `changes` field of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .manifest import Entry, Manifest
-from .problems import Problem
+from .problems import Problem, Severity
 
 COMPARED_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 DIFF_VERSION = 1
@@ -222,7 +223,13 @@ class ChangeSummary:
 
     @property
     def changed(self) -> list[ImageChanges]:
-        return [image for image in self.images if image.has_changes]
+        """The images to report: those that changed, and those with problems (a file that
+        could not be read fully is reported even when what could be read is unchanged)."""
+        return [image for image in self.images if image.has_changes or image.problems]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity is Severity.ERROR for image in self.images for p in image.problems)
 
     def counts(self) -> dict[str, int]:
         statuses = [image.status for image in self.images]
@@ -252,15 +259,40 @@ def _label(entry: Entry) -> str:
     return _label_of(entry.tags, entry.shared_tags, entry.first_line)
 
 
+# A shared tag carried by more entries than this says nothing about which entry is which (real
+# ones are on two or three: a Linux and the Windows variants); it is left out of the pairing
+# score, which keeps pairing linear in the entries on hostile input.
+MAX_SHARED_TAG_FANOUT = 64
+
+
+def _by_item(entries: list[Entry], key: str) -> dict[str, list[int]]:
+    """{tag: indexes of the entries listing it under `key`}, each index once per tag."""
+    found: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        for item in dict.fromkeys(entry.items(key)):
+            found.setdefault(item, []).append(index)
+    return found
+
+
 def pair_entries(old: list[Entry], new: list[Entry]) -> dict[int, int]:
-    """{old index: new index} by the entry identity rule of the module docstring."""
+    """{old index: new index} by the entry identity rule of the module docstring. Only pairs
+    that share a tag are scored (found through an index of the new entries' tags)."""
+    new_tags, new_shared = _by_item(new, "Tags"), _by_item(new, "SharedTags")
     scored = []
     for i, before in enumerate(old):
-        tags, shared = set(before.tags), set(before.shared_tags)
-        for j, after in enumerate(new):
-            score = (len(tags & set(after.tags)), len(shared & set(after.shared_tags)))
-            if score != (0, 0):
-                scored.append((score, i, j))
+        tags: dict[int, int] = {}
+        for tag in dict.fromkeys(before.tags):
+            for j in new_tags.get(tag, ()):
+                tags[j] = tags.get(j, 0) + 1
+        shared: dict[int, int] = {}
+        for tag in dict.fromkeys(before.shared_tags):
+            holders = new_shared.get(tag, ())
+            if len(holders) > MAX_SHARED_TAG_FANOUT:
+                continue
+            for j in holders:
+                shared[j] = shared.get(j, 0) + 1
+        for j in tags.keys() | shared.keys():
+            scored.append(((tags.get(j, 0), shared.get(j, 0)), i, j))
     scored.sort(key=lambda item: (-item[0][0], -item[0][1], item[1], item[2]))
     pairs: dict[int, int] = {}
     taken: set[int] = set()
@@ -351,16 +383,21 @@ def _tag_changes(
     return list(grouped.values())
 
 
-def _shared_arch_changes(tags: list[str], old: list[Entry], new: list[Entry]) -> list[TagChanges]:
+def _shared_arch_changes(
+    tags: list[str],
+    old: list[Entry],
+    new: list[Entry],
+    old_holders: Mapping[str, list[int]],
+    new_holders: Mapping[str, list[int]],
+) -> list[TagChanges]:
     """A shared tag's architectures are the union over the entries that carry it."""
 
-    def arches(entries: list[Entry], tag: str) -> list[str]:
-        found = {a for entry in entries if tag in entry.shared_tags for a in entry.architectures}
-        return sorted(found)
+    def arches(entries: list[Entry], holders: Iterable[int]) -> list[str]:
+        return sorted({a for index in holders for a in entries[index].architectures})
 
     grouped: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
     for tag in tags:
-        before, after = arches(old, tag), arches(new, tag)
+        before, after = arches(old, old_holders[tag]), arches(new, new_holders[tag])
         added = tuple(a for a in after if a not in before)
         removed = tuple(a for a in before if a not in after)
         if added or removed:
@@ -384,8 +421,41 @@ def _ordered(items: Iterable[str], keep: set[str]) -> list[str]:
     return [item for item in dict.fromkeys(items) if item in keep]
 
 
-def diff_manifests(name: str, old: Manifest | None, new: Manifest | None) -> ImageChanges:
-    """The changes from `old` to `new` of one image (None: the file does not exist)."""
+def reading_errors(manifest: Manifest | None, side: str) -> list[Problem]:
+    """The errors met reading one side ("old" or "new"): NUL bytes, not UTF-8, a line that is
+    not a field, ... What could not be read is not in the model, so the comparison is partial:
+    each error is reported with the changes (lines are those of the new text: an old side's
+    line is given in the message)."""
+    if manifest is None:
+        return []
+    found = []
+    for error in manifest.problems:
+        if error.severity is not Severity.ERROR:
+            continue
+        if side == "old":
+            where = f", line {error.line}" if error.line else ""
+            message = f"the old file{where}: {error.message} (only what could be read is compared)"
+            found.append(replace(error, message=message, line=None))
+        else:
+            message = f"the new file: {error.message} (only what could be read is compared)"
+            found.append(replace(error, message=message))
+    return found
+
+
+def diff_manifests(
+    name: str, old: Manifest | None, new: Manifest | None, *, new_reading_errors: bool = True
+) -> ImageChanges:
+    """The changes from `old` to `new` of one image (None: the file does not exist), with the
+    errors met reading either file (the new file's only with `new_reading_errors`: the result
+    of validating it reports them already)."""
+    changes = _changes(name, old, new)
+    changes.problems += reading_errors(old, "old")
+    if new_reading_errors:
+        changes.problems += reading_errors(new, "new")
+    return changes
+
+
+def _changes(name: str, old: Manifest | None, new: Manifest | None) -> ImageChanges:
     if old is None and new is None:
         return ImageChanges(name, "unchanged")
     before = old.merged_entries() if old is not None else []
@@ -416,9 +486,9 @@ def diff_manifests(name: str, old: Manifest | None, new: Manifest | None) -> Ima
     changes.shared_tags_added = _ordered(new_shared_all, set(new_shared) - set(old_shared))
     changes.shared_tags_removed = _ordered(old_shared_all, set(old_shared) - set(new_shared))
     common_shared = _ordered(new_shared_all, set(new_shared) & set(old_shared))
+    old_holders, new_holders = _by_item(before, "SharedTags"), _by_item(after, "SharedTags")
     for tag in common_shared:
-        old_set = {position[id(e)] for e in before if tag in e.shared_tags}
-        new_set = {new_position[id(e)] for e in after if tag in e.shared_tags}
+        old_set, new_set = set(old_holders[tag]), set(new_holders[tag])
         if {pairs.get(i) for i in old_set} != new_set:
             old_labels = ", ".join(_label(before[i]) for i in sorted(old_set))
             new_labels = ", ".join(_label(after[j]) for j in sorted(new_set))
@@ -427,7 +497,7 @@ def diff_manifests(name: str, old: Manifest | None, new: Manifest | None) -> Ima
     changes.changed = _tag_changes(common, old_tags, new_tags, shared=False)
     # shared tags: build fields differ per entry (already reported per tag); architectures are
     # the union of every entry carrying the shared tag
-    changes.changed += _shared_arch_changes(common_shared, before, after)
+    changes.changed += _shared_arch_changes(common_shared, before, after, old_holders, new_holders)
     for tag in common:
         changes.commit_moves += _commit_moves(old_tags[tag], new_tags[tag], (tag,))
     changes.commit_moves = _merge_moves(changes.commit_moves)
@@ -498,4 +568,5 @@ __all__ = [
     "diff_libraries",
     "diff_manifests",
     "pair_entries",
+    "reading_errors",
 ]

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .catalog import problem
-from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries
+from .diff import ChangeSummary, CommitCheck, ImageChanges, diff_libraries, diff_manifests
 from .manifest import Manifest, parse
 
 if TYPE_CHECKING:
@@ -130,8 +130,7 @@ def manifest_changes(
     refusal = _comparison_refusal(new, old)
     if refusal is not None:
         raise ComparisonTooLarge(refusal)
-    summary = diff_libraries({new.name: old}, {new.name: new})
+    image = diff_manifests(new.name, old, new, new_reading_errors=False)
     if verifier is not None:
-        verify_commit_moves(summary, verifier)
-    (image,) = summary.images
+        verify_commit_moves(ChangeSummary([image]), verifier)
     return {"base": base_origin, **image.to_json()}

@@ -202,7 +202,7 @@ def _md_image(image: ImageChanges) -> list[str]:
             out += ["", f"- {_md(_check_text(check.move))}: not checked ({check.detail})"]
     for found in image.problems:
         where = f" (line {found.line})" if found.line else ""
-        out += ["", f"> **warning** {_md(found.code)}{where}: {found.message}"]
+        out += ["", f"> **{found.severity.value}** {_md(found.code)}{where}: {found.message}"]
     return out
 
 

@@ -6,8 +6,10 @@ What the docs CI does, and what we do the same or stricter:
 - metadata.sh: metadata.json must exist and equal `jq --sort-keys '.hub.categories |= unique'`
   (2-space indent, final newline); at most 3 categories, each in the root metadata.json. We check
   the shape with `schemas/docs-metadata.schema.json` and report a formatting difference as a
-  warning whose hint is the exact canonical text. Unknown keys: the schema refuses them, we
-  report them as warnings (`docs-unknown-key`): the docs CI keeps and ignores them.
+  warning whose hint is the exact canonical text, as the docs CI's jq (1.7) prints it: numbers
+  from their literals, lone surrogate escapes refused (high) or read as U+FFFD (low). Unknown
+  keys: the schema refuses them, we report them as warnings (`docs-unknown-key`): the docs CI
+  keeps and ignores them.
 - check-required-files.sh: content.md, github-repo, license.md, maintainer.md non-empty for every
   image but `scratch`. We also require README-short.txt (the Docker Hub description), and count a
   whitespace-only file as empty.
@@ -20,20 +22,21 @@ and the batch run.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from . import json_limits
 from .catalog import problem
 from .problems import BySeverity, Problem
 from .rules import IMAGE_NAME
@@ -127,7 +130,7 @@ def value_lines(text: str) -> dict[JsonPath, int]:
             match = _STRING.match(text, position)
             end = match.end() if match else length
             if stack and stack[-1][1] and stack[-1][3]:
-                key = json.loads(text[position:end])
+                key = _LONE_LOW.sub("\ufffd", json.loads(text[position:end]))
                 stack[-1][2] = key
                 stack[-1][3] = False
                 lines[(*stack[-1][0], key)] = line
@@ -162,9 +165,14 @@ def field_name(path: Sequence[str | int]) -> str | None:
 # --- metadata.json --------------------------------------------------------------------------------
 
 
-@cache
-def metadata_validator() -> Draft202012Validator:
+@lru_cache(maxsize=4)
+def metadata_validator(categories: tuple[str, ...] | None = None) -> Draft202012Validator:
+    """The schema's validator; with `categories`, those are the canonical ones instead of the
+    list embedded in the schema (a docs checkout's own root metadata.json, as metadata.sh)."""
     schema = load_schema("docs-metadata.schema.json")
+    if categories is not None:
+        schema = copy.deepcopy(schema)
+        schema["$defs"]["category"]["enum"] = list(categories)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
@@ -175,15 +183,121 @@ def canonical_categories() -> list[str]:
     return list(categories)
 
 
+class JsonNumber:
+    """A number of metadata.json, kept as its literal: jq 1.7 (the docs CI runs the jq of
+    GitHub's ubuntu-latest) prints an unchanged number from its literal, not from a double, and
+    Python's int() refuses literals of more than 4,300 digits."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+    def __repr__(self) -> str:  # as it appears in schema messages
+        return self.literal
+
+    def jq_text(self) -> str:
+        """jq 1.7's text for this literal: decNumber's to-scientific-string (which Python's
+        Decimal implements too: `1e2` is `1E+2`, `1.0` stays `1.0`, `0.0000001` is `1E-7`).
+        Past decNumber's largest exponent, jq clamps a zero's exponent and prints any other
+        number as +-DBL_MAX; an exponent of more than 18 digits (beyond Decimal) is printed as
+        written."""
+        try:
+            number = Decimal(self.literal)
+        except ArithmeticError:
+            return self.literal
+        sign = "-" if number.is_signed() else ""
+        if number.is_zero():
+            exponent = number.as_tuple().exponent
+            if isinstance(exponent, int) and exponent > _DEC_EMAX:
+                return f"{sign}0E+{_DEC_EMAX}"
+        elif number.adjusted() > _DEC_EMAX:
+            return f"{sign}1.7976931348623157e+308"
+        return str(number)
+
+
+_DEC_EMAX = 999_999_999  # decNumber's largest exponent, as jq sets its context
+
+
+def _jq_dump(value: Any, indent: str, out: list[str]) -> None:
+    """jq's pretty printer (`--indent 2`, as `jq --sort-keys` prints): keys sorted by code
+    point, `[]` and `{}` for empty containers, strings with non-ASCII as it is."""
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        out.append("{")
+        for index, key in enumerate(sorted(value)):
+            out.append(("," if index else "") + "\n" + inner + _jq_string(key) + ": ")
+            _jq_dump(value[key], inner, out)
+        out.append("\n" + indent + "}")
+    elif isinstance(value, list):
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        out.append("[")
+        for index, item in enumerate(value):
+            out.append(("," if index else "") + "\n" + inner)
+            _jq_dump(item, inner, out)
+        out.append("\n" + indent + "]")
+    elif isinstance(value, str):
+        out.append(_jq_string(value))
+    elif isinstance(value, JsonNumber):
+        out.append(value.jq_text())
+    else:  # true, false, null, and numbers given as Python numbers
+        out.append(json.dumps(value))
+
+
+def _jq_string(value: str) -> str:
+    # Python escapes what jq escapes (`"`, `\\`, \b \f \n \r \t, other controls as
+    # lower-case \u00XX) but DEL, and neither escapes `/` or non-ASCII
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def canonical_metadata(document: Mapping[str, Any]) -> str:
     """The text metadata.sh wants: `jq --sort-keys '.hub.categories |= unique'` plus the final
-    newline. jq escapes DEL where Python does not; everything else (2-space indent, `": "`,
-    UTF-8 unescaped, keys and strings in code point order) is the same. (Numbers are printed as
-    Python prints them; metadata.json has none.)"""
+    newline (numbers as `JsonNumber` print as jq 1.7 prints their literals)."""
     hub = document["hub"]
     canonical = {**document, "hub": {**hub, "categories": sorted(set(hub["categories"]))}}
-    text = json.dumps(canonical, indent=2, sort_keys=True, ensure_ascii=False)
-    return text.replace("\x7f", "\\u007f") + "\n"
+    out: list[str] = []
+    _jq_dump(canonical, "", out)
+    return "".join(out) + "\n"
+
+
+# A backslash escape of a JSON text: a surrogate pair, a lone high surrogate (group 1: jq
+# refuses the text), a lone low surrogate (group 2: jq reads U+FFFD), or any other escape.
+_ESCAPE = re.compile(
+    r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(u[dD][89abAB][0-9a-fA-F]{2})|(u[dD][c-fC-F][0-9a-fA-F]{2})|.)",
+    re.DOTALL,
+)
+_LONE_LOW = re.compile("[\udc00-\udfff]")
+
+
+def _surrogates(text: str) -> tuple[int | None, bool]:
+    """(offset of the first lone high surrogate escape or None, whether a lone low one is
+    there) in a JSON text that json.loads accepted (its backslashes all open escapes)."""
+    low = False
+    if "\\u" not in text:
+        return None, False
+    for match in _ESCAPE.finditer(text):
+        if match.group(1):
+            return match.start(), low
+        low = low or bool(match.group(2))
+    return None, low
+
+
+def _replace_lone_low(value: Any) -> Any:
+    """U+FFFD for each lone low surrogate, in keys and strings, as jq reads them."""
+    if isinstance(value, str):
+        return _LONE_LOW.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_lone_low(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_lone_low(k): _replace_lone_low(v) for k, v in value.items()}
+    return value
 
 
 class _NotJson(ValueError):
@@ -194,8 +308,9 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON value")
 
 
-def metadata_problems(data: bytes) -> list[Problem]:
-    """Every problem of one metadata.json (its bytes), with lines into its text."""
+def metadata_problems(data: bytes, categories: tuple[str, ...] | None = None) -> list[Problem]:
+    """Every problem of one metadata.json (its bytes), with lines into its text (`categories`:
+    the canonical ones, when not those embedded in the schema)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -209,7 +324,9 @@ def metadata_problems(data: bytes) -> list[Problem]:
             )
         ]
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(
+            text, parse_constant=_refuse_constant, parse_int=JsonNumber, parse_float=JsonNumber
+        )
     except json.JSONDecodeError as error:
         return [
             problem(
@@ -224,27 +341,34 @@ def metadata_problems(data: bytes) -> list[Problem]:
         return [problem("docs-invalid-json", f"{METADATA}: {error}", file=METADATA)]
     except RecursionError:  # json.loads recurses per nesting level
         return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
-    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
-        return [
-            problem("docs-invalid-json", f"{METADATA} has a number too long to read", file=METADATA)
-        ]
-    try:
-        not_unicode = json_limits.has_unpaired_surrogates(text, document)
-    except RecursionError:  # json.dumps recurses as json.loads does
-        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
-    if not_unicode:  # (problems would quote such a string, and it cannot be written out)
+    lone_high, lone_low = _surrogates(text)
+    if lone_high is not None:
+        line = text.count("\n", 0, lone_high) + 1
+        column = lone_high - (text.rfind("\n", 0, lone_high) + 1) + 1
         return [
             problem(
                 "docs-invalid-json",
-                f"{METADATA} has a string with an unpaired surrogate (\\ud800 to \\udfff): "
-                "not Unicode text",
+                f"{METADATA} is not valid JSON: {text[lone_high : lone_high + 6]} is half of a "
+                f"surrogate pair at line {line}, column {column}",
+                line=line,
                 file=METADATA,
             )
         ]
+    try:
+        document = _replace_lone_low(document) if lone_low else document
+        return _document_problems(text, document, categories)
+    except RecursionError:  # what json.loads takes, our walks may not (frames per level)
+        return [problem("docs-invalid-json", f"{METADATA} is nested too deeply", file=METADATA)]
+
+
+def _document_problems(
+    text: str, document: Any, categories: tuple[str, ...] | None
+) -> list[Problem]:
     lines = value_lines(text)
     found: list[Problem] = []
-    for schema_error in metadata_validator().iter_errors(document):
-        found.extend(_schema_problems(schema_error, lines))
+    known = list(categories) if categories is not None else canonical_categories()
+    for schema_error in metadata_validator(categories).iter_errors(document):
+        found.extend(_schema_problems(schema_error, lines, known))
     # metadata.sh checks the format whenever jq can compute it: whenever categories is an array
     # of strings (other shapes are schema errors already)
     if _has_categories(document):
@@ -283,7 +407,9 @@ def _line(lines: Mapping[JsonPath, int], path: Sequence[str | int]) -> int | Non
     return lines.get(key)
 
 
-def _schema_problems(error: ValidationError, lines: Mapping[JsonPath, int]) -> Iterator[Problem]:
+def _schema_problems(
+    error: ValidationError, lines: Mapping[JsonPath, int], categories: Sequence[str]
+) -> Iterator[Problem]:
     path = list(error.absolute_path)
     where = field_name(path)
     line = _line(lines, path)
@@ -300,18 +426,14 @@ def _schema_problems(error: ValidationError, lines: Mapping[JsonPath, int]) -> I
                 )
     elif error.validator == "enum" and path[:2] == ["hub", "categories"]:
         value = error.instance
-        close = (
-            difflib.get_close_matches(value, canonical_categories(), n=1)
-            if isinstance(value, str)
-            else []
-        )
+        close = difflib.get_close_matches(value, categories, n=1) if isinstance(value, str) else []
         hint = f"Did you mean {close[0]}? " if close else ""
         yield problem(
             "docs-unknown-category",
             f"unknown category {value!r}",
             line=line,
             field=where,
-            hint=f"{hint}Canonical categories: {', '.join(canonical_categories())}.",
+            hint=f"{hint}Canonical categories: {', '.join(categories)}.",
             file=METADATA,
         )
     elif (
@@ -413,10 +535,15 @@ def logo_problems(name: str, data: bytes) -> list[Problem]:
 
 
 def validate_docs(
-    name: str, files: Mapping[str, bytes], *, source: str | None = None
+    name: str,
+    files: Mapping[str, bytes],
+    *,
+    source: str | None = None,
+    categories: tuple[str, ...] | None = None,
 ) -> DocsResult:
     """Check the docs folder of image `name`, given its files (name -> bytes; files other than
-    those we check are ignored), and report every problem."""
+    those we check are ignored), and report every problem (`categories`: the canonical ones,
+    when not those embedded in the schema)."""
     found: list[Problem] = []
     if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
         found.append(
@@ -443,7 +570,7 @@ def validate_docs(
                 found.append(problem("docs-empty-file", f"{file} is {what}", file=file))
             continue
         if file == METADATA:
-            found.extend(metadata_problems(data))
+            found.extend(metadata_problems(data, categories))
             continue
         text, encoding = _text(file, data)
         found.extend(encoding)
@@ -511,10 +638,14 @@ def validate_folders(
     *,
     library_names: Collection[str] | None = None,
     docs_root: str | None = None,
+    categories: tuple[str, ...] | None = None,
 ) -> list[DocsResult]:
     """Check (name, files, source) docs folders; with `library_names` (when library files were
     given too), also cross-check the two repositories."""
-    results = [validate_docs(name, files, source=source) for name, files, source in folders]
+    results = [
+        validate_docs(name, files, source=source, categories=categories)
+        for name, files, source in folders
+    ]
     if library_names is not None:
         results = cross_check(library_names, results, docs_root=docs_root)
     return results
@@ -529,9 +660,44 @@ class UnreadableDocs(Exception):
     pass
 
 
+def is_docs_checkout(path: Path) -> bool:
+    """A docker-library/docs checkout (or a directory of docs folders): a non-hidden
+    subdirectory has a metadata.json. (Its root has a metadata.json of its own, the canonical
+    categories, so that file alone does not make a directory one image's folder.)"""
+    try:
+        children = list(path.iterdir())
+    except OSError:
+        return False
+    return any(
+        not _hidden(child) and (child / METADATA).is_file() for child in children if child.is_dir()
+    )
+
+
+def checkout_categories(root: Path) -> tuple[str, ...] | None:
+    """The canonical categories of a docs checkout: its root metadata.json's `hub.categories`
+    (what metadata.sh checks the images' against), or None when it has none we can read (the
+    list embedded in the schema applies then, as for one image's folder)."""
+    if not is_docs_checkout(root):
+        return None
+    try:
+        with (root / METADATA).open("rb") as handle:
+            document = json.loads(handle.read(MAX_DOCS_FILE_BYTES))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not _has_categories(document) or not document["hub"]["categories"]:
+        return None
+    return tuple(dict.fromkeys(document["hub"]["categories"]))
+
+
 def is_docs_folder(path: Path) -> bool:
-    """A directory with a metadata.json: what `check` takes for a docs folder among its PATHs."""
-    return path.is_dir() and (path / METADATA).is_file()
+    """What `check` takes for one image's docs folder among its PATHs: a directory with a
+    metadata.json or a README-short.txt (the files every image has; neither is the name of a
+    library file), and no docs folders inside (cli.py's `_docs_kind` is the same rule)."""
+    return (
+        path.is_dir()
+        and ((path / METADATA).is_file() or (path / SHORT_DESCRIPTION).is_file())
+        and not is_docs_checkout(path)
+    )
 
 
 def docs_folders(root: Path) -> list[Path]:

@@ -110,6 +110,22 @@ def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def _unicode(text: str, where: str) -> str:
+    """`text` if it is Unicode text: JSON's `\\ud800` escapes can make a string that is not
+    (a lone UTF-16 surrogate), which no UTF-8 file, digest or answer could hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ApiError(
+            400,
+            "invalid_content",
+            f"not Unicode text: a lone surrogate (\\u{ord(text[error.start]):04x}) at "
+            f"character {error.start}",
+            where,
+        ) from error
+    return text
+
+
 def _check_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name:
         raise ApiError(400, "invalid_name", "a manifest name is required (a string)", where)
@@ -199,12 +215,16 @@ def parse_request(
         content = item.get("content")
         if not isinstance(content, str):
             raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
+        _unicode(content, f"{where}.content")
         path = item.get("path", f"library/{name}")
         if not isinstance(path, str) or not path or len(path) > 1024:
             raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+        _unicode(path, f"{where}.path")
         base = item.get("base")
         if base is not None and not isinstance(base, str):
             raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
+        if base is not None:
+            _unicode(base, f"{where}.base")
         manifests.append(ManifestInput(name, content, path, "base" in item, base))
     return ValidationRequest(
         manifests,
@@ -241,6 +261,7 @@ def _docs(items: Any, max_folders: int) -> list[DocsInput]:
         path = item.get("path", name)
         if not isinstance(path, str) or not path or len(path) > 1024:
             raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+        _unicode(path, f"{where}.path")
         folders.append(DocsInput(name, _docs_files(item.get("files"), f"{where}.files"), path))
     return folders
 
@@ -258,7 +279,7 @@ def _docs_files(files: Any, where: str) -> dict[str, bytes]:
                 400, "invalid_file_name", f"{file[:80]!r} is not a file name of a docs folder", at
             )
         if isinstance(content, str):
-            out[file] = content.encode("utf-8")
+            out[file] = _unicode(content, at).encode("utf-8")
         elif isinstance(content, dict) and set(content) == {"base64"}:
             encoded = content["base64"]
             try:

@@ -120,6 +120,7 @@ def revalidate_docs(
 
     from .docs import (
         UnreadableDocs,
+        checkout_categories,
         docs_folders,
         folder_digest_input,
         read_docs_folder,
@@ -135,7 +136,12 @@ def revalidate_docs(
         ]
     except (UnreadableDocs, OSError) as error:
         return [], [f"docs: {error}"]
-    results = validate_folders(folders, library_names=names, docs_root=docs_dir)
+    results = validate_folders(
+        folders,
+        library_names=names,
+        docs_root=docs_dir,
+        categories=checkout_categories(Path(docs_dir)),
+    )
     files = {source: data for _, data, source in folders}
     messages = [
         docs_result_message(
