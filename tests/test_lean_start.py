@@ -126,8 +126,21 @@ def test_tracing_is_enabled_exactly_where_powertools_would_trace(
 def test_help_loads_neither_the_core_nor_jsonschema_nor_the_upstream_client() -> None:
     loaded = loaded_after(cli("--help"))
     assert "argparse" in loaded
-    heavy = {"jsonschema", "manifest_validation.validate", "manifest_validation.catalog"}
+    heavy = {
+        "jsonschema",
+        "manifest_validation.validate",
+        "manifest_validation.catalog",
+        "manifest_validation.report",
+        "dataclasses",
+    }
     assert sorted(loaded.intersection({*heavy, *UPSTREAM})) == []
+
+
+def test_the_check_formats_of_help_are_the_formats_the_report_writes() -> None:
+    from manifest_validation.cli import CHECK_FORMATS
+    from manifest_validation.report import FORMATS
+
+    assert CHECK_FORMATS == FORMATS
 
 
 def test_rules_loads_neither_jsonschema_nor_the_upstream_client() -> None:

@@ -3,7 +3,7 @@
 `ReportWriter` writes each result as soon as it is validated and keeps only counters, so a run
 over thousands of files holds one manifest at a time; the JSON document is written piece by
 piece too, byte for byte what `render` gives for the whole list. Nothing here is imported
-before a command needs it (`FORMATS` is all that `manifest-validate --help` reads).
+before a command needs it (not even by `manifest-validate --help`: cli.py spells `FORMATS` out).
 """
 
 from __future__ import annotations
