@@ -63,6 +63,21 @@ def test_cold_import_of_a_handler_loads_no_tracing_sdk_models_or_aws_sdk(handler
     assert sorted(loaded.intersection(UPSTREAM)) == []
 
 
+def test_api_handler_cold_import_loads_no_validation_core() -> None:
+    # the webhook, health and documentation routes do without it; the first validation
+    # request loads it
+    loaded = loaded_after("import manifest_validation.handlers.api")
+    core = {
+        "jsonschema",
+        "manifest_validation.validate",
+        "manifest_validation.manifest",
+        "manifest_validation.schema",
+        "manifest_validation.results",
+        "manifest_validation.report",
+    }
+    assert sorted(loaded.intersection(core)) == []
+
+
 def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> None:
     code = (
         "from manifest_validation.handlers import api\n"
