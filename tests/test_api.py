@@ -442,7 +442,10 @@ def test_our_own_bug_is_a_500_that_tells_nothing_of_it(monkeypatch: pytest.Monke
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("secret internal detail")
 
-    monkeypatch.setattr(api, "validate_many", broken)
+    import manifest_validation.validate
+
+    # the handler imports the core on its first validation request, from this module
+    monkeypatch.setattr(manifest_validation.validate, "validate_many", broken)
     headers = [("Content-Type", "application/json"), ("Authorization", f"Bearer {TOKEN}")]
     event = http_api_event(
         "POST",

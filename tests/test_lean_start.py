@@ -63,6 +63,21 @@ def test_cold_import_of_a_handler_loads_no_tracing_sdk_models_or_aws_sdk(handler
     assert sorted(loaded.intersection(UPSTREAM)) == []
 
 
+def test_api_handler_cold_import_loads_no_validation_core() -> None:
+    # the webhook, health and documentation routes do without it; the first validation
+    # request loads it
+    loaded = loaded_after("import manifest_validation.handlers.api")
+    core = {
+        "jsonschema",
+        "manifest_validation.validate",
+        "manifest_validation.manifest",
+        "manifest_validation.schema",
+        "manifest_validation.results",
+        "manifest_validation.report",
+    }
+    assert sorted(loaded.intersection(core)) == []
+
+
 def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> None:
     code = (
         "from manifest_validation.handlers import api\n"
@@ -126,8 +141,21 @@ def test_tracing_is_enabled_exactly_where_powertools_would_trace(
 def test_help_loads_neither_the_core_nor_jsonschema_nor_the_upstream_client() -> None:
     loaded = loaded_after(cli("--help"))
     assert "argparse" in loaded
-    heavy = {"jsonschema", "manifest_validation.validate", "manifest_validation.catalog"}
+    heavy = {
+        "jsonschema",
+        "manifest_validation.validate",
+        "manifest_validation.catalog",
+        "manifest_validation.report",
+        "dataclasses",
+    }
     assert sorted(loaded.intersection({*heavy, *UPSTREAM})) == []
+
+
+def test_the_check_formats_of_help_are_the_formats_the_report_writes() -> None:
+    from manifest_validation.cli import CHECK_FORMATS
+    from manifest_validation.report import FORMATS
+
+    assert CHECK_FORMATS == FORMATS
 
 
 def test_rules_loads_neither_jsonschema_nor_the_upstream_client() -> None:

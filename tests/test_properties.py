@@ -179,7 +179,17 @@ def manifest_text(draw: st.DrawFn) -> str:
         draw(st.randoms()).shuffle(fields)
         paragraphs.append("\n".join(fields))
     separator = draw(st.sampled_from(["\n\n", "\n\n", "\n \n"]))  # sometimes a blank-looking glue
-    return separator.join(paragraphs) + draw(st.sampled_from(["\n", "", "\n  ", "\n\n"]))
+    text = separator.join(paragraphs) + draw(st.sampled_from(["\n", "", "\n  ", "\n\n"]))
+    lines = text.split("\n")
+    # comment lines anywhere, also between the lines of a continued value (bashbrew's comment
+    # stripper removes them before the control reader sees the text)
+    for _ in range(draw(st.integers(0, 3))):
+        comment = draw(st.sampled_from(["# c", "  # c: x", "\t#", "\xa0# c"]))
+        lines.insert(draw(st.integers(0, len(lines))), comment)
+    # CRLF line ends, and Unicode whitespace that Go's TrimSpace trims at the ends of a value
+    crlf = draw(st.sampled_from(["", "", "\r"]))
+    ending = draw(st.sampled_from(["", "", "\xa0", "\u2028", "\u3000"]))
+    return "\n".join((line + ending if line.strip() else line) + crlf for line in lines)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -207,7 +217,10 @@ def test_values_that_span_lines_are_judged_as_bashbrew_sees_them(text: str) -> N
 def go_debian_paragraphs(text: str) -> list[dict[str, str]]:
     """Paragraph values by a literal reading of pault.ag/go/debian's control reader (after
     bashbrew's comment stripper): a second, independent reader as the oracle for ours."""
-    go_space = "\t\n\v\f\r \x85\xa0"
+    go_space = (  # unicode.IsSpace
+        "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+        "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    )
     paragraphs: list[dict[str, str]] = []
     values: dict[str, str] = {}
     last_key = ""

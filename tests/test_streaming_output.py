@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from manifest_validation import results as results_module
 from manifest_validation.cli import MAX_MANIFEST_BYTES, main
-from manifest_validation.report import FORMATS, ReportWriter, render
+from manifest_validation.report import FORMATS, ReportWriter, _indented, render
 from manifest_validation.results import Origin, Trigger, result_message
 from manifest_validation.validate import ValidationResult, validate
 
@@ -140,3 +142,32 @@ def test_the_json_writer_needs_the_result_messages(tmp_path: Path) -> None:
             writer.add(result)
     with pytest.raises(ValueError, match="unknown output format"):
         ReportWriter(out, "xml")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: (
+        st.lists(inner)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.text() | st.integers() | st.booleans() | st.none() | st.floats(), inner
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values, st.sampled_from(["", "  ", "    "]))
+def test_the_streamed_json_pieces_are_exactly_what_json_dumps_writes(
+    value: object, prefix: str
+) -> None:
+    expected = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + prefix)
+    assert _indented(value, prefix) == expected
+
+
+def test_the_streamed_json_pieces_refuse_what_json_dumps_refuses() -> None:
+    with pytest.raises(TypeError):
+        _indented({"a": object()}, "")
+    with pytest.raises(TypeError):
+        _indented({(1, 2): 3}, "")

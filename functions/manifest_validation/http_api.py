@@ -25,13 +25,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import json_limits
-from .report import CheckResult, json_document, render_github
-from .results import Origin, Trigger, result_message
-from .validate import ValidationResult
+from .origin import Origin, Trigger
 
+# The validation core (validate, results, report) is imported by the functions that use it:
+# the API handler's cold import, and its webhook and documentation routes, do without it.
 if TYPE_CHECKING:
     from .docs import DocsResult
+    from .report import CheckResult
     from .upstream import GitVerifier
+    from .validate import ValidationResult
 
 MAX_BODY_BYTES = 1024 * 1024
 # Lambda refuses a response over 6 MB (an error API Gateway turns into a 500), counted on the
@@ -357,6 +359,7 @@ def messages_for(
     moved GitCommits are checked for `commit-not-descendant` too). ApiError 413
     `base_too_complex` when comparing one with its base would cost too much."""
     from .diff_git import ComparisonTooLarge, manifest_changes
+    from .results import result_message
 
     messages = []
     for index, (manifest, result) in enumerate(zip(request.manifests, results, strict=True)):
@@ -395,6 +398,8 @@ def response_body(
     messages: Sequence[Mapping[str, Any]],
 ) -> tuple[str, str]:
     """(content type, body) of a 200 answer; ApiError 413 when it would be too large to send."""
+    from .report import json_document, render_github
+
     if request.output_format == "github":
         content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
     else:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from .results import Trigger
+from .origin import Trigger
 
 JOB_VERSION = 1
 ENV_WORK_QUEUE_URL = "WORK_QUEUE_URL"

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .architectures import NAMESPACES, PLATFORMS, platform_string
 from .manifest import Entry, Manifest
+from .origin import Origin as Origin
+from .origin import Trigger as Trigger
 from .validate import Status, ValidationResult
 
 if TYPE_CHECKING:
@@ -30,53 +30,6 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems, `changes`, `froms`
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
 BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
-
-
-class Trigger(StrEnum):
-    CI = "ci"
-    PUSH = "push"
-    SCHEDULE = "schedule"
-    CLI = "cli"
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a manifest's text came from."""
-
-    kind: str  # "git", "http" or "file"
-    sha256: str
-    repository: str | None = None
-    commit: str | None = None
-    path: str | None = None
-
-    @classmethod
-    def of(
-        cls,
-        kind: str,
-        content: bytes | str,
-        *,
-        repository: str | None = None,
-        commit: str | None = None,
-        path: str | None = None,
-    ) -> Origin:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        return cls(kind, hashlib.sha256(data).hexdigest(), repository, commit, path)
-
-    def describe(self) -> str:
-        """A one-string form of the origin (the result's `source`)."""
-        if self.kind == "git":
-            return f"{self.repository}@{self.commit}:{self.path}"
-        if self.kind == "file" and self.path:
-            return self.path
-        return self.kind
-
-    def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {"kind": self.kind, "sha256": self.sha256}
-        for key in ("repository", "commit", "path"):
-            value = getattr(self, key)
-            if value is not None:
-                document[key] = value
-        return document
 
 
 def now_rfc3339() -> str:

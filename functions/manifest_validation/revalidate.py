@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from .jobs import Action, Job
-from .results import Trigger
+from .origin import Trigger
 from .worker import expand
 
 if TYPE_CHECKING:

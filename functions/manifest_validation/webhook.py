@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .jobs import Action, Job
-from .results import Trigger
+from .origin import Trigger
 
 # GitHub truncates `commits` to 20; with that many we cannot trust the list to be complete.
 TRUNCATED_COMMITS = 20

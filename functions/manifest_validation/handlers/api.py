@@ -39,7 +39,6 @@ from ..http_api import (
 )
 from ..jobs import DeliveryInProgress, EnqueueError
 from ..services import services, text_budget_seconds
-from ..validate import validate_many
 from ..webhook import plan_push, verify_signature
 from .tracing import capture_lambda_handler
 
@@ -200,6 +199,8 @@ def create_validation() -> Response[str]:
     except ApiError as error:
         logger.info("refused request", extra={"status": error.status, "code": error.code})
         return _json(error.status, error.body())
+
+    from ..validate import validate_many  # the core, loaded by the first validation request
 
     verifier = services.verifier() if request.verify_git else None
     library = services.library() if request.verify_git else None

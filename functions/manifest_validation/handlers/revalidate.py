@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..results import Trigger
+from ..origin import Trigger
 from ..revalidate import revalidation_jobs, schedule_request
 from ..services import services
 from .tracing import capture_lambda_handler
