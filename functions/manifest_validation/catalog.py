@@ -6,6 +6,7 @@ Codes are a public contract (CI annotations, the results queue): never rename on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .problems import Problem, Severity
@@ -630,12 +631,21 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 GLOBALLY_CHECKED = frozenset({"Maintainers", "Tags", "Architectures"})
 
 
-def refused_by_bashbrew(found: Problem, *, unused_global: bool = False) -> bool:
+# bashbrew's GitFetchRegex as Go applies it: `[^*?:]` also takes newlines and spaces, and `$`
+# is the end of the text. Ours is stricter (no whitespace), so a GitFetch may fail ours only.
+BASHBREW_GIT_FETCH = re.compile(r"refs/(heads|tags)/[^*?:]+")
+
+
+def refused_by_bashbrew(
+    found: Problem, *, unused_global: bool = False, value: str | None = None
+) -> bool:
     """Whether bashbrew itself would refuse the manifest for this problem.
 
     bashbrew checks the values of the fields it knows; an `ARCH-*` value and the items of
     Constraints it takes as they are (we check them all the same). `unused_global`: the problem
     is about a global value no entry inherits, which bashbrew checks only for GLOBALLY_CHECKED.
+    `value`: the value the problem is about, where known (a GitFetch bashbrew's own regexp
+    takes is refused by ours only).
     """
     rule = RULES.get(found.code)
     if rule is None or not rule.bashbrew:
@@ -644,6 +654,8 @@ def refused_by_bashbrew(found: Problem, *, unused_global: bool = False) -> bool:
         return False
     if unused_global and found.field not in GLOBALLY_CHECKED:
         return False
+    if found.code == "invalid-git-fetch" and value is not None:
+        return BASHBREW_GIT_FETCH.fullmatch(value) is None
     return not (found.code == "empty-list-item" and found.field == "Constraints")
 
 

@@ -390,7 +390,11 @@ def command_cat(args: argparse.Namespace) -> int:
     # `latest-debian` tag, ...) go to stderr, but do not stop the canonical text.
     manifest = result.parsed
     if any(
-        refused_by_bashbrew(found, unused_global=not manifest.uses_global(found.line, found.field))
+        refused_by_bashbrew(
+            found,
+            unused_global=not manifest.uses_global(found.line, found.field),
+            value=manifest.value_at(found.line, found.field),
+        )
         for found in result.errors
     ):
         print(render([result], "text"), file=sys.stderr)

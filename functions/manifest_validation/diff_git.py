@@ -92,7 +92,7 @@ class ComparisonTooLarge(ValueError):
 
 
 def _comparison_refusal(new: Manifest, old: Manifest | None) -> str | None:
-    from .rules import COMPLEXITY_FLOOR, COMPLEXITY_PER_LINE, complexity
+    from .rules import complexity, complexity_limit
 
     if old is None:
         return None
@@ -103,8 +103,8 @@ def _comparison_refusal(new: Manifest, old: Manifest | None) -> str | None:
             f"would pair {pairs:,} entries (at most {MAX_ENTRY_PAIRS:,})"
         )
     for side, manifest in (("the manifest", new), ("the base", old)):
-        limit = COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * manifest.line_count
-        size = complexity(manifest)
+        limit = complexity_limit(manifest)
+        size = complexity(manifest, limit)
         if size > limit:
             return (
                 f"the entries of {side} inherit list values {size:,} times over "

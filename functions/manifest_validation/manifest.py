@@ -67,6 +67,9 @@ GO_WHITESPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+# bashbrew checks the items of every list field but Constraints, so an empty item of those
+# refuses the file; an empty Constraints item it keeps (and `cat` prints it: `a, `).
+KEEPS_EMPTY_ITEMS = frozenset({"Constraints"})
 # The `strip:"\n\r\t "` tag of bashbrew's list fields: what is trimmed off each item.
 LIST_ITEM_STRIP = "\n\r\t "
 
@@ -220,7 +223,7 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
     for number, line in enumerate(text.split("\n"), start=1):
         if line.endswith("\r"):
             line = line[:-1]
-        stripped = line.strip()
+        stripped = line.strip(GO_WHITESPACE)  # (bashbrew's comment stripper trims these)
         if stripped.startswith("#"):
             continue
         if not line:
@@ -384,6 +387,15 @@ class Manifest:
             return True
         return any(key not in entry.own_keys for entry in self.entries)
 
+    def value_at(self, line: int | None, key: str | None) -> str | None:
+        """The scalar value of `key` written on `line` (global paragraph or an entry)."""
+        if line is None or key is None:
+            return None
+        for entry in (self.global_entry, *self.entries):
+            if entry.lines.get(key) == line:
+                return entry.scalar(key)
+        return None
+
     def merged_entries(self) -> list[Entry]:
         """Entries with identical build artifacts merged into the first, as bashbrew does."""
         merged: list[Entry] = []
@@ -441,7 +453,8 @@ def _split_list(source: SourceField, problems: list[Problem]) -> tuple[list[str]
                     field=source.key,
                 )
             )
-            continue
+            if source.key not in KEEPS_EMPTY_ITEMS:
+                continue
         items.append(item)
         lines.append(line)
     return items, lines

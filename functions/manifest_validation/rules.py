@@ -41,19 +41,39 @@ COMPLEXITY_PER_LINE = 40
 COMPLEXITY_FLOOR = 20_000
 
 
-def complexity(manifest: Manifest) -> int:
-    """How many list items the rules across entries look at."""
-    return sum(
-        len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
-        for entry in manifest.entries
-    )
+def complexity_limit(manifest: Manifest) -> int:
+    """The most `complexity` a file of this many lines may have."""
+    return COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * manifest.line_count
+
+
+def complexity(manifest: Manifest, limit: int) -> int:
+    """How many list items the rules across entries look at, plus the pairs of images (groups
+    of merged entries) that claim one shared tag on one architecture (shared-tag-arch-overlap
+    compares each pair). Counting stops once past `limit`, so it costs at most that much."""
+    items = 0
+    for entry in manifest.entries:
+        items += len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
+        if items > limit:
+            return items
+    claims: dict[tuple[str, str], set[tuple[object, ...]]] = {}
+    for entry in manifest.entries:  # at most `limit` (shared tag, architecture) claims
+        if entry.shared_tags:
+            group = entry.build_key()  # entries bashbrew merges are one image
+            for shared in entry.shared_tags:
+                for architecture in entry.architectures:
+                    claims.setdefault((shared, architecture), set()).add(group)
+    for groups in claims.values():
+        items += len(groups) * (len(groups) - 1) // 2
+        if items > limit:
+            break
+    return items
 
 
 def run_rules(manifest: Manifest) -> Iterator[Problem]:
     lines = manifest.line_count
     if lines:
-        limit = COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * lines
-        size = complexity(manifest)
+        limit = complexity_limit(manifest)
+        size = complexity(manifest, limit)
         if size > limit:
             yield problem(
                 "manifest-too-complex",
@@ -155,7 +175,7 @@ def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
 @rule("shared-tag-arch-overlap")
 def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     """One problem per shared tag and pair of entries, naming every architecture both claim
-    (as official-images' naughty-sharedtags.sh groups them)."""
+    (as official-images' naughty-sharedtags.sh groups them), on the later entry's SharedTags."""
     # Entries that bashbrew merges are one image: they cannot overlap with themselves. (Their
     # build keys are computed only for entries that meet another on a shared tag.)
     keys: dict[int, tuple[object, ...]] = {}
@@ -166,17 +186,22 @@ def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
             key = keys[id(entry)] = entry.build_key()
         return key
 
-    claimed: dict[tuple[str, str], Entry] = {}  # (shared tag, architecture) -> first entry
+    # (shared tag, architecture) -> the first entry of every earlier image (group of merged
+    # entries) that claims it; the pairs this walks are bounded by complexity() (run_rules does
+    # not run the rules beyond it)
+    claimed: dict[tuple[str, str], dict[tuple[object, ...], Entry]] = {}
     for entry in manifest.entries:
         for index, shared in enumerate(entry.shared_tags):
             overlaps: dict[int, tuple[Entry, list[str]]] = {}  # other entry -> architectures
             for architecture in entry.architectures:
                 if is_windows(architecture):
                     continue
-                other = claimed.setdefault((shared, architecture), entry)
-                if other is entry or group_of(other) == group_of(entry):
-                    continue
-                overlaps.setdefault(id(other), (other, []))[1].append(architecture)
+                earlier = claimed.setdefault((shared, architecture), {})
+                own = group_of(entry)
+                for group, other in earlier.items():
+                    if group != own:
+                        overlaps.setdefault(id(other), (other, []))[1].append(architecture)
+                earlier.setdefault(own, entry)
             for other, architectures in overlaps.values():
                 images = (
                     f"an {architectures[0]} image"

@@ -53,6 +53,12 @@ _MESSAGES = {
     "invalid-builder": "invalid {field} {value!r} (must be buildkit, classic or oci-import)",
 }
 
+# Messages of fields whose problems have the general code `invalid-value`.
+_FIELD_MESSAGES = {
+    "Directory": "{field} {value!r} is not a path on one line",
+    "File": "{field} {value!r} is not a path on one line",
+}
+
 _SPANS_LINES_HINT = (
     "The value goes on past its line (a continuation or whitespace-only line follows), so "
     "bashbrew reads it with a newline in it. Put the whole value on the `{field}:` line and make "
@@ -467,7 +473,7 @@ def _to_problems(manifest: Manifest, path: list[Any], error: ValidationError) ->
         return
     parts = arch_field_parts(field)
     code = _CODE_BY_FIELD.get(parts[1] if parts else field, "invalid-value")
-    template = _MESSAGES.get(code)
+    template = _MESSAGES.get(code) or _FIELD_MESSAGES.get(parts[1] if parts else field)
     if template is None:
         message = f"{field}: {error.message}"
     else:
