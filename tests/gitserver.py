@@ -79,6 +79,13 @@ def run_git(*args: str | os.PathLike[str], cwd: Path | str | None = None, **env:
     return result.stdout.strip()
 
 
+def commit_all(work: Path, message: str, **env: str) -> str:
+    """Commit everything in the work tree `work`; the new commit's id."""
+    run_git("add", "-A", cwd=work, **env)
+    run_git("commit", "-qm", message, cwd=work, **env)
+    return run_git("rev-parse", "HEAD", cwd=work)
+
+
 @dataclass
 class GitServer:
     """A running server; counters are updated live by the handler threads."""

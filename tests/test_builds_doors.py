@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.handlers import api
 from manifest_validation.jobs import Action, Job
 from manifest_validation.library import LibraryCache
@@ -61,9 +61,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     }.items():
         (app / path).parent.mkdir(parents=True, exist_ok=True)
         (app / path).write_text(text)
-    run_git("add", "-A", cwd=app)
-    run_git("commit", "-qm", "images", cwd=app)
-    app_commit = run_git("rev-parse", "HEAD", cwd=app)
+    app_commit = commit_all(app, "images")
     run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
     with serve_git(served) as server:
         app_url = server.repo_url("app.git")
@@ -74,9 +72,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         (library / "base").write_text(image(app_url, app_commit, "1", "base", "amd64, arm64v8"))
         (library / "child").write_text(image(app_url, app_commit, "1", "child", "amd64, arm64v8"))
         (library / "orphan").write_text(image(app_url, app_commit, "1", "orphan"))
-        run_git("add", "-A", cwd=work)
-        run_git("commit", "-qm", "library", cwd=work)
-        commit = run_git("rev-parse", "HEAD", cwd=work)
+        commit = commit_all(work, "library")
         run_git("clone", "-q", "--bare", "--no-local", work, served / "official-images.git")
         yield World(
             server,

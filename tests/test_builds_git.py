@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import LIBRARY
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.cli import main
 from manifest_validation.schema import result_validator
 
@@ -72,9 +72,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
     for number in range(40):
         (work / "docs" / f"page{number}.md").parent.mkdir(exist_ok=True)
         (work / "docs" / f"page{number}.md").write_text(f"page {number}\n" * 50)
-    run_git("add", "-A", cwd=work)
-    run_git("commit", "-qm", "images", cwd=work)
-    commit = run_git("rev-parse", "HEAD", cwd=work)
+    commit = commit_all(work, "images")
     served = root / "served"
     served.mkdir()
     run_git("clone", "-q", "--bare", "--no-local", work, served / "app.git")
@@ -398,9 +396,7 @@ def test_corpus_library(tmp_path: Path) -> None:
     for path, text in dockerfiles.items():
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_text(text)
-    run_git("add", "-A", cwd=work)
-    run_git("commit", "-qm", "images", cwd=work)
-    commit = run_git("rev-parse", "HEAD", cwd=work)
+    commit = commit_all(work, "images")
     served = tmp_path / "served"
     served.mkdir()
     run_git("clone", "-q", "--bare", "--no-local", work, served / "images.git")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.cli import main
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 
@@ -31,12 +31,6 @@ class World:
     b1: str  # the rewritten tip (child of a0)
     manifests: list[str]  # commits of manifests.git
     app_url: str
-
-
-def _commit(work: Path, message: str) -> str:
-    run_git("add", "-A", cwd=work)
-    run_git("commit", "-qm", message, cwd=work)
-    return run_git("rev-parse", "HEAD", cwd=work)
 
 
 def library_file(repo: str, commit: str, tags: str = "1.0, 1, latest") -> str:
@@ -63,13 +57,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     a = []
     for number in range(3):
         (app / "f").write_text(f"a{number}\n")
-        a.append(_commit(app, f"a{number}"))
+        a.append(commit_all(app, f"a{number}"))
     bare = served / "app.git"
     run_git("clone", "-q", "--bare", "--no-local", app, bare)
     # rewrite history: master is reset to a0 and gets a new commit, force-pushed
     run_git("reset", "-q", "--hard", a[0], cwd=app)
     (app / "f").write_text("b1\n")
-    b1 = _commit(app, "b1")
+    b1 = commit_all(app, "b1")
     run_git("push", "-q", "--force", str(bare), "master:master", cwd=app)
 
     with serve_git(served) as server, serve_git(served, protocol_v2=False) as v0:
@@ -81,7 +75,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         (library / "app").write_text(library_file(app_url, a[1]))
         (library / "old-image").write_text(library_file(app_url, a[0], "9"))
         (library / "same").write_text(library_file(app_url, a[0], "5"))
-        commits = [_commit(work, "c0")]
+        commits = [commit_all(work, "c0")]
         # a fast-forward bump, `latest` moved to the 2.0 entry, arm64v8 dropped
         (library / "app").write_text(
             library_file(app_url, a[2], "1.0, 1")
@@ -90,10 +84,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         (library / "old-image").unlink()
         (library / "new-image").write_text(library_file(app_url, a[0], "7"))
-        commits.append(_commit(work, "c1"))
+        commits.append(commit_all(work, "c1"))
         # after the force push upstream: the manifest follows the rewritten master
         (library / "app").write_text(library_file(app_url, b1, "1.0, 1"))
-        commits.append(_commit(work, "c2"))
+        commits.append(commit_all(work, "c2"))
         run_git("clone", "-q", "--bare", "--no-local", work, served / "manifests.git")
         yield World(server, v0, a, b1, commits, app_url)
 
@@ -367,7 +361,7 @@ def test_text_of_verified_moves(world: World, capsys: pytest.CaptureFixture[str]
     assert "which does not descend from it (history rewritten, or a downgrade)" in line
 
 
-def test_api_base_with_verify_git_checks_the_moved_commit(world: World) -> None:
+def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> None:
     """What the API handler does with a `base` and `verify_git`: the changes carry the ancestry
     of each moved GitCommit, and a rewritten history is a warning there."""
     from manifest_validation.http_api import messages_for, parse_request

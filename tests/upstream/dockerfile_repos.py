@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from gitserver import GIT, git_env, run_git
+from gitserver import GIT, commit_all, git_env, run_git
 
 __all__ = ["DockerRepos", "build_docker_repos", "git_show"]
 
@@ -73,17 +73,13 @@ def _build(root: Path) -> DockerRepos:
     _write(work / "3.12/bookworm/Dockerfile", b"FROM buildpack-deps:bookworm\nRUN make install\n")
     run_git("rm", "-rq", "3.11", cwd=work)
     _write(work / "3.13/trixie/Dockerfile", b"FROM buildpack-deps:trixie\n")
-    run_git("add", "-A", cwd=work)
-    run_git("commit", "-qm", "c2", cwd=work, GIT_COMMITTER_DATE="2020-01-02T00:00:00Z")
-    c2 = run_git("rev-parse", "HEAD", cwd=work)
+    c2 = commit_all(work, "c2", GIT_COMMITTER_DATE="2020-01-02T00:00:00Z")
     run_git("clone", "-q", "--bare", "--no-local", work, served / "docker.git")
 
     other = root / "other"
     run_git("init", "-q", "-b", "main", other)
     _write(other / "Dockerfile", b"FROM scratch\nCOPY hello /\n")
-    run_git("add", "-A", cwd=other)
-    run_git("commit", "-qm", "o1", cwd=other)
-    o1 = run_git("rev-parse", "HEAD", cwd=other)
+    o1 = commit_all(other, "o1")
     run_git("clone", "-q", "--bare", "--no-local", other, served / "other.git")
     return DockerRepos(served, c1, c2, o1, c1_tree)
 
