@@ -201,27 +201,14 @@ def parse_request(
     seen: set[str] = set()
     for index, item in enumerate(items):
         where = f"manifests[{index}]"
-        if not isinstance(item, dict):
-            raise ApiError(400, "invalid_manifest", "each manifest must be an object", where)
-        extra = sorted(set(item) - {"name", "content", "path", "base"})
-        if extra:
-            raise ApiError(
-                400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
-            )
-        name = _check_name(item.get("name"), f"{where}.name")
-        if name in seen:
-            raise ApiError(
-                400, "duplicate_name", f"manifest {name!r} appears twice", f"{where}.name"
-            )
-        seen.add(name)
+        name = _named_item(
+            item, where, {"name", "content", "path", "base"}, "invalid_manifest", "manifest", seen
+        )
         content = item.get("content")
         if not isinstance(content, str):
             raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
         _unicode(content, f"{where}.content")
-        path = item.get("path", f"library/{name}")
-        if not isinstance(path, str) or not path or len(path) > 1024:
-            raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
-        _unicode(path, f"{where}.path")
+        path = _path(item, where, f"library/{name}")
         base = item.get("base")
         if base is not None and not isinstance(base, str):
             raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
@@ -247,25 +234,37 @@ def _docs(items: Any, max_folders: int) -> list[DocsInput]:
     seen: set[str] = set()
     for index, item in enumerate(items):
         where = f"docs[{index}]"
-        if not isinstance(item, dict):
-            raise ApiError(400, "invalid_docs", "each docs folder must be an object", where)
-        extra = sorted(set(item) - {"name", "files", "path"})
-        if extra:
-            raise ApiError(
-                400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}"
-            )
-        name = _check_name(item.get("name"), f"{where}.name")
-        if name in seen:
-            raise ApiError(
-                400, "duplicate_name", f"docs folder {name!r} appears twice", f"{where}.name"
-            )
-        seen.add(name)
-        path = item.get("path", name)
-        if not isinstance(path, str) or not path or len(path) > 1024:
-            raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
-        _unicode(path, f"{where}.path")
+        name = _named_item(
+            item, where, {"name", "files", "path"}, "invalid_docs", "docs folder", seen
+        )
+        path = _path(item, where, name)
         folders.append(DocsInput(name, _docs_files(item.get("files"), f"{where}.files"), path))
     return folders
+
+
+def _named_item(
+    item: Any, where: str, allowed: set[str], code: str, kind: str, seen: set[str]
+) -> str:
+    """The name of one item of `manifests` or `docs`: an object with only `allowed` fields
+    and a valid name not `seen` before (added to it)."""
+    if not isinstance(item, dict):
+        raise ApiError(400, code, f"each {kind} must be an object", where)
+    extra = sorted(set(item) - allowed)
+    if extra:
+        raise ApiError(400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}")
+    name = _check_name(item.get("name"), f"{where}.name")
+    if name in seen:
+        raise ApiError(400, "duplicate_name", f"{kind} {name!r} appears twice", f"{where}.name")
+    seen.add(name)
+    return name
+
+
+def _path(item: dict[str, Any], where: str, default: str) -> str:
+    """An item's `path` (shown in annotations), `default` when absent."""
+    path = item.get("path", default)
+    if not isinstance(path, str) or not path or len(path) > 1024:
+        raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+    return _unicode(path, f"{where}.path")
 
 
 def _docs_files(files: Any, where: str) -> dict[str, bytes]:
