@@ -32,7 +32,7 @@ import time
 started = time.perf_counter()
 from manifest_validation.handlers import api
 imported = time.perf_counter() - started
-from manifest_validation.server import LocalContext, http_api_event
+from manifest_validation.handlers.local_server import LocalContext, http_api_event
 import os, pathlib
 body = pathlib.Path(os.environ["BENCH_BODY"]).read_bytes()
 event = http_api_event("POST", "/v1/validations", [("Authorization", "Bearer {token}"),

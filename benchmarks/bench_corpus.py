@@ -129,7 +129,7 @@ def in_process(library: Path) -> None:
     """The core alone, in this process: the import and a pass over the corpus."""
     data = [(p.name, p.read_bytes()) for p in sorted(library.iterdir()) if p.is_file()]
     started = time.perf_counter()
-    from manifest_validation.validate import validate
+    from manifest_validation.checks.pipeline import validate
 
     imported = time.perf_counter() - started
     started = time.perf_counter()

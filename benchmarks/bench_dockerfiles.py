@@ -38,7 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from gitserver import GIT, GitServer, git_env, run_git, serve_git
-from manifest_validation.manifest import go_path_clean, parse
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.libraryfile.reader import go_path_clean
 from manifest_validation.upstream import FileRequest, FileStatus, GitVerifier, UrlPolicy
 
 MANIFESTS = 30

@@ -22,8 +22,9 @@ import sys
 import time
 from collections.abc import Callable
 
-from manifest_validation.results import Origin, Trigger, result_message
-from manifest_validation.validate import MAX_PROBLEMS, validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.problems.status import MAX_PROBLEMS
+from manifest_validation.results.messages import Origin, Trigger, result_message
 
 TARGET_US_PER_LINE = 20.0
 DEFAULT_SIZES = (5_000, 10_000, 20_000, 40_000)

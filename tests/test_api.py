@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
-from manifest_validation.schema import result_validator
-from manifest_validation.server import LocalContext, http_api_event
-from manifest_validation.services import services
+from manifest_validation.handlers.local_server import LocalContext, http_api_event
+from manifest_validation.handlers.root import services
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE_EVENT = PROJECT.parent / "shared" / "events" / "aws" / "apiGatewayProxyV2Event.json"
@@ -330,7 +330,7 @@ def test_publish_off_publishes_nothing(sqs_queue: Queue) -> None:
 
 
 def test_large_result_goes_through_the_claim_check(sqs_queue: Queue, library_dir: Path) -> None:
-    from manifest_validation.queues import read_claim_check
+    from manifest_validation.results.queues import read_claim_check
 
     php = (library_dir / "php").read_text()
     answer = validations({"manifests": [{"name": "php", "content": php}], "publish": True})
@@ -355,7 +355,7 @@ def test_publish_failure_is_an_error_the_caller_sees(
 
 
 def test_publish_without_queue_url_uses_the_embedded_queue(tmp_path: Path) -> None:
-    from manifest_validation.queues import LocalResultQueue
+    from manifest_validation.results.queues import LocalResultQueue
 
     answer = validations({"manifests": [HELLO_ITEM], "publish": True})
     assert answer.status == 200
@@ -379,7 +379,7 @@ WEBHOOK_SECRET = "webhook-secret"
 
 
 def webhook(body: bytes, *, kind: str = "push", base64_body: bool = False) -> Answer:
-    from manifest_validation.webhook import signature_of
+    from manifest_validation.api.webhook import signature_of
 
     headers = [
         ("Content-Type", "application/json"),
@@ -442,10 +442,10 @@ def test_our_own_bug_is_a_500_that_tells_nothing_of_it(monkeypatch: pytest.Monke
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("secret internal detail")
 
-    import manifest_validation.validate
+    import manifest_validation.checks.pipeline
 
     # the handler imports the core on its first validation request, from this module
-    monkeypatch.setattr(manifest_validation.validate, "validate_many", broken)
+    monkeypatch.setattr(manifest_validation.checks.pipeline, "validate_many", broken)
     headers = [("Content-Type", "application/json"), ("Authorization", f"Bearer {TOKEN}")]
     event = http_api_event(
         "POST",
@@ -496,7 +496,7 @@ def test_a_40k_line_manifest_gets_a_bounded_result_within_its_budget(
 
 
 def test_a_bad_budget_setting_is_a_configuration_error() -> None:
-    from manifest_validation.services import text_budget_seconds
+    from manifest_validation.handlers.root import text_budget_seconds
 
     assert text_budget_seconds({}) == 5.0
     assert text_budget_seconds({"MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS": "0.25"}) == 0.25
@@ -640,7 +640,7 @@ class RecordingQueue:
 def test_an_answer_too_large_for_lambda_is_413_not_a_failed_invocation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from manifest_validation import http_api
+    from manifest_validation.api import validations as http_api
 
     one = validations({"manifests": [HELLO_ITEM]})
     monkeypatch.setattr(http_api, "MAX_RESPONSE_BYTES", len(json.dumps(one.body)) + 100)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.catalog import refused_by_bashbrew
-from manifest_validation.manifest import canonical_text, parse
-from manifest_validation.validate import Status, validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.libraryfile.cat import canonical_text
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.problems.catalog import refused_by_bashbrew
+from manifest_validation.problems.status import Status
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 HEADER = "Maintainers: Jane Doe (@jane)\nGitRepo: https://example.com/r.git\n"

@@ -7,17 +7,17 @@ from collections.abc import Mapping
 
 import pytest
 
-from manifest_validation.builds import (
+from manifest_validation.checks.builds import (
     BuildFindings,
     build_findings,
     build_reads,
     expected_windows_constraint,
     is_permitted_parent,
 )
-from manifest_validation.catalog import RULES
-from manifest_validation.library import Library
-from manifest_validation.manifest import parse
-from manifest_validation.problems import Severity
+from manifest_validation.libraryfile.library import Library
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.problems.catalog import RULES
+from manifest_validation.problems.problem import Severity
 from manifest_validation.upstream.files import FileResult, FileStatus
 
 C1 = "1" * 40

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 from gitserver import GitServer, commit_all, run_git, serve_git
+from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
-from manifest_validation.jobs import Action, Job
-from manifest_validation.library import LibraryCache
-from manifest_validation.results import Trigger
-from manifest_validation.schema import result_validator
-from manifest_validation.server import LocalContext, http_api_event
-from manifest_validation.services import services
-from manifest_validation.sources import GitManifestSource
+from manifest_validation.handlers.local_server import LocalContext, http_api_event
+from manifest_validation.handlers.root import services
+from manifest_validation.libraryfile.library import LibraryCache
+from manifest_validation.repository import GitManifestSource
+from manifest_validation.results.messages import Trigger
 from manifest_validation.upstream import GitVerifier, UrlPolicy
-from manifest_validation.worker import Worker
+from manifest_validation.work.jobs import Action, Job
+from manifest_validation.work.worker import Worker
 
 TOKEN = "t0ken-for-tests"
 
@@ -203,8 +203,8 @@ def test_http_door_says_so_when_the_library_cannot_be_read(
 
 
 def test_revalidate_holds_the_whole_library(world: World, tmp_path: Path) -> None:
-    from manifest_validation.cli import main
-    from manifest_validation.queues import LocalResultQueue
+    from manifest_validation.cli.main import main
+    from manifest_validation.results.queues import LocalResultQueue
 
     out = io.StringIO()
     err = io.StringIO()

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import LIBRARY
 from gitserver import GitServer, commit_all, run_git, serve_git
-from manifest_validation.cli import main
-from manifest_validation.schema import result_validator
+from manifest_validation.checks.schema import result_validator
+from manifest_validation.cli.main import main
 
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gitserver import GitServer, run_git, serve_git
-from manifest_validation.cli import main
+from manifest_validation.cli.main import main
 
 
 @dataclass(frozen=True)

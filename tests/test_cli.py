@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.cli import main
-from manifest_validation.report import render_rules_markdown
+from manifest_validation.cli.main import main
+from manifest_validation.results.report import render_rules_markdown
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +127,7 @@ def test_cat_of_an_invalid_file_fails(library: Path, capsys: pytest.CaptureFixtu
 
 
 def test_rules_lists_every_code(capsys: pytest.CaptureFixture[str]) -> None:
-    from manifest_validation.catalog import RULES
+    from manifest_validation.problems.catalog import RULES
 
     code, out, _ = run(capsys, "rules")
     assert code == 0

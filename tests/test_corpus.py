@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.manifest import canonical_text, parse
-from manifest_validation.validate import Status, validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.libraryfile.cat import canonical_text
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.problems.status import Status
 
 
 def test_corpus_has_the_expected_size(corpus: list[tuple[str, bytes]]) -> None:

@@ -12,16 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.diff import (
-    ChangeSummary,
-    FieldChange,
-    TagMove,
-    diff_libraries,
-    diff_manifests,
-    pair_entries,
-)
-from manifest_validation.diff_report import render_diff
-from manifest_validation.manifest import Manifest, parse
+from manifest_validation.diff.changes import diff_libraries, diff_manifests, pair_entries
+from manifest_validation.diff.model import ChangeSummary, FieldChange, TagMove
+from manifest_validation.diff.render import render_diff
+from manifest_validation.libraryfile.model import Manifest
+from manifest_validation.libraryfile.parse import parse
 
 
 def paragraphs(text: str) -> list[str]:
@@ -315,7 +310,7 @@ def test_markdown_stays_under_githubs_comment_limit(corpus: list[tuple[str, byte
 
 
 def run_diff(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from manifest_validation.cli import main
+    from manifest_validation.cli.main import main
 
     code = main(["diff", *args])
     captured = capsys.readouterr()
@@ -390,7 +385,7 @@ def test_pairing_by_shared_tags_ignores_tags_shared_by_very_many_entries() -> No
     """A shared tag on a few entries pairs them when all their Tags changed; one on more than
     MAX_SHARED_TAG_FANOUT entries says nothing about identity (and would make pairing
     quadratic), so it is left out of the score."""
-    from manifest_validation.diff import MAX_SHARED_TAG_FANOUT
+    from manifest_validation.diff.changes import MAX_SHARED_TAG_FANOUT
 
     head = "Maintainers: A (@a)\nGitRepo: https://example.com/r.git\nGitCommit: " + "a" * 40
 

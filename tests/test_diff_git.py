@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from gitserver import GitServer, commit_all, run_git, serve_git
-from manifest_validation.cli import main
+from manifest_validation.cli.main import main
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 
 
@@ -289,11 +289,11 @@ class Recorded:
 
 
 def test_worker_result_message_carries_the_changes_of_the_push(world: World) -> None:
-    from manifest_validation.jobs import Action, Job
-    from manifest_validation.results import Trigger
-    from manifest_validation.schema import result_validator
-    from manifest_validation.sources import GitManifestSource
-    from manifest_validation.worker import Worker
+    from manifest_validation.checks.schema import result_validator
+    from manifest_validation.repository import GitManifestSource
+    from manifest_validation.results.messages import Trigger
+    from manifest_validation.work.jobs import Action, Job
+    from manifest_validation.work.worker import Worker
 
     policy = UrlPolicy([world.server.host_port])
     url = world.server.repo_url("manifests.git")
@@ -322,8 +322,8 @@ def test_worker_result_message_carries_the_changes_of_the_push(world: World) -> 
 
 
 def test_push_jobs_carry_the_commit_before_the_push() -> None:
-    from manifest_validation.jobs import Job
-    from manifest_validation.webhook import plan_push
+    from manifest_validation.api.webhook import plan_push
+    from manifest_validation.work.jobs import Job
 
     before, after = "a" * 40, "b" * 40
     payload: dict[str, Any] = {
@@ -364,9 +364,9 @@ def test_text_of_verified_moves(world: World, capsys: pytest.CaptureFixture[str]
 def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> None:
     """What the API handler does with a `base` and `verify_git`: the changes carry the ancestry
     of each moved GitCommit, and a rewritten history is a warning there."""
-    from manifest_validation.http_api import messages_for, parse_request
-    from manifest_validation.schema import result_validator
-    from manifest_validation.validate import validate_many
+    from manifest_validation.api.validations import messages_for, parse_request
+    from manifest_validation.checks.pipeline import validate_many
+    from manifest_validation.checks.schema import result_validator
 
     base = library_file(world.app_url, world.a[2])
     body = {

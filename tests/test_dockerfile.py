@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from manifest_validation.dockerfile import (
+from manifest_validation.checks.dockerfile import (
     MAX_DOCKERFILE_BYTES,
     latest_tagged,
     parse_dockerfile,

@@ -9,20 +9,19 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT, SHARED
-from manifest_validation.catalog import RULES
-from manifest_validation.cli import main
-from manifest_validation.docs import (
+from manifest_validation.checks.docs.folder import (
     DocsResult,
-    canonical_categories,
-    canonical_metadata,
     cross_check,
     folder_digest_input,
     validate_docs,
-    value_lines,
 )
-from manifest_validation.results import Origin, Trigger, docs_result_message
-from manifest_validation.schema import load_schema, result_validator
-from manifest_validation.validate import Status
+from manifest_validation.checks.docs.jq import canonical_metadata
+from manifest_validation.checks.docs.metadata import canonical_categories, value_lines
+from manifest_validation.checks.schema import load_schema, result_validator
+from manifest_validation.cli.main import main
+from manifest_validation.problems.catalog import RULES
+from manifest_validation.problems.status import Status
+from manifest_validation.results.messages import Origin, Trigger, docs_result_message
 
 DOCS_METADATA = SHARED / "corpus" / "docs-metadata"
 CANONICAL = DOCS_METADATA / "_canonical.json"
@@ -624,7 +623,7 @@ def test_real_metadata_in_real_shaped_folders_through_the_cli(
 def test_revalidate_with_docs_publishes_docs_results_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from manifest_validation.queues import LocalResultQueue
+    from manifest_validation.results.queues import LocalResultQueue
 
     docs = tmp_path / "docs"
     write_folder(docs, "python", FOLDER)

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from gitserver import GitServer, run_git, serve_git
+from manifest_validation.api.webhook import signature_of
+from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
 from manifest_validation.handlers import worker as worker_handler
-from manifest_validation.schema import result_validator
-from manifest_validation.server import LocalContext, http_api_event
-from manifest_validation.services import services
-from manifest_validation.webhook import signature_of
+from manifest_validation.handlers.local_server import LocalContext, http_api_event
+from manifest_validation.handlers.root import services
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "events" / "github-webhooks"
@@ -119,7 +119,7 @@ class Aws:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def results(self) -> dict[str, dict[str, Any]]:
-        from manifest_validation.queues import read_claim_check
+        from manifest_validation.results.queues import read_claim_check
 
         found = {}
         for message in self.drain(self.results_url):
@@ -400,7 +400,7 @@ def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, 
 
 def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
     from manifest_validation.handlers import revalidate
-    from manifest_validation.revalidate import UnknownManifests
+    from manifest_validation.work.revalidate import UnknownManifests
 
     event = {**scheduler_event(), "detail": json.dumps({"manifests": ["good"]})}
     assert revalidate.handler(event, LocalContext())["enqueued"] == 1
@@ -434,8 +434,8 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
 
     import requests
 
-    from manifest_validation.queues import LocalResultQueue
-    from manifest_validation.server import make_server
+    from manifest_validation.handlers.local_server import make_server
+    from manifest_validation.results.queues import LocalResultQueue
 
     for name in ("WORK_QUEUE_URL", "RESULTS_QUEUE_URL", "IDEMPOTENCY_TABLE", "API_TOKENS_SECRET"):
         monkeypatch.delenv(name, raising=False)

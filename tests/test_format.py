@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from manifest_validation.manifest import canonical_text, go_path_clean, parse
-from manifest_validation.validate import validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.libraryfile.cat import canonical_text
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.libraryfile.reader import go_path_clean
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 OTHER = "89abcdef0123456789abcdef0123456789abcdef"

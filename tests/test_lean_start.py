@@ -69,11 +69,11 @@ def test_api_handler_cold_import_loads_no_validation_core() -> None:
     loaded = loaded_after("import manifest_validation.handlers.api")
     core = {
         "jsonschema",
-        "manifest_validation.validate",
-        "manifest_validation.manifest",
-        "manifest_validation.schema",
-        "manifest_validation.results",
-        "manifest_validation.report",
+        "manifest_validation.checks.pipeline",
+        "manifest_validation.libraryfile.model",
+        "manifest_validation.checks.schema",
+        "manifest_validation.results.messages",
+        "manifest_validation.results.report",
     }
     assert sorted(loaded.intersection(core)) == []
 
@@ -81,7 +81,7 @@ def test_api_handler_cold_import_loads_no_validation_core() -> None:
 def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> None:
     code = (
         "from manifest_validation.handlers import api\n"
-        "from manifest_validation.server import LocalContext, http_api_event\n"
+        "from manifest_validation.handlers.local_server import LocalContext, http_api_event\n"
         "assert api.handler(http_api_event('GET', '/v1/health', [], b''), LocalContext())"
         "['statusCode'] == 200\n"
         "import sys\nassert 'pydantic' not in sys.modules\n"
@@ -143,31 +143,31 @@ def test_help_loads_neither_the_core_nor_jsonschema_nor_the_upstream_client() ->
     assert "argparse" in loaded
     heavy = {
         "jsonschema",
-        "manifest_validation.validate",
-        "manifest_validation.catalog",
-        "manifest_validation.report",
+        "manifest_validation.checks.pipeline",
+        "manifest_validation.problems.catalog",
+        "manifest_validation.results.report",
         "dataclasses",
     }
     assert sorted(loaded.intersection({*heavy, *UPSTREAM})) == []
 
 
 def test_the_check_formats_of_help_are_the_formats_the_report_writes() -> None:
-    from manifest_validation.cli import CHECK_FORMATS
-    from manifest_validation.report import FORMATS
+    from manifest_validation.cli.main import CHECK_FORMATS
+    from manifest_validation.results.report import FORMATS
 
     assert CHECK_FORMATS == FORMATS
 
 
 def test_rules_loads_neither_jsonschema_nor_the_upstream_client() -> None:
     loaded = loaded_after(cli("rules"))
-    assert "manifest_validation.catalog" in loaded
+    assert "manifest_validation.problems.catalog" in loaded
     assert sorted(loaded.intersection({"jsonschema", *UPSTREAM})) == []
 
 
 @pytest.mark.parametrize("output_format", ["text", "json", "github"])
 def test_check_without_verify_git_loads_no_upstream_client(output_format: str) -> None:
     loaded = loaded_after(cli("check", "--format", output_format, str(HELLO)))
-    assert "manifest_validation.validate" in loaded
+    assert "manifest_validation.checks.pipeline" in loaded
     assert sorted(loaded.intersection(UPSTREAM)) == []
 
 

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manifest_validation import json_limits
-from manifest_validation import validate as validate_module
-from manifest_validation.json_limits import JsonRefused, nesting_depth
-from manifest_validation.problems import Severity
-from manifest_validation.validate import MAX_PROBLEMS, Status, validate, validate_many
+from manifest_validation.api import json_limits
+from manifest_validation.api.json_limits import JsonRefused, nesting_depth
+from manifest_validation.checks import pipeline as validate_module
+from manifest_validation.checks.pipeline import validate, validate_many
+from manifest_validation.problems.problem import Severity
+from manifest_validation.problems.status import MAX_MESSAGE_CHARS, MAX_PROBLEMS, Status
 
 C1 = "0123456789abcdef0123456789abcdef01234567"
 HEAD = "Maintainers: Jane Doe <jane@example.com> (@jane)\nGitRepo: https://e.com/r.git\n"
@@ -146,7 +147,7 @@ def test_exactly_the_cap_is_not_cut() -> None:
 def test_messages_quoting_huge_values_are_cut_to_a_bounded_length() -> None:
     result = validate("img", GOOD.replace("Tags: a", "Tags: " + "x!" * 100_000))
     (found,) = [p for p in result.problems if p.code == "invalid-tag"]
-    assert len(found.message) <= validate_module.MAX_MESSAGE_CHARS
+    assert len(found.message) <= MAX_MESSAGE_CHARS
     assert found.message.endswith("…")
 
 
@@ -219,9 +220,9 @@ class Published:
 
 
 def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> None:
-    from manifest_validation.jobs import Action, Job
-    from manifest_validation.results import Trigger
-    from manifest_validation.worker import Worker
+    from manifest_validation.results.messages import Trigger
+    from manifest_validation.work.jobs import Action, Job
+    from manifest_validation.work.worker import Worker
 
     published = Published([])
     worker = Worker(
@@ -239,9 +240,9 @@ def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> 
 
 
 def test_the_worker_publishes_without_changes_when_the_base_is_too_costly_to_compare() -> None:
-    from manifest_validation.jobs import Action, Job
-    from manifest_validation.results import Trigger
-    from manifest_validation.worker import Worker
+    from manifest_validation.results.messages import Trigger
+    from manifest_validation.work.jobs import Action, Job
+    from manifest_validation.work.worker import Worker
 
     same_tag = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(400))
     published = Published([])

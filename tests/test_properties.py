@@ -8,12 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import corpus_files
-from manifest_validation.catalog import RULES
-from manifest_validation.manifest import canonical_text, parse
-from manifest_validation.problems import Severity
-from manifest_validation.results import Origin, Trigger, result_message
-from manifest_validation.schema import result_validator
-from manifest_validation.validate import Status, ValidationResult, validate
+from manifest_validation.checks.pipeline import ValidationResult, validate
+from manifest_validation.checks.schema import result_validator
+from manifest_validation.libraryfile.cat import canonical_text
+from manifest_validation.libraryfile.parse import parse
+from manifest_validation.problems.catalog import RULES
+from manifest_validation.problems.problem import Severity
+from manifest_validation.problems.status import Status
+from manifest_validation.results.messages import Origin, Trigger, result_message
 
 FIELDS = [
     "Maintainers",
@@ -258,7 +260,7 @@ def go_debian_paragraphs(text: str) -> list[dict[str, str]]:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(manifest_text())
 def test_paragraph_values_are_exactly_what_go_debian_reads(text: str) -> None:
-    from manifest_validation.manifest import read_paragraphs
+    from manifest_validation.libraryfile.reader import read_paragraphs
 
     paragraphs, _ = read_paragraphs(text)
     ours = [{key: field.value for key, field in p.fields.items()} for p in paragraphs]

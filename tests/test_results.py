@@ -9,15 +9,10 @@ from typing import Any
 
 import pytest
 
-from manifest_validation.cli import main
-from manifest_validation.results import (
-    Origin,
-    Trigger,
-    removed_message,
-    result_message,
-)
-from manifest_validation.schema import result_validator
-from manifest_validation.validate import validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.checks.schema import result_validator
+from manifest_validation.cli.main import main
+from manifest_validation.results.messages import Origin, Trigger, removed_message, result_message
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "library" / "hello-world"

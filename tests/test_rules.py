@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from manifest_validation.catalog import RULES
-from manifest_validation.rules import REGISTRY
-from manifest_validation.validate import validate
+from manifest_validation.checks.pipeline import validate
+from manifest_validation.checks.rules import REGISTRY
+from manifest_validation.problems.catalog import RULES
 
 C1 = "0123456789abcdef0123456789abcdef01234567"
 C2 = "89abcdef0123456789abcdef0123456789abcdef"

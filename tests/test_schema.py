@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from manifest_validation.manifest import parse
-from manifest_validation.schema import (
+from manifest_validation.checks.schema import (
     fast_check,
     load_schema,
     manifest_document,
     manifest_validator,
     registry,
 )
+from manifest_validation.libraryfile.parse import parse
 from test_properties import FIELDS
 from test_rules import CASES
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from manifest_validation.server import make_server
-from manifest_validation.services import services
-from manifest_validation.webhook import signature_of
+from manifest_validation.api.webhook import signature_of
+from manifest_validation.handlers.local_server import make_server
+from manifest_validation.handlers.root import services
 
 PROJECT = Path(__file__).resolve().parents[1]
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
@@ -260,7 +260,7 @@ def test_a_complete_request_after_an_answered_one_keeps_the_connection(
 def test_health_answers_while_a_long_validation_runs(
     base_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from manifest_validation import validate as core
+    from manifest_validation.checks import pipeline as core
     from manifest_validation.handlers import api
 
     # the API handler imports the core on its first validation request, from this module
@@ -365,8 +365,8 @@ def test_a_40k_line_manifest_answers_with_a_bounded_result(
 
 
 def test_serve_options_and_their_environment_variables() -> None:
-    from manifest_validation.cli import build_parser
-    from manifest_validation.server import read_timeout_from_env
+    from manifest_validation.cli.main import build_parser
+    from manifest_validation.handlers.local_server import read_timeout_from_env
 
     parser = build_parser()
     args = parser.parse_args(["serve", "--read-timeout", "2.5", "--text-budget", "1"])

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manifest_validation import results as results_module
-from manifest_validation.cli import MAX_MANIFEST_BYTES, main
-from manifest_validation.report import FORMATS, ReportWriter, _indented, render
-from manifest_validation.results import Origin, Trigger, result_message
-from manifest_validation.validate import ValidationResult, validate
+from manifest_validation.checks.pipeline import ValidationResult, validate
+from manifest_validation.cli.main import MAX_MANIFEST_BYTES, main
+from manifest_validation.results import messages as results_module
+from manifest_validation.results.messages import Origin, Trigger, result_message
+from manifest_validation.results.report import FORMATS, ReportWriter, _indented, render
 
 PROJECT = Path(__file__).resolve().parents[1]
 INVALID_EXAMPLES = PROJECT / "examples" / "invalid"

@@ -286,7 +286,7 @@ def test_parameter_defaults(template: dict[str, Any]) -> None:
     )
     # The code's own defaults (services.py), so a stack with default parameters and a local run
     # look at the same repository and branch.
-    from manifest_validation.services import DEFAULT_BRANCH, DEFAULT_REPOSITORY
+    from manifest_validation.handlers.root import DEFAULT_BRANCH, DEFAULT_REPOSITORY
 
     assert parameters["ManifestsRepository"]["Default"] == DEFAULT_REPOSITORY
     assert parameters["ManifestsBranch"]["Default"] == DEFAULT_BRANCH

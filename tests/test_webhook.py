@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from manifest_validation.jobs import Action, InvalidJob, Job
-from manifest_validation.results import Trigger
-from manifest_validation.webhook import plan_push, push_key, signature_of, verify_signature
+from manifest_validation.api.webhook import plan_push, push_key, signature_of, verify_signature
+from manifest_validation.results.messages import Trigger
+from manifest_validation.work.jobs import Action, InvalidJob, Job
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "events" / "github-webhooks"
 REPOSITORY = "https://github.com/Codertocat/Hello-World.git"

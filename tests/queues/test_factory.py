@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.queues import (
+from manifest_validation.results.queues import (
     LocalResultQueue,
     PublishError,
     PublishFailure,
@@ -79,7 +79,7 @@ def test_importing_and_using_the_local_queue_does_not_load_boto3(tmp_path: Path)
     # A fresh interpreter: in this one, the SQS tests have long since imported boto3.
     script = (
         "import sys\n"
-        "from manifest_validation.queues import queue_from_env\n"
+        "from manifest_validation.results.queues import queue_from_env\n"
         f"queue_from_env({{}}, state_dir={str(tmp_path)!r}).publish([])\n"
         "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules)\n"
         "assert not loaded, loaded\n"

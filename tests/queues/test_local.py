@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from manifest_validation.queues import (
+from manifest_validation.results.queues import (
     LocalResultQueue,
     PublishError,
     QueuedResult,
@@ -198,7 +198,7 @@ def test_concurrent_publishers_in_processes(tmp_path: Path) -> None:
         f"""
         import sys
         sys.path.insert(0, {str(tests_dir)!r})
-        from manifest_validation.queues import LocalResultQueue
+        from manifest_validation.results.queues import LocalResultQueue
         from tests.queues.conftest import result
         queue = LocalResultQueue({str(tmp_path)!r})
         start = int(sys.argv[1])

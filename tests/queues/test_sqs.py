@@ -10,15 +10,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from manifest_validation.queues import (
+from manifest_validation.results.queues import (
     ClaimCheckError,
     PublishError,
     ResultQueue,
     SqsResultQueue,
     read_claim_check,
 )
-from manifest_validation.queues.base import encode_body
-from manifest_validation.queues.sqs import MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES
+from manifest_validation.results.queues.base import encode_body
+from manifest_validation.results.queues.sqs import MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES
 
 from .conftest import REGION, Aws, drain, large_result, result
 

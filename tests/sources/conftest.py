@@ -19,7 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gitserver import GitServer, run_git, serve_git
-from manifest_validation.sources import GitManifestSource
+from manifest_validation.repository import GitManifestSource
 from manifest_validation.upstream import UrlPolicy
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared/corpus/official-images/library"

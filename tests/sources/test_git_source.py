@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from gitserver import GitServer, run_git, serve_git
-from manifest_validation.sources import (
+from manifest_validation.repository import (
     GitManifestSource,
     ManifestSource,
     SourceError,
     SourceUnavailable,
 )
-from manifest_validation.sources import git as git_module
+from manifest_validation.repository import git as git_module
 from manifest_validation.upstream import UrlPolicy
 from manifest_validation.upstream.pktline import NotOurRef
 

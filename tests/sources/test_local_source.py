@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from manifest_validation.sources import (
+from manifest_validation.repository import (
     LocalManifestSource,
     ManifestSource,
     SourceError,

@@ -1,1 +1,2 @@
-"""AWS Lambda handlers: thin doors that parse the event with Powertools and call the core."""
+"""The doors that AWS Lambda calls (api, worker, revalidate), the composition root that builds
+their services, and the local server that feeds the api handler over HTTP."""

@@ -26,8 +26,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
-from ..auth import is_authorized
-from ..http_api import (
+from ..api.auth import is_authorized
+from ..api.validations import (
     ApiError,
     body_bytes,
     docs_messages,
@@ -37,9 +37,9 @@ from ..http_api import (
     response_body,
     validate_request_docs,
 )
-from ..jobs import DeliveryInProgress, EnqueueError
-from ..services import services, text_budget_seconds
-from ..webhook import plan_push, verify_signature
+from ..api.webhook import plan_push, verify_signature
+from ..work.jobs import DeliveryInProgress, EnqueueError
+from .root import services, text_budget_seconds
 from .tracing import capture_lambda_handler
 
 logger = Logger()
@@ -200,7 +200,7 @@ def create_validation() -> Response[str]:
         logger.info("refused request", extra={"status": error.status, "code": error.code})
         return _json(error.status, error.body())
 
-    from ..validate import validate_many  # the core, loaded by the first validation request
+    from ..checks.pipeline import validate_many  # the core, loaded by the first validation request
 
     verifier = services.verifier() if request.verify_git else None
     library = services.library() if request.verify_git else None
@@ -214,7 +214,7 @@ def create_validation() -> Response[str]:
     docs_results = validate_request_docs(request)
     messages += docs_messages(request, docs_results)
     if request.publish:
-        from ..queues import PublishError
+        from ..results.queues import PublishError
 
         try:
             services.queue().publish(messages)

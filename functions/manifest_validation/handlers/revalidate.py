@@ -9,9 +9,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..origin import Trigger
-from ..revalidate import revalidation_jobs, schedule_request
-from ..services import services
+from ..results.origin import Trigger
+from ..work.revalidate import revalidation_jobs, schedule_request
+from .root import services
 from .tracing import capture_lambda_handler
 
 logger = Logger()

@@ -19,8 +19,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ..jobs import Job
-from ..services import services
+from ..work.jobs import Job
+from .root import services
 from .tracing import capture_lambda_handler, capture_method
 
 logger = Logger()

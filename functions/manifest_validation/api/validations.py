@@ -1,0 +1,418 @@
+"""`POST /v1/validations`: what a request may contain and what the answer holds, independent of
+the web framework (the Lambda handler and the local server both go through here).
+
+A request is JSON `{"manifests": [{"name", "content", "path"?, "base"?}], "verify_git": bool,
+"publish": bool}` (`base`: the text the manifest replaces, or null for a new file; the answer then
+carries what the change does as each result's `changes`), or one manifest as `text/plain` with
+`?name=`. Every refusal is an `ApiError` with the HTTP status, a stable code, a message and the
+offending field.
+
+Docs folders (docker-library/docs) come as `"docs": [{"name", "files": {"metadata.json": "...",
+...}, "path"?}]` beside or instead of `manifests` (a file's content is its UTF-8 text, or
+`{"base64": "..."}` for a logo); manifests and docs folders count together against the limit.
+When both are given, they are cross-checked (a library file without docs folder, a docs folder
+without library file).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..results.origin import Origin, Trigger
+from . import json_limits
+
+# The validation core (validate, results, report) is imported by the functions that use it:
+# the API handler's cold import, and its webhook and documentation routes, do without it.
+if TYPE_CHECKING:
+    from ..checks.docs.folder import DocsResult
+    from ..checks.pipeline import ValidationResult
+    from ..results.report import CheckResult
+    from ..upstream import GitVerifier
+
+MAX_BODY_BYTES = 1024 * 1024
+# Lambda refuses a response over 6 MB (an error API Gateway turns into a 500), counted on the
+# body as a JSON string inside the response object: a results document grows about 16-fold on
+# real files (the build plans), so a request within MAX_BODY_BYTES can ask for too much.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+MAX_MANIFESTS = 50
+IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+FORMATS = ("json", "github")
+MAX_DOCS_FILES = 32  # a docs folder holds a dozen files; we check nine of them
+DOCS_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class ApiError(Exception):
+    """A request we refuse, with the status and a body that names the problem."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestInput:
+    name: str
+    content: str
+    path: str  # shown in annotations; defaults to library/NAME
+    has_base: bool = False  # compare with `base` (None: the file is new)
+    base: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocsInput:
+    name: str
+    files: dict[str, bytes]
+    path: str  # shown in annotations; defaults to NAME (the folder in docker-library/docs)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRequest:
+    manifests: list[ManifestInput]
+    verify_git: bool = False
+    publish: bool = False
+    output_format: str = "json"
+    extra: dict[str, Any] = field(default_factory=dict)
+    docs: list[DocsInput] = field(default_factory=list)
+
+
+def body_bytes(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The raw request body of an API Gateway event."""
+    if body is None:
+        return b""
+    if is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ApiError(400, "malformed_body", "the body is not valid base64", "body") from error
+    return body.encode("utf-8")
+
+
+def parse_json(body: bytes) -> Any:
+    """A JSON request body, for both doors: within the depth and number limits of json_limits
+    (400 `malformed_json`, naming the limit), never an exception of another kind."""
+    try:
+        return json_limits.loads(body)
+    except json_limits.JsonRefused as error:
+        raise ApiError(400, "malformed_json", str(error), "body") from error
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _unicode(text: str, where: str) -> str:
+    """`text` if it is Unicode text: JSON's `\\ud800` escapes can make a string that is not
+    (a lone UTF-16 surrogate), which no UTF-8 file, digest or answer could hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ApiError(
+            400,
+            "invalid_content",
+            f"not Unicode text: a lone surrogate (\\u{ord(text[error.start]):04x}) at "
+            f"character {error.start}",
+            where,
+        ) from error
+    return text
+
+
+def _check_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise ApiError(400, "invalid_name", "a manifest name is required (a string)", where)
+    if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
+        raise ApiError(
+            400,
+            "invalid_name",
+            f"{name[:80]!r} is not a valid image name (lower-case letters and digits, "
+            "separated by '.', '_', '__' or '-')",
+            where,
+        )
+    return name
+
+
+def parse_request(
+    content_type: str | None,
+    body: bytes,
+    query: Mapping[str, str],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    max_manifests: int = MAX_MANIFESTS,
+) -> ValidationRequest:
+    """Parse and check a request; raises ApiError (400, 413, 415) on anything we refuse."""
+    if len(body) > max_body_bytes:
+        raise ApiError(
+            413, "body_too_large", f"the body is larger than {max_body_bytes} bytes", None
+        )
+    output_format = query.get("format", "json")
+    if output_format not in FORMATS:
+        raise ApiError(400, "invalid_format", "format must be json or github", "format")
+    media_type = _media_type(content_type)
+    if media_type == "text/plain":
+        name = _check_name(query.get("name"), "name")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ApiError(400, "invalid_encoding", "the body is not UTF-8", "body") from error
+        return ValidationRequest(
+            [ManifestInput(name, text, f"library/{name}")],
+            verify_git=_flag(query.get("verify_git"), "verify_git"),
+            publish=_flag(query.get("publish"), "publish"),
+            output_format=output_format,
+        )
+    if media_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send application/json or text/plain (one manifest, with ?name=)",
+            "Content-Type",
+        )
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
+    unknown = sorted(set(document) - {"manifests", "docs", "verify_git", "publish"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+    docs = _docs(document["docs"], max_manifests) if "docs" in document else []
+    items = document.get("manifests", [] if docs else None)
+    if not isinstance(items, list) or not (items or docs):
+        raise ApiError(
+            400, "invalid_manifests", "manifests (or docs) must be a non-empty list", "manifests"
+        )
+    if len(items) + len(docs) > max_manifests:
+        raise ApiError(
+            413,
+            "too_many_manifests",
+            f"at most {max_manifests} manifests and docs folders per request",
+            "manifests" if items else "docs",
+        )
+    manifests = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"manifests[{index}]"
+        name = _named_item(
+            item, where, {"name", "content", "path", "base"}, "invalid_manifest", "manifest", seen
+        )
+        content = item.get("content")
+        if not isinstance(content, str):
+            raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
+        _unicode(content, f"{where}.content")
+        path = _path(item, where, f"library/{name}")
+        base = item.get("base")
+        if base is not None and not isinstance(base, str):
+            raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
+        if base is not None:
+            _unicode(base, f"{where}.base")
+        manifests.append(ManifestInput(name, content, path, "base" in item, base))
+    return ValidationRequest(
+        manifests,
+        docs=docs,
+        verify_git=_bool(document, "verify_git"),
+        publish=_bool(document, "publish"),
+        output_format=output_format,
+    )
+
+
+def _docs(items: Any, max_folders: int) -> list[DocsInput]:
+    """The `docs` of a request: [{"name", "files": {file: text or {"base64"}}, "path"?}]."""
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "invalid_docs", "docs must be a non-empty list", "docs")
+    if len(items) > max_folders:
+        raise ApiError(413, "too_many_manifests", f"at most {max_folders} docs folders", "docs")
+    folders = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"docs[{index}]"
+        name = _named_item(
+            item, where, {"name", "files", "path"}, "invalid_docs", "docs folder", seen
+        )
+        path = _path(item, where, name)
+        folders.append(DocsInput(name, _docs_files(item.get("files"), f"{where}.files"), path))
+    return folders
+
+
+def _named_item(
+    item: Any, where: str, allowed: set[str], code: str, kind: str, seen: set[str]
+) -> str:
+    """The name of one item of `manifests` or `docs`: an object with only `allowed` fields
+    and a valid name not `seen` before (added to it)."""
+    if not isinstance(item, dict):
+        raise ApiError(400, code, f"each {kind} must be an object", where)
+    extra = sorted(set(item) - allowed)
+    if extra:
+        raise ApiError(400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}")
+    name = _check_name(item.get("name"), f"{where}.name")
+    if name in seen:
+        raise ApiError(400, "duplicate_name", f"{kind} {name!r} appears twice", f"{where}.name")
+    seen.add(name)
+    return name
+
+
+def _path(item: dict[str, Any], where: str, default: str) -> str:
+    """An item's `path` (shown in annotations), `default` when absent."""
+    path = item.get("path", default)
+    if not isinstance(path, str) or not path or len(path) > 1024:
+        raise ApiError(400, "invalid_path", "path must be a non-empty string", f"{where}.path")
+    return _unicode(path, f"{where}.path")
+
+
+def _docs_files(files: Any, where: str) -> dict[str, bytes]:
+    if not isinstance(files, dict):
+        raise ApiError(400, "invalid_files", "files must be an object: file name -> content", where)
+    if len(files) > MAX_DOCS_FILES:
+        raise ApiError(413, "too_many_files", f"at most {MAX_DOCS_FILES} files per folder", where)
+    out = {}
+    for file, content in files.items():
+        at = f"{where}.{file}"
+        if not DOCS_FILE_NAME.fullmatch(file):
+            raise ApiError(
+                400, "invalid_file_name", f"{file[:80]!r} is not a file name of a docs folder", at
+            )
+        if isinstance(content, str):
+            out[file] = _unicode(content, at).encode("utf-8")
+        elif isinstance(content, dict) and set(content) == {"base64"}:
+            encoded = content["base64"]
+            try:
+                if not isinstance(encoded, str):
+                    raise ValueError(encoded)
+                out[file] = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise ApiError(400, "invalid_content", "base64 is not valid base64", at) from error
+        else:
+            raise ApiError(400, "invalid_content", 'a file is its text, or {"base64": "..."}', at)
+    return out
+
+
+def validate_request_docs(request: ValidationRequest) -> list[DocsResult]:
+    """The docs folders of a request, cross-checked against its manifests when both are given."""
+    from ..checks.docs.folder import validate_folders
+
+    names = [manifest.name for manifest in request.manifests]
+    return validate_folders(
+        [(folder.name, folder.files, folder.path) for folder in request.docs],
+        library_names=names if names and request.docs else None,
+    )
+
+
+def docs_messages(
+    request: ValidationRequest,
+    results: Sequence[DocsResult],
+    *,
+    checked_at: str | None = None,
+) -> list[dict[str, Any]]:
+    """Result messages of the docs folders (and of the folders a cross-check found missing)."""
+    from ..checks.docs.folder import folder_digest_input
+    from ..results.messages import docs_result_message
+
+    files = {folder.name: folder.files for folder in request.docs}
+    paths = {folder.name: folder.path for folder in request.docs}
+    return [
+        docs_result_message(
+            result,
+            Origin.of(
+                "http",
+                folder_digest_input(files.get(result.manifest, {})),
+                path=paths.get(result.manifest, result.manifest),
+            ),
+            trigger=Trigger.CI,
+            checked_at=checked_at,
+        )
+        for result in results
+    ]
+
+
+def _bool(document: Mapping[str, Any], key: str) -> bool:
+    value = document.get(key, False)
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_flag", f"{key} must be true or false", key)
+    return value
+
+
+def _flag(value: str | None, key: str) -> bool:
+    if value is None or value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise ApiError(400, "invalid_flag", f"{key} must be true or false", key)
+
+
+def messages_for(
+    request: ValidationRequest,
+    results: Sequence[ValidationResult],
+    *,
+    checked_at: str | None = None,
+    verifier: GitVerifier | None = None,
+) -> list[dict[str, Any]]:
+    """Result messages; a manifest sent with a `base` gets its `changes` (with a verifier,
+    moved GitCommits are checked for `commit-not-descendant` too). ApiError 413
+    `base_too_complex` when comparing one with its base would cost too much."""
+    from ..diff.git import ComparisonTooLarge, manifest_changes
+    from ..results.messages import result_message
+
+    messages = []
+    for index, (manifest, result) in enumerate(zip(request.manifests, results, strict=True)):
+        changes = None
+        if manifest.has_base:
+            base_origin = {}
+            if manifest.base is not None:
+                base_origin["sha256"] = Origin.of("http", manifest.base).sha256
+            try:
+                changes = manifest_changes(
+                    result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
+                )
+            except ComparisonTooLarge as error:
+                raise ApiError(
+                    413,
+                    "base_too_complex",
+                    f"{manifest.name}: {error}: send it without base",
+                    f"manifests[{index}].base",
+                ) from error
+        messages.append(
+            result_message(
+                result,
+                Origin.of("http", manifest.content, path=manifest.path),
+                trigger=Trigger.CI,
+                verify_git=request.verify_git,
+                checked_at=checked_at,
+                changes=changes,
+            )
+        )
+    return messages
+
+
+def response_body(
+    request: ValidationRequest,
+    results: Sequence[CheckResult],
+    messages: Sequence[Mapping[str, Any]],
+) -> tuple[str, str]:
+    """(content type, body) of a 200 answer; ApiError 413 when it would be too large to send."""
+    from ..results.report import json_document, render_github
+
+    if request.output_format == "github":
+        content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
+    else:
+        document = json_document(results, messages)
+        document["published"] = request.publish
+        content_type, body = "application/json", json.dumps(document, ensure_ascii=False)
+    size = len(json.dumps(body))  # as it travels in the Lambda response: escaped
+    if size > MAX_RESPONSE_BYTES:
+        raise ApiError(
+            413,
+            "response_too_large",
+            f"the answer would be {size} bytes, more than the {MAX_RESPONSE_BYTES} it may have: "
+            "send fewer manifests per request"
+            + (" (the results were published)" if request.publish else ""),
+            "manifests",
+        )
+    return content_type, body

@@ -1,0 +1,75 @@
+"""Upstream verification of parsed manifests: which (GitRepo, GitFetch, GitCommit) each entry and
+architecture builds from, and the problems the verifier's outcomes mean for the manifest."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..libraryfile.model import Entry, Manifest
+from ..problems.catalog import problem
+from ..problems.problem import Problem
+from ..upstream import GitCheck, GitOutcome, Outcome
+
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_FETCH = re.compile(r"refs/(heads|tags)/[^*?:]+")
+
+# The field whose value an outcome blames.
+_BLAMED_FIELD = {
+    Outcome.REF_NOT_FOUND: "GitFetch",
+    Outcome.COMMIT_NOT_FOUND: "GitCommit",
+    Outcome.COMMIT_NOT_IN_REF: "GitCommit",
+    Outcome.URL_FORBIDDEN: "GitRepo",
+    Outcome.UNREACHABLE: "GitRepo",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """One place a git check comes from: an entry building one architecture."""
+
+    entry: Entry
+    architecture: str
+
+
+def git_checks(manifest: Manifest) -> dict[GitCheck, list[Use]]:
+    """Every distinct check the manifest needs, with where each is used.
+
+    Values that are already invalid (reported by the schema) are not sent upstream.
+    """
+    checks: dict[GitCheck, list[Use]] = defaultdict(list)
+    for entry in manifest.entries:
+        for architecture in entry.architectures:
+            repo = entry.arch_value(architecture, "GitRepo")
+            ref = entry.arch_value(architecture, "GitFetch")
+            commit = entry.arch_value(architecture, "GitCommit")
+            if not repo or any(c.isspace() for c in repo):
+                continue
+            if not _FETCH.fullmatch(ref) or not _COMMIT.fullmatch(commit):
+                continue
+            checks[GitCheck(repo, ref, commit)].append(Use(entry, architecture))
+    return checks
+
+
+def _field_in_effect(entry: Entry, architecture: str, field: str) -> str:
+    specific = f"{architecture}-{field}"
+    return specific if entry.scalar(specific) else field
+
+
+def git_problems(
+    checks: dict[GitCheck, list[Use]], outcomes: dict[GitCheck, GitOutcome]
+) -> Iterator[Problem]:
+    for check, uses in checks.items():
+        outcome = outcomes[check]
+        if outcome.outcome is Outcome.OK:
+            continue
+        for use in uses:
+            field = _field_in_effect(use.entry, use.architecture, _BLAMED_FIELD[outcome.outcome])
+            yield problem(
+                outcome.outcome.value,
+                outcome.detail,
+                line=use.entry.line_of(field),
+                field=field,
+            )

@@ -1,0 +1,196 @@
+"""The core entry point: one library file in, one result with every problem out.
+
+Pure: no I/O beyond what the caller passes in, no AWS, no global state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from ..libraryfile.model import Manifest
+from ..libraryfile.parse import parse
+from ..problems.catalog import problem
+from ..problems.problem import BySeverity, Problem
+from .rules import run_rules
+from .schema import schema_problems
+
+if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
+    from ..libraryfile.library import Library
+    from ..upstream import GitVerifier
+from ..problems.status import Status, capped, status_of, unique_sorted
+
+
+@dataclass(slots=True)
+class ValidationResult(BySeverity):
+    kind: ClassVar[str] = "manifest"  # docs folders: docs.DocsResult, kind "docs"
+    manifest: str
+    source: str
+    status: Status
+    problems: list[Problem]
+    parsed: Manifest = field(repr=False)
+    # entry number -> architecture -> parents (only when the Dockerfiles were read)
+    froms: dict[int, dict[str, list[str]]] = field(default_factory=dict, repr=False)
+
+
+def _budget_exceeded(found: int, started: bool) -> Problem:
+    if not started:
+        message = "not checked: the request's time budget was used up by the manifests before it"
+    else:
+        message = (
+            "the checks stopped when the time budget ran out: what they found until then "
+            f"({found} problem(s)) is reported, other problems may be missing"
+        )
+    return problem("validation-budget-exceeded", message)
+
+
+def _collect(found: Iterable[Problem], into: list[Problem], deadline: float | None) -> bool:
+    """Add the problems one stage yields to `into`; False when the deadline passed first (the
+    rest of the stage is not run: stages are generators, so stopping between two problems
+    stops their work)."""
+    if deadline is None:
+        into.extend(found)
+        return True
+    for item in found:
+        into.append(item)
+        if time.monotonic() > deadline:
+            return False
+    return time.monotonic() <= deadline
+
+
+def _static_problems(manifest: Manifest, deadline: float | None) -> tuple[list[Problem], bool]:
+    """(problems of the text checks, whether they all ran before the deadline)."""
+    problems = list(manifest.problems)
+    if deadline is not None and time.monotonic() > deadline:
+        return problems, False
+    if manifest.entries or manifest.global_entry.own_keys:
+        done = _collect(schema_problems(manifest), problems, deadline)
+        done = done and _collect(run_rules(manifest), problems, deadline)
+    else:
+        found = (p for p in run_rules(manifest) if p.code == "invalid-image-name")
+        done = _collect(found, problems, deadline)
+    return problems, done
+
+
+def validate(
+    name: str,
+    data: bytes | str,
+    *,
+    source: str | None = None,
+    verifier: GitVerifier | None = None,
+    library: Library | None = None,
+    deadline: float | None = None,
+) -> ValidationResult:
+    """Validate one library file named `name` (the image name) and report every problem.
+
+    With a `verifier`, every entry's GitRepo/GitFetch/GitCommit is also checked upstream, and
+    its Dockerfiles are read and their parents checked against `library`.
+    `deadline` (a `time.monotonic()` value) bounds the text checks: see `validate_many`.
+    """
+    return validate_many(
+        [(name, data, source)], verifier=verifier, library=library, deadline=deadline
+    )[0]
+
+
+def validate_many(
+    manifests: Sequence[tuple[str, bytes | str, str | None]],
+    *,
+    verifier: GitVerifier | None = None,
+    library: Library | None = None,
+    deadline: float | None = None,
+) -> list[ValidationResult]:
+    """Validate several manifests; upstream checks are shared across all of them (one ref
+    listing per repository, one negotiation per distinct (repository, ref, commit), one read
+    per distinct Dockerfile).
+
+    With a `verifier`, each entry's Dockerfiles are read and their parents checked against
+    `library` (the other official images; the manifests given here take precedence over its
+    copies). Without a library, parents that need one are skipped with a note.
+
+    `deadline` is a `time.monotonic()` value for the text checks (parsing, schema, rules) of
+    all manifests together, checked before each manifest, between stages and between the
+    problems a stage yields: a manifest whose checks do not finish in time gets the problems
+    found so far plus a `validation-budget-exceeded` error (status invalid), as does every
+    manifest not reached, and none of them is verified upstream. The verifier has its own
+    budget. Each result holds at most MAX_PROBLEMS problems (see `capped`).
+    """
+    parsed: list[Manifest] = []
+    found: list[list[Problem]] = []
+    finished: list[bool] = []
+    for name, data, _ in manifests:
+        if deadline is not None and time.monotonic() > deadline:
+            parsed.append(parse(name, ""))  # an empty stand-in: nothing of it was read
+            found.append([_budget_exceeded(0, started=False)])
+            finished.append(False)
+            continue
+        manifest = parse(name, data)
+        problems, done = _static_problems(manifest, deadline)
+        if not done:
+            problems.append(_budget_exceeded(len(problems), started=True))
+        parsed.append(manifest)
+        found.append(problems)
+        finished.append(done)
+    if verifier is not None:
+        from .git import git_checks, git_problems
+
+        per_manifest = [
+            git_checks(manifest) if done else {}
+            for manifest, done in zip(parsed, finished, strict=True)
+        ]
+        outcomes = verifier.verify(check for checks in per_manifest for check in checks)
+        for problems, checks in zip(found, per_manifest, strict=True):
+            problems.extend(git_problems(checks, outcomes))
+    froms = (
+        [{} for _ in parsed]
+        if verifier is None
+        else _build_checks(parsed, found, finished, verifier, library)
+    )
+    results = []
+    for (name, _, source), manifest, problems, parents in zip(
+        manifests, parsed, found, froms, strict=True
+    ):
+        ordered = capped(unique_sorted(problems))
+        results.append(
+            ValidationResult(name, source or name, status_of(ordered), ordered, manifest, parents)
+        )
+    return results
+
+
+def _build_checks(
+    parsed: list[Manifest],
+    found: list[list[Problem]],
+    finished: list[bool],
+    verifier: GitVerifier,
+    library: Library | None,
+) -> list[dict[int, dict[str, list[str]]]]:
+    """Read every Dockerfile once and check what each entry builds FROM (only for manifests
+    whose text checks finished within the budget)."""
+    from ..libraryfile.library import Library
+    from .builds import build_findings, build_reads
+
+    reads = [
+        build_reads(manifest) if done else None
+        for manifest, done in zip(parsed, finished, strict=True)
+    ]
+    wanted = {request for plan in reads if plan is not None for request in plan.requests}
+    contents = verifier.read_files(wanted) if wanted else {}
+    base = library if library is not None else Library.unavailable("no library given")
+    others = base.overlay(parsed)
+    froms: list[dict[int, dict[str, list[str]]]] = []
+    for plan, problems in zip(reads, found, strict=True):
+        if plan is None:
+            froms.append({})
+            continue
+        findings = build_findings(plan, contents, others)
+        # one network failure, one problem: the git checks may already have reported the
+        # repository unreachable on that line; another repository's failure is kept
+        reported = {(p.line, p.field) for p in problems if p.code == "git-repo-unreachable"}
+        problems.extend(
+            p
+            for p in findings.problems
+            if not (p.code == "git-repo-unreachable" and (p.line, p.field) in reported)
+        )
+        froms.append(findings.froms)
+    return froms

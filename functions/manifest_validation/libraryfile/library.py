@@ -1,0 +1,211 @@
+"""The other official images a manifest's parents are checked against.
+
+A `Library` is the set of library files at one revision (a directory, or the manifests
+repository at a commit), parsed lazily. Manifests under check take precedence over the
+library's copies (`overlay`), so a pull request that changes two images at once is checked
+against its own versions, and an entry building FROM another tag of its own image resolves
+against the manifest being checked.
+
+A library may be *unavailable* (none given, or the manifests repository could not be read):
+then parents that need it are not checked, and the caller says so (never silently).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .model import Entry, Manifest
+from .parse import parse
+
+if TYPE_CHECKING:
+    from ..repository import ManifestSource
+
+__all__ = ["Library", "LibraryCache", "TagEntries", "load_library"]
+
+# How long the HTTP door keeps the library of the branch head before resolving it again.
+LIBRARY_TTL_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class TagEntries:
+    """The entries of one image that a tag names: those listing it in Tags, else those listing
+    it in SharedTags (a shared tag may span entries, e.g. Linux and Windows)."""
+
+    image: str
+    tag: str
+    entries: tuple[Entry, ...]
+
+    def architectures(self) -> set[str]:
+        return {arch for entry in self.entries for arch in entry.architectures}
+
+    def entry_for(self, architecture: str) -> Entry | None:
+        for entry in self.entries:
+            if architecture in entry.architectures:
+                return entry
+        return None
+
+
+class Library:
+    """Library files by image name, parsed on first use.
+
+    `available` is False when there is no library at all (`reason` says why). A library may
+    be `lazy` (read on first use: a door only pays for it when a parent needs it) and may lie
+    over a `base` (`overlay`): its own manifests first, then the base's.
+    """
+
+    def __init__(
+        self,
+        contents: Mapping[str, bytes | str] | None = None,
+        *,
+        available: bool = True,
+        reason: str = "",
+    ) -> None:
+        self._available = available
+        self._reason = reason
+        self._contents = dict(contents or {})
+        self._parsed: dict[str, Manifest] = {}
+        self._tags: dict[str, dict[str, list[Entry]]] = {}
+        self._base: Library | None = None
+        self._loader: Callable[[], Library] | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def unavailable(cls, reason: str) -> Library:
+        return cls(available=False, reason=reason)
+
+    @classmethod
+    def lazy(cls, loader: Callable[[], Library]) -> Library:
+        """The library `loader` returns, called once, on first use."""
+        library = cls()
+        library._loader = loader
+        return library
+
+    def _loaded_base(self) -> Library | None:
+        with self._lock:
+            if self._loader is not None:
+                loader, self._loader = self._loader, None
+                self._base = loader()
+            return self._base
+
+    @property
+    def available(self) -> bool:
+        base = self._loaded_base()
+        return base.available if base is not None else self._available
+
+    @property
+    def reason(self) -> str:
+        """Why the library is unavailable (for the note); empty when it is available."""
+        base = self._loaded_base()
+        return base.reason if base is not None else self._reason
+
+    def names(self) -> set[str]:
+        base = self._loaded_base()
+        own = set(self._contents) | set(self._parsed)
+        return own | base.names() if base is not None else own
+
+    def overlay(self, manifests: Iterable[Manifest]) -> Library:
+        """This library with `manifests` in place of its copies (nothing is read yet)."""
+        combined = Library()
+        combined._parsed = {manifest.name: manifest for manifest in manifests}
+        combined._base = self
+        return combined
+
+    def manifest(self, image: str) -> Manifest | None:
+        with self._lock:
+            found = self._parsed.get(image)
+            if found is None and image in self._contents:
+                found = parse(image, self._contents[image])
+                self._parsed[image] = found
+        if found is not None:
+            return found
+        base = self._loaded_base()
+        return base.manifest(image) if base is not None else None
+
+    def tag(self, image: str, tag: str) -> TagEntries | None:
+        """The entries `image:tag` names; None when the image is unknown here."""
+        manifest = self.manifest(image)
+        if manifest is None:
+            return None
+        with self._lock:
+            index = self._tags.get(image)
+            if index is None:
+                index = _tag_index(manifest)
+                self._tags[image] = index
+        return TagEntries(image, tag, tuple(index.get(tag, ())))
+
+
+def _tag_index(manifest: Manifest) -> dict[str, list[Entry]]:
+    tags: dict[str, list[Entry]] = {}
+    shared: dict[str, list[Entry]] = {}
+    for entry in manifest.entries:
+        for tag in entry.tags:
+            tags.setdefault(tag, []).append(entry)
+        for tag in entry.shared_tags:
+            shared.setdefault(tag, []).append(entry)
+    for tag, entries in shared.items():
+        tags.setdefault(tag, entries)
+    return tags
+
+
+def load_library(source: ManifestSource, commit: str) -> Library:
+    """Every library file of the manifests repository at `commit` (one listing, one read)."""
+    names = source.list_manifests(commit)
+    return Library(source.read(commit, names))
+
+
+class LibraryCache:
+    """Libraries by (repository, commit), a few at a time (commits are immutable), plus the
+    branch head's commit for `LIBRARY_TTL_SECONDS`. Thread-safe; one load per key at a time."""
+
+    def __init__(self, size: int = 4, ttl_seconds: float = LIBRARY_TTL_SECONDS) -> None:
+        self.size = size
+        self.ttl_seconds = ttl_seconds
+        self._libraries: OrderedDict[tuple[str, str], Library] = OrderedDict()
+        self._heads: dict[tuple[str, str], tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self._loading = threading.Lock()
+
+    def at(self, repository: str, commit: str, source: Callable[[], ManifestSource]) -> Library:
+        """The library at `commit`; unavailable (with the reason) when it cannot be read."""
+        from ..repository import SourceError
+
+        key = (repository, commit)
+        with self._loading:
+            with self._lock:
+                found = self._libraries.get(key)
+                if found is not None:
+                    self._libraries.move_to_end(key)
+                    return found
+            try:
+                library = load_library(source(), commit)
+            except SourceError as error:
+                return Library.unavailable(f"the library could not be read: {error}")
+            with self._lock:
+                self._libraries[key] = library
+                while len(self._libraries) > self.size:
+                    self._libraries.popitem(last=False)
+            return library
+
+    def head(self, repository: str, branch: str, source: Callable[[], ManifestSource]) -> Library:
+        """The library at the branch head (resolved again after the TTL)."""
+        from ..repository import SourceError
+
+        key = (repository, branch)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._heads.get(key)
+        if cached is not None and now - cached[0] < self.ttl_seconds:
+            commit = cached[1]
+        else:
+            try:
+                commit = source().resolve(branch)
+            except SourceError as error:
+                return Library.unavailable(f"the library could not be read: {error}")
+            with self._lock:
+                self._heads[key] = (now, commit)
+        return self.at(repository, commit, source)

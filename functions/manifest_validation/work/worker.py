@@ -1,0 +1,226 @@
+"""The worker: one job at a time, from the manifests repository to a published result.
+
+Nothing is lost and nothing is called invalid because a host was down: a transient failure
+(the manifests repository or an upstream repository unreachable) raises `RetryLater`, so the
+queue delivers the job again; on the last attempt the result is published as `unverified`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..checks.pipeline import validate_many
+from ..libraryfile.library import Library, LibraryCache
+from ..problems.catalog import problem
+from ..problems.status import Status
+from ..results.messages import Origin, Trigger, make_message, removed_message, result_message
+from .jobs import Action, Job, WorkQueue
+
+if TYPE_CHECKING:
+    from ..libraryfile.model import Manifest
+    from ..repository import ManifestSource
+    from ..results.queues import ResultQueue
+    from ..upstream import GitVerifier
+
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """A transient failure: let the queue deliver the job again."""
+
+
+SourceFactory = Callable[[str], "ManifestSource"]
+
+
+def origin_for(job: Job, content: bytes) -> Origin:
+    if job.repository.startswith(("https://", "http://")):
+        return Origin.of(
+            "git", content, repository=job.repository, commit=job.commit, path=job.path
+        )
+    return Origin.of("file", content, path=f"{job.repository}/{job.path}")
+
+
+def unreachable_message(job: Job, detail: str) -> dict[str, Any]:
+    """The result when the manifest itself could not be read on the last attempt."""
+    found = problem(
+        "git-repo-unreachable",
+        f"library/{job.manifest} could not be read at {job.commit[:12]}: {detail}",
+    )
+    origin = origin_for(job, b"")
+    return make_message(
+        str(job.manifest),
+        origin,
+        trigger=job.trigger,
+        status=Status.UNVERIFIED.value,
+        checks={},
+        problems=[found.to_json()],
+        outcome=["unreadable", job.commit],
+    )
+
+
+@dataclass
+class Worker:
+    sources: SourceFactory
+    results: ResultQueue
+    work_queue: WorkQueue | None = None  # where EXPAND jobs go; None: returned to the caller
+    verifier: GitVerifier | None = None
+    # the other manifests at each job's commit, for the parent checks (with the verifier)
+    libraries: LibraryCache = field(default_factory=LibraryCache)
+    # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
+    text_budget_seconds: float | None = None
+
+    def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
+        """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
+        from ..repository import SourceError, SourceUnavailable
+
+        try:
+            source = self.sources(job.repository)
+            if job.action is Action.EXPAND:
+                return self._expand(job, source)
+            if job.action is Action.REMOVED:
+                self._publish(self._removed(job))
+                return []
+            assert job.manifest is not None
+            contents = source.read(job.commit, [job.manifest])
+        except SourceUnavailable as error:
+            if not final_attempt or job.action is not Action.VALIDATE:
+                raise RetryLater(str(error)) from error
+            self._publish(unreachable_message(job, str(error)))
+            return []
+        except SourceError:
+            raise  # permanent: the job ends in the DLQ, where an alarm tells a person
+        data = contents.get(job.manifest)
+        if data is None:  # gone at this commit: the push removed it after all
+            self._publish(self._removed(job))
+            return []
+        library = self._library(job, source) if self.verifier is not None else None
+        deadline = None
+        if self.text_budget_seconds is not None:
+            deadline = time.monotonic() + self.text_budget_seconds
+        (result,) = validate_many(
+            [(job.manifest, data, job.path)],
+            verifier=self.verifier,
+            library=library,
+            deadline=deadline,
+        )
+        if result.status is Status.UNVERIFIED and not final_attempt:
+            raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
+        changes = None
+        if job.base is not None:
+            changes = self._changes(job, source, result.parsed, final_attempt=final_attempt)
+        message = result_message(
+            result,
+            origin_for(job, data),
+            trigger=job.trigger,
+            verify_git=self.verifier is not None,
+            changes=changes,
+        )
+        self._publish(message)
+        return []
+
+    def _library(self, job: Job, source: ManifestSource) -> Library:
+        """Every manifest at the job's commit (read when a parent needs it, once per commit)."""
+        libraries = self.libraries
+        return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
+
+    def _changes(
+        self, job: Job, source: ManifestSource, parsed: Manifest, *, final_attempt: bool
+    ) -> dict[str, Any] | None:
+        """What the push changed in this manifest, from the file at `job.base`. A base that
+        cannot be read is retried like the manifest; on the last attempt (or when the commit
+        is gone, e.g. after a forced push on a mirror) the result goes out without it."""
+        from ..diff.git import ComparisonTooLarge, manifest_changes
+        from ..repository import SourceError, SourceUnavailable
+
+        assert job.base is not None and job.manifest is not None
+        try:
+            base = source.read(job.base, [job.manifest]).get(job.manifest)
+        except SourceUnavailable as error:
+            if not final_attempt:
+                raise RetryLater(str(error)) from error
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
+        except SourceError as error:
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
+        base_origin = {"commit": job.base}
+        if base is not None:
+            base_origin["sha256"] = Origin.of("git", base).sha256
+        try:
+            return manifest_changes(parsed, base, base_origin=base_origin, verifier=self.verifier)
+        except ComparisonTooLarge as error:  # the result goes out without what changed
+            log.warning("no changes for %s: %s", job.manifest, error)
+            return None
+
+    def _removed(self, job: Job) -> dict[str, Any]:
+        return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
+
+    def _expand(self, job: Job, source: ManifestSource) -> list[Job]:
+        jobs = expand(job, source.list_manifests(job.commit))
+        if self.work_queue is None:
+            return jobs
+        self.work_queue.enqueue(jobs)
+        return []
+
+    def _publish(self, message: dict[str, Any]) -> None:
+        self.results.publish([message])
+
+
+def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
+    """One VALIDATE job per manifest (optionally only some of them)."""
+    return [
+        Job(
+            Action.VALIDATE,
+            job.repository,
+            job.commit,
+            job.trigger,
+            name,
+            job.origin_event,
+            job.base,
+        )
+        for name in names
+        if only is None or name in only
+    ]
+
+
+class InProcessWorkQueue:
+    """Runs jobs in background threads of this process (the local server has no SQS): every
+    job is final (there is no later attempt), and the jobs an EXPAND produces are run too."""
+
+    def __init__(self, worker: Worker, *, max_workers: int = 4) -> None:
+        self.worker = worker
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="local-worker")
+        self._outstanding = 0
+        self._idle = threading.Condition()
+        self.errors: list[str] = []
+
+    def enqueue(self, jobs: Sequence[Job]) -> None:
+        with self._idle:
+            self._outstanding += len(jobs)
+        for job in jobs:
+            self._pool.submit(self._run, job)
+
+    def _run(self, job: Job) -> None:
+        try:
+            self.enqueue(self.worker.handle(job, final_attempt=True))
+        except Exception as error:  # keep the server alive; the error is kept for reporting
+            self.errors.append(f"{job.manifest or job.commit}: {type(error).__name__}: {error}")
+        finally:
+            with self._idle:
+                self._outstanding -= 1
+                self._idle.notify_all()
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every job, expanded ones included, is done; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._outstanding == 0, timeout)
+
+
+__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand"]
