@@ -21,16 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from gitserver import run_git, serve_git
+from manifest_validation.cli.revalidate import RecordingResults
 from manifest_validation.repository import GitManifestSource
 from manifest_validation.results.messages import Trigger
 from manifest_validation.results.queues import LocalResultQueue
 from manifest_validation.upstream import GitVerifier, UrlPolicy
-from manifest_validation.work.revalidate import (
-    RecordingResults,
-    prefetch,
-    revalidation_jobs,
-    run_in_process,
-)
+from manifest_validation.work.revalidate import prefetch, revalidation_jobs, run_in_process
 from manifest_validation.work.worker import Worker
 
 

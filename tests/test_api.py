@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import doors
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
-from manifest_validation.handlers.local_server import LocalContext, http_api_event
-from manifest_validation.handlers.root import services
+from manifest_validation.handlers.local_server import http_api_event
 
 PROJECT = Path(__file__).resolve().parents[1]
 SAMPLE_EVENT = PROJECT.parent / "shared" / "events" / "aws" / "apiGatewayProxyV2Event.json"
@@ -41,9 +41,9 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    services.reset()
+    doors.rebuild()
     yield
-    services.reset()
+    doors.forget()
 
 
 @dataclass
@@ -75,7 +75,7 @@ def call(
     if base64_body and data:
         event["body"] = base64.b64encode(data).decode()
         event["isBase64Encoded"] = True
-    response = api.handler(event, LocalContext())
+    response = doors.current().api(event)
     return Answer(response["statusCode"], response.get("headers") or {}, response.get("body", ""))
 
 
@@ -99,7 +99,7 @@ def test_our_events_have_the_shape_of_a_real_api_gateway_v2_event() -> None:
     assert set(real["requestContext"]) <= set(ours["requestContext"])
     assert set(real["requestContext"]["http"]) == set(ours["requestContext"]["http"])
     # and the handler accepts the real sample itself (an unknown route: 404, not a crash)
-    response = api.handler(real, LocalContext())
+    response = doors.current().api(real)
     assert response["statusCode"] == 404
 
 
@@ -172,7 +172,7 @@ def test_bearer_tokens_with_rotation(token: str | None, expected: int) -> None:
 
 def test_no_configured_token_refuses_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", "")
-    services.reset()
+    doors.forget()
     answer = validations({"manifests": [{"name": "a", "content": HELLO}]}, token="")
     assert answer.status == 401
 
@@ -186,7 +186,7 @@ def test_tokens_from_ssm_secure_string(monkeypatch: pytest.MonkeyPatch) -> None:
             Name="/mv/tokens", Value="ssm-token-1,ssm-token-2", Type="SecureString"
         )
         monkeypatch.setenv("API_TOKENS_PARAMETER", "/mv/tokens")
-        services.reset()
+        doors.forget()
         body = {"manifests": [HELLO_ITEM]}
         assert validations(body, token="ssm-token-2").status == 200
         assert validations(body, token=TOKEN).status == 401  # the environment is not used
@@ -201,7 +201,7 @@ def test_tokens_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
             Name="mv-tokens", SecretString="secret-token\nnext-token"
         )
         monkeypatch.setenv("API_TOKENS_SECRET", "mv-tokens")
-        services.reset()
+        doors.forget()
         body = {"manifests": [HELLO_ITEM]}
         assert validations(body, token="next-token").status == 200
         assert validations(body, token="nope").status == 401
@@ -302,7 +302,7 @@ def sqs_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
         s3.create_bucket(Bucket="results-bucket")
         monkeypatch.setenv("RESULTS_QUEUE_URL", url)
         monkeypatch.setenv("RESULTS_BUCKET", "results-bucket")
-        services.reset()
+        doors.rebuild()
         yield Queue(sqs, s3, url, "results-bucket")
 
 
@@ -348,7 +348,7 @@ def test_publish_failure_is_an_error_the_caller_sees(
     sqs_queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RESULTS_QUEUE_URL", sqs_queue.url.replace("results.fifo", "missing.fifo"))
-    services.reset()
+    doors.forget()
     answer = validations({"manifests": [HELLO_ITEM], "publish": True})
     assert answer.status == 503
     assert answer.json()["error"]["code"] == "publish_failed"
@@ -390,7 +390,7 @@ def webhook(body: bytes, *, kind: str = "push", base64_body: bool = False) -> An
     event = http_api_event("POST", "/v1/webhooks/github", headers, body)
     if base64_body:
         event["body"], event["isBase64Encoded"] = "not base64!", True
-    response = api.handler(event, LocalContext())
+    response = doors.current().api(event)
     return Answer(response["statusCode"], response.get("headers") or {}, response.get("body", ""))
 
 
@@ -399,7 +399,7 @@ def webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("WEBHOOK_SECRET_PARAMETER", "WEBHOOK_SECRET_SECRET", "IDEMPOTENCY_TABLE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MANIFEST_VALIDATION_WEBHOOK_SECRET", WEBHOOK_SECRET)
-    services.reset()
+    doors.forget()
 
 
 HOSTILE_JSON = [
@@ -455,7 +455,7 @@ def test_our_own_bug_is_a_500_that_tells_nothing_of_it(monkeypatch: pytest.Monke
         request_id="req-1234",
     )
     try:
-        response = api.handler(event, LocalContext())
+        response = doors.current().api(event)
     finally:
         api.logger.removeHandler(handler)
     assert response["statusCode"] == 500
@@ -496,7 +496,10 @@ def test_a_40k_line_manifest_gets_a_bounded_result_within_its_budget(
 
 
 def test_a_bad_budget_setting_is_a_configuration_error() -> None:
-    from manifest_validation.handlers.root import text_budget_seconds
+    from manifest_validation.settings import Settings
+
+    def text_budget_seconds(environ: dict[str, str]) -> float:
+        return Settings.from_env(environ).text_budget_seconds
 
     assert text_budget_seconds({}) == 5.0
     assert text_budget_seconds({"MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS": "0.25"}) == 0.25
@@ -550,7 +553,7 @@ REQUEST_LIKE = st.fixed_dictionaries(
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_VALUES | REQUEST_LIKE)
 def test_no_json_value_gets_a_5xx(value: Any) -> None:
-    services.use(tokens=lambda: [TOKEN])  # the environment fixture is function-scoped
+    doors.rebuild(tokens=lambda: [TOKEN])  # the environment fixture is function-scoped
     body = json.dumps(value)
     answer = validations(body)
     assert answer.status < 500, answer.body
@@ -572,7 +575,7 @@ WELL_FORMED_REQUESTS = st.lists(
 @given(WELL_FORMED_REQUESTS, st.sampled_from(["", "?format=github"]))
 def test_well_formed_requests_with_any_text_get_no_5xx(request: Any, query: str) -> None:
     """Past the shape checks: any text (lone surrogates too) in content, path and base."""
-    services.use(tokens=lambda: [TOKEN])
+    doors.rebuild(tokens=lambda: [TOKEN])
     answer = validations(json.dumps(request), query)
     assert answer.status < 500, answer.body
     if answer.status == 200 and not query:
@@ -582,7 +585,7 @@ def test_well_formed_requests_with_any_text_get_no_5xx(request: Any, query: str)
 @settings(max_examples=MAX_EXAMPLES, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(["application/json", "text/plain", None]))
 def test_no_bytes_get_a_5xx(body: bytes, content_type: str | None) -> None:
-    services.use(tokens=lambda: [TOKEN])
+    doors.rebuild(tokens=lambda: [TOKEN])
     for query in ("", "?name=img&format=github"):
         answer = validations(body, query, content_type=content_type)
         assert answer.status < 500, answer.body
@@ -620,9 +623,8 @@ def test_no_signed_json_value_gets_a_5xx_from_the_webhook(value: Any) -> None:
         patch.delenv("WORK_QUEUE_URL", raising=False)
         patch.setenv("MANIFEST_VALIDATION_WEBHOOK_SECRET", WEBHOOK_SECRET)
         patch.setenv("MANIFESTS_REPOSITORY", "https://github.com/o/r.git")
-        services.reset()
         enqueued: list[Any] = []
-        services.use(work_queue=RecordingQueue(enqueued))
+        doors.rebuild(work_queue=RecordingQueue(enqueued))
         answer = webhook(json.dumps(value).encode())
     assert answer.status < 500, answer.body
     if answer.status == 202 and answer.json()["status"] == "accepted":

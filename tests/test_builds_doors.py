@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 
+import doors
 from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.checks.schema import result_validator
-from manifest_validation.handlers import api
-from manifest_validation.handlers.local_server import LocalContext, http_api_event
-from manifest_validation.handlers.root import services
+from manifest_validation.handlers.local_server import http_api_event
 from manifest_validation.libraryfile.library import LibraryCache
 from manifest_validation.repository import GitManifestSource
 from manifest_validation.results.messages import Trigger
@@ -152,9 +151,9 @@ def api_environment(
     monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("MANIFESTS_REPOSITORY", world.manifests_url)
     monkeypatch.setenv("MANIFEST_VALIDATION_INSECURE_HOSTS", world.server.host_port)
-    services.reset()
+    doors.rebuild()
     yield
-    services.reset()
+    doors.forget()
 
 
 def validations(manifests: list[dict[str, str]], query: str = "") -> Any:
@@ -164,7 +163,7 @@ def validations(manifests: list[dict[str, str]], query: str = "") -> Any:
         ("Authorization", f"Bearer {TOKEN}"),
     ]
     event = http_api_event("POST", "/v1/validations" + query, headers, body)
-    response = api.handler(event, LocalContext())
+    response = doors.current().api(event)
     assert response["statusCode"] == 200, response
     return json.loads(response["body"]) if not query else response["body"]
 
@@ -191,7 +190,7 @@ def test_http_door_says_so_when_the_library_cannot_be_read(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MANIFESTS_REPOSITORY", world.server.repo_url("nothing-here.git"))
-    services.reset()
+    doors.forget()
     new = image(world.app_url, world.app_commit, "2", "child")
     (result,) = validations([{"name": "grandchild", "content": new}])["results"]
     assert result["status"] == "valid"

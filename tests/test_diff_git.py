@@ -364,9 +364,9 @@ def test_text_of_verified_moves(world: World, capsys: pytest.CaptureFixture[str]
 def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> None:
     """What the API handler does with a `base` and `verify_git`: the changes carry the ancestry
     of each moved GitCommit, and a rewritten history is a warning there."""
-    from manifest_validation.api.validations import messages_for, parse_request
-    from manifest_validation.checks.pipeline import validate_many
+    from manifest_validation.api.validations import answer
     from manifest_validation.checks.schema import result_validator
+    from manifest_validation.libraryfile.library import Library
 
     base = library_file(world.app_url, world.a[2])
     body = {
@@ -379,12 +379,24 @@ def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> No
     body["manifests"].append(
         {"name": "up", "content": base, "base": library_file(world.app_url, world.a[0])}
     )
-    request = parse_request("application/json", json.dumps(body).encode(), {})
+
+    class Given:  # what the API's composition root would give it
+        def __init__(self, verifier: GitVerifier) -> None:
+            self.given = verifier
+
+        def verifier(self) -> GitVerifier:
+            return self.given
+
+        def library(self) -> Library:
+            return Library.unavailable("no library in this test")
+
+        def queue(self) -> Any:
+            raise AssertionError("nothing is published")
+
     with GitVerifier(UrlPolicy([world.server.host_port])) as verifier:
-        results = validate_many(
-            [(m.name, m.content, m.path) for m in request.manifests], verifier=verifier
-        )
-        app, new, up = messages_for(request, results, verifier=verifier)
+        done = answer("application/json", json.dumps(body).encode(), {}, Given(verifier))
+    assert done.status == 200, done.body
+    app, new, up = json.loads(done.body)["results"]
     for message in (app, new, up):
         assert [e.message for e in result_validator().iter_errors(message)] == []
     assert [c["ancestry"] for c in app["changes"]["commits"]] == ["not-descendant"]

@@ -19,13 +19,11 @@ from typing import Any
 
 import pytest
 
+import doors
 from gitserver import GitServer, run_git, serve_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
-from manifest_validation.handlers import api
-from manifest_validation.handlers import worker as worker_handler
-from manifest_validation.handlers.local_server import LocalContext, http_api_event
-from manifest_validation.handlers.root import services
+from manifest_validation.handlers.local_server import http_api_event
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SAMPLES = SHARED / "events" / "github-webhooks"
@@ -168,9 +166,9 @@ def aws(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         )
         monkeypatch.setenv("WORK_QUEUE_URL", work_url)
         monkeypatch.setenv("RESULTS_QUEUE_URL", results_url)
-        services.reset()
+        doors.rebuild()
         yield Aws(sqs, s3, work_url, results_url)
-        services.reset()
+        doors.forget()
 
 
 def push_payload(world: World, before: str, after: str, **changes: Any) -> dict[str, Any]:
@@ -197,7 +195,7 @@ def deliver(
         ("User-Agent", "GitHub-Hookshot/test"),
     ]
     event = http_api_event("POST", "/v1/webhooks/github", headers, body)
-    response = api.handler(event, LocalContext())
+    response = doors.current().api(event)
     return {"http": response["statusCode"], **json.loads(response["body"])}
 
 
@@ -229,8 +227,8 @@ def run_worker(aws: Aws, *, receive_count: int = 1) -> tuple[list[str], list[dic
     messages = aws.drain(aws.work_url)
     failed: list[str] = []
     for start in range(0, len(messages), 10):
-        response = worker_handler.handler(
-            sqs_event(messages[start : start + 10], receive_count=receive_count), LocalContext()
+        response = doors.current().worker(
+            sqs_event(messages[start : start + 10], receive_count=receive_count)
         )
         failed += [item["itemIdentifier"] for item in response["batchItemFailures"]]
     return failed, messages
@@ -365,14 +363,14 @@ def test_upstream_host_down_retries_then_publishes_unverified(
     after = world.commit("a manifest whose upstream is down")
     hosts = f"{world.server.host_port},127.0.0.1:{port}"
     monkeypatch.setenv("MANIFEST_VALIDATION_INSECURE_HOSTS", hosts)
-    services.reset()
+    doors.forget()
     payload = push_payload(world, before, after, commits=[{"added": ["library/down"]}])
     assert deliver(payload)["jobs"] == 1
     messages = aws.drain(aws.work_url)
-    first = worker_handler.handler(sqs_event(messages, receive_count=1), LocalContext())
+    first = doors.current().worker(sqs_event(messages, receive_count=1))
     assert [i["itemIdentifier"] for i in first["batchItemFailures"]] == [messages[0]["MessageId"]]
     assert aws.results() == {}  # nothing published, and certainly not "invalid"
-    last = worker_handler.handler(sqs_event(messages, receive_count=5), LocalContext())
+    last = doors.current().worker(sqs_event(messages, receive_count=5))
     assert last["batchItemFailures"] == []
     result = aws.results()["down"]
     assert result["status"] == "unverified"
@@ -388,9 +386,8 @@ def scheduler_event() -> dict[str, Any]:
 
 
 def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, aws: Aws) -> None:
-    from manifest_validation.handlers import revalidate
 
-    answer = revalidate.handler(scheduler_event(), LocalContext())
+    answer = doors.current().revalidate(scheduler_event())
     jobs = [json.loads(m["Body"]) for m in aws.drain(aws.work_url)]
     names = sorted(p.name for p in (world.work / "library").iterdir())
     assert answer == {"enqueued": len(names), "commit": world.commits[-1]}
@@ -399,14 +396,13 @@ def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, 
 
 
 def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
-    from manifest_validation.handlers import revalidate
     from manifest_validation.work.revalidate import UnknownManifests
 
     event = {**scheduler_event(), "detail": json.dumps({"manifests": ["good"]})}
-    assert revalidate.handler(event, LocalContext())["enqueued"] == 1
+    assert doors.current().revalidate(event)["enqueued"] == 1
     assert [json.loads(m["Body"])["manifest"] for m in aws.drain(aws.work_url)] == ["good"]
     with pytest.raises(UnknownManifests):
-        revalidate.handler({"manifests": ["no-such-image"]}, LocalContext())
+        doors.current().revalidate({"manifests": ["no-such-image"]})
     assert aws.drain(aws.work_url) == []
 
 
@@ -423,7 +419,7 @@ def test_ping_and_other_events(world: World, aws: Aws) -> None:
             ("X-Hub-Signature-256", signature_of(SECRET.encode(), body)),
         ]
         event = http_api_event("POST", "/v1/webhooks/github", headers, body)
-        assert api.handler(event, LocalContext())["statusCode"] == status
+        assert doors.current().api(event)["statusCode"] == status
     assert aws.drain(aws.work_url) == []
 
 
@@ -444,8 +440,8 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     monkeypatch.setenv("MANIFESTS_REPOSITORY", world.manifests_url)
     monkeypatch.setenv("MANIFEST_VALIDATION_INSECURE_HOSTS", world.server.host_port)
     monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
-    services.reset()
-    server = make_server("127.0.0.1", 0)
+    served = doors.rebuild()
+    server = make_server("127.0.0.1", 0, served.services)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         payload = push_payload(
@@ -464,7 +460,7 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
             timeout=10,
         )
         assert (response.status_code, response.json()["jobs"]) == (202, 1)
-        work_queue = services.work_queue()
+        work_queue = served.services.work_queue()
         assert work_queue.drain(timeout=30)  # type: ignore[attr-defined]
         pending = LocalResultQueue(tmp_path / "state").pending()
         assert [(item.manifest, item.status) for item in pending] == [("good", "valid")]
@@ -493,4 +489,4 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     finally:
         server.shutdown()
         server.server_close()
-        services.reset()
+        doors.forget()

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
+import doors
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.handlers.local_server import make_server
-from manifest_validation.handlers.root import services
 
 PROJECT = Path(__file__).resolve().parents[1]
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
@@ -47,14 +47,14 @@ def serving(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **options: Any) -> 
         monkeypatch.delenv(name, raising=False)
     for name in ("WEBHOOK_SECRET_PARAMETER", "WEBHOOK_SECRET_SECRET", "IDEMPOTENCY_TABLE"):
         monkeypatch.delenv(name, raising=False)
-    services.reset()
+    doors.forget()
     server = make_server("127.0.0.1", 0, **options)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-    services.reset()
+    doors.forget()
 
 
 def test_validations_over_http(base_url: str) -> None:
@@ -366,7 +366,10 @@ def test_a_40k_line_manifest_answers_with_a_bounded_result(
 
 def test_serve_options_and_their_environment_variables() -> None:
     from manifest_validation.cli.main import build_parser
-    from manifest_validation.handlers.local_server import read_timeout_from_env
+    from manifest_validation.settings import Settings
+
+    def read_timeout_from_env(environ: dict[str, str]) -> float:
+        return Settings.from_env(environ).read_timeout_seconds
 
     parser = build_parser()
     args = parser.parse_args(["serve", "--read-timeout", "2.5", "--text-budget", "1"])

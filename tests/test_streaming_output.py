@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from manifest_validation.checks.pipeline import ValidationResult, validate
-from manifest_validation.cli.main import MAX_MANIFEST_BYTES, main
+from manifest_validation.cli.files import MAX_MANIFEST_BYTES
+from manifest_validation.cli.main import main
 from manifest_validation.results import messages as results_module
 from manifest_validation.results.messages import Origin, Trigger, result_message
 from manifest_validation.results.report import FORMATS, ReportWriter, _indented, render

@@ -284,9 +284,9 @@ def test_parameter_defaults(template: dict[str, Any]) -> None:
     assert parameters["WebhookSecretParameterName"]["Default"] == (
         "/manifest-validation/github-webhook-secret"
     )
-    # The code's own defaults (services.py), so a stack with default parameters and a local run
+    # The code's own defaults (settings.py), so a stack with default parameters and a local run
     # look at the same repository and branch.
-    from manifest_validation.handlers.root import DEFAULT_BRANCH, DEFAULT_REPOSITORY
+    from manifest_validation.settings import DEFAULT_BRANCH, DEFAULT_REPOSITORY
 
     assert parameters["ManifestsRepository"]["Default"] == DEFAULT_REPOSITORY
     assert parameters["ManifestsBranch"]["Default"] == DEFAULT_BRANCH

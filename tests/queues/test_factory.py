@@ -1,4 +1,5 @@
-"""queue_from_env: which queue an environment gets, and that choosing one stays cheap."""
+"""Which results queue a configuration gets (settings -> factory), and that choosing one stays
+cheap."""
 
 from __future__ import annotations
 
@@ -14,11 +15,24 @@ from manifest_validation.results.queues import (
     PublishError,
     PublishFailure,
     SqsResultQueue,
-    default_state_dir,
-    queue_from_env,
+    result_queue,
 )
+from manifest_validation.settings import Settings
+from manifest_validation.settings import state_dir as default_state_dir
 
 from .conftest import Aws, drain, large_result, result
+
+
+def queue_from_env(
+    environ: dict[str, str], *, state_dir: Path | None = None
+) -> LocalResultQueue | SqsResultQueue:
+    """The queue of the settings `environ` gives (`state_dir`: a command's --state-dir)."""
+    settings = Settings.from_env(environ)
+    return result_queue(
+        settings.results_queue_url,
+        bucket=settings.results_bucket,
+        state_dir=state_dir or settings.state_dir,
+    )
 
 
 def test_local_queue_when_no_queue_url(tmp_path: Path) -> None:
@@ -79,8 +93,8 @@ def test_importing_and_using_the_local_queue_does_not_load_boto3(tmp_path: Path)
     # A fresh interpreter: in this one, the SQS tests have long since imported boto3.
     script = (
         "import sys\n"
-        "from manifest_validation.results.queues import queue_from_env\n"
-        f"queue_from_env({{}}, state_dir={str(tmp_path)!r}).publish([])\n"
+        "from manifest_validation.results.queues import result_queue\n"
+        f"result_queue(None, state_dir={str(tmp_path)!r}).publish([])\n"
         "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules)\n"
         "assert not loaded, loaded\n"
     )

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from manifest_validation.cli.serve import render_pending
 from manifest_validation.results.queues import (
     LocalResultQueue,
     PublishError,
     QueuedResult,
     ResultQueue,
-    render_pending,
 )
 
 from .conftest import result

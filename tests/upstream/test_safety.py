@@ -139,9 +139,14 @@ def test_insecure_hosts_entries() -> None:
     assert policy.parse("http://gitserver:1234/r.git").insecure
     assert policy.parse("https://gitserver/r.git").insecure
     assert policy.parse("http://[::1]:9000/r.git").host == "::1"
-    env = UrlPolicy.from_env({"MANIFEST_VALIDATION_INSECURE_HOSTS": " a:1 , b ,"})
+    from manifest_validation.settings import Settings
+
+    hosts = Settings.from_env({"MANIFEST_VALIDATION_INSECURE_HOSTS": " a:1 , b ,"}).insecure_hosts
+    env = UrlPolicy(hosts)
     assert env.parse("http://a:1/x").insecure and env.parse("http://b/x").insecure
-    assert UrlPolicy.from_env({}).parse("https://github.com/x/y").path == "/x/y"
+    assert UrlPolicy(Settings.from_env({}).insecure_hosts).parse("https://github.com/x/y").path == (
+        "/x/y"
+    )
 
 
 def test_connection_is_pinned_to_checked_address(

@@ -19,21 +19,26 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..results.origin import Origin, Trigger
+from ..application import Base, DocsInput, ManifestInput
+from ..libraryfile.names import is_image_name
+from ..results.origin import Origin
 from . import json_limits
 
-# The validation core (validate, results, report) is imported by the functions that use it:
-# the API handler's cold import, and its webhook and documentation routes, do without it.
+# The validation core (checks, messages, report) is imported by `answer` when it runs: the API
+# handler's cold import, and its webhook and documentation routes, do without it.
 if TYPE_CHECKING:
-    from ..checks.docs.folder import DocsResult
-    from ..checks.pipeline import ValidationResult
-    from ..results.report import CheckResult
+    from ..application import Checked
+    from ..libraryfile.library import Library
+    from ..results.queues import ResultQueue
     from ..upstream import GitVerifier
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 # Lambda refuses a response over 6 MB (an error API Gateway turns into a 500), counted on the
@@ -41,7 +46,6 @@ MAX_BODY_BYTES = 1024 * 1024
 # real files (the build plans), so a request within MAX_BODY_BYTES can ask for too much.
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_MANIFESTS = 50
-IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 FORMATS = ("json", "github")
 MAX_DOCS_FILES = 32  # a docs folder holds a dozen files; we check nine of them
 DOCS_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -59,22 +63,6 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
-
-
-@dataclass(frozen=True, slots=True)
-class ManifestInput:
-    name: str
-    content: str
-    path: str  # shown in annotations; defaults to library/NAME
-    has_base: bool = False  # compare with `base` (None: the file is new)
-    base: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DocsInput:
-    name: str
-    files: dict[str, bytes]
-    path: str  # shown in annotations; defaults to NAME (the folder in docker-library/docs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +119,7 @@ def _unicode(text: str, where: str) -> str:
 def _check_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name:
         raise ApiError(400, "invalid_name", "a manifest name is required (a string)", where)
-    if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
+    if not is_image_name(name):
         raise ApiError(
             400,
             "invalid_name",
@@ -209,12 +197,7 @@ def parse_request(
             raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
         _unicode(content, f"{where}.content")
         path = _path(item, where, f"library/{name}")
-        base = item.get("base")
-        if base is not None and not isinstance(base, str):
-            raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
-        if base is not None:
-            _unicode(base, f"{where}.base")
-        manifests.append(ManifestInput(name, content, path, "base" in item, base))
+        manifests.append(ManifestInput(name, content, path, base=_base(item, where)))
     return ValidationRequest(
         manifests,
         docs=docs,
@@ -222,6 +205,20 @@ def parse_request(
         publish=_bool(document, "publish"),
         output_format=output_format,
     )
+
+
+def _base(item: Mapping[str, Any], where: str) -> Base | None:
+    """What a manifest replaces, when the request says (`base`: its text, or null for a new
+    file): the result then carries `changes`."""
+    if "base" not in item:
+        return None
+    text = item["base"]
+    if text is None:
+        return Base(None)
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
+    _unicode(text, f"{where}.base")
+    return Base(text, {"sha256": Origin.of("http", text).sha256})
 
 
 def _docs(items: Any, max_folders: int) -> list[DocsInput]:
@@ -294,44 +291,6 @@ def _docs_files(files: Any, where: str) -> dict[str, bytes]:
     return out
 
 
-def validate_request_docs(request: ValidationRequest) -> list[DocsResult]:
-    """The docs folders of a request, cross-checked against its manifests when both are given."""
-    from ..checks.docs.folder import validate_folders
-
-    names = [manifest.name for manifest in request.manifests]
-    return validate_folders(
-        [(folder.name, folder.files, folder.path) for folder in request.docs],
-        library_names=names if names and request.docs else None,
-    )
-
-
-def docs_messages(
-    request: ValidationRequest,
-    results: Sequence[DocsResult],
-    *,
-    checked_at: str | None = None,
-) -> list[dict[str, Any]]:
-    """Result messages of the docs folders (and of the folders a cross-check found missing)."""
-    from ..checks.docs.folder import folder_digest_input
-    from ..results.messages import docs_result_message
-
-    files = {folder.name: folder.files for folder in request.docs}
-    paths = {folder.name: folder.path for folder in request.docs}
-    return [
-        docs_result_message(
-            result,
-            Origin.of(
-                "http",
-                folder_digest_input(files.get(result.manifest, {})),
-                path=paths.get(result.manifest, result.manifest),
-            ),
-            trigger=Trigger.CI,
-            checked_at=checked_at,
-        )
-        for result in results
-    ]
-
-
 def _bool(document: Mapping[str, Any], key: str) -> bool:
     value = document.get(key, False)
     if not isinstance(value, bool):
@@ -347,61 +306,90 @@ def _flag(value: str | None, key: str) -> bool:
     raise ApiError(400, "invalid_flag", f"{key} must be true or false", key)
 
 
-def messages_for(
-    request: ValidationRequest,
-    results: Sequence[ValidationResult],
+class ValidationServices(Protocol):
+    """What answering a validation request needs of the composition root."""
+
+    def verifier(self) -> GitVerifier: ...
+    def library(self) -> Library: ...
+    def queue(self) -> ResultQueue: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    content_type: str
+    body: str
+    checked: list[Checked] = field(default_factory=list)  # for the handler's metrics
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def refusal(cls, error: ApiError) -> Answer:
+        return cls(error.status, "application/json", json.dumps(error.body()))
+
+
+def answer(
+    content_type: str | None,
+    body: bytes,
+    query: Mapping[str, str],
+    services: ValidationServices,
     *,
-    checked_at: str | None = None,
-    verifier: GitVerifier | None = None,
-) -> list[dict[str, Any]]:
-    """Result messages; a manifest sent with a `base` gets its `changes` (with a verifier,
-    moved GitCommits are checked for `commit-not-descendant` too). ApiError 413
-    `base_too_complex` when comparing one with its base would cost too much."""
-    from ..diff.git import ComparisonTooLarge, manifest_changes
-    from ..results.messages import result_message
+    text_budget_seconds: float | None = None,
+) -> Answer:
+    """The answer to `POST /v1/validations`: the request parsed, its manifests and docs
+    folders checked through the application layer (upstream too with `verify_git`: parents
+    against the manifests repository's branch head), the results published when asked, the
+    answer rendered. Every refusal is an answer too (its status and code), never an
+    exception."""
+    from ..application import BaseTooComplex, Options, check
+    from ..results.origin import Trigger
 
-    messages = []
-    for index, (manifest, result) in enumerate(zip(request.manifests, results, strict=True)):
-        changes = None
-        if manifest.has_base:
-            base_origin = {}
-            if manifest.base is not None:
-                base_origin["sha256"] = Origin.of("http", manifest.base).sha256
-            try:
-                changes = manifest_changes(
-                    result.parsed, manifest.base, base_origin=base_origin, verifier=verifier
-                )
-            except ComparisonTooLarge as error:
-                raise ApiError(
-                    413,
-                    "base_too_complex",
-                    f"{manifest.name}: {error}: send it without base",
-                    f"manifests[{index}].base",
-                ) from error
-        messages.append(
-            result_message(
-                result,
-                Origin.of("http", manifest.content, path=manifest.path),
-                trigger=Trigger.CI,
-                verify_git=request.verify_git,
-                checked_at=checked_at,
-                changes=changes,
-            )
+    try:
+        request = parse_request(content_type, body, query)
+        verify = request.verify_git
+        options = Options(
+            Trigger.CI,
+            verifier=services.verifier() if verify else None,
+            library=services.library() if verify else None,
+            text_budget_seconds=text_budget_seconds,
+            origin_kind="http",
         )
-    return messages
+        try:
+            checked = list(check(request.manifests, request.docs or None, options=options))
+        except BaseTooComplex as error:
+            raise ApiError(
+                413,
+                "base_too_complex",
+                f"{error}: send it without base",
+                f"manifests[{error.index}].base",
+            ) from error
+        messages = [item.message for item in checked if item.message is not None]
+        if request.publish:
+            _publish(services.queue(), messages)
+        media_type, text = response_body(request, checked)
+    except ApiError as error:
+        return Answer.refusal(error)
+    return Answer(200, media_type, text, checked)
 
 
-def response_body(
-    request: ValidationRequest,
-    results: Sequence[CheckResult],
-    messages: Sequence[Mapping[str, Any]],
-) -> tuple[str, str]:
+def _publish(queue: ResultQueue, messages: list[dict[str, Any]]) -> None:
+    from ..results.queues import PublishError
+
+    try:
+        queue.publish(messages)
+    except PublishError as error:
+        log.error("publishing results failed", extra={"failed": error.failed_ids})
+        raise ApiError(503, "publish_failed", f"results were not all published: {error}") from error
+
+
+def response_body(request: ValidationRequest, checked: Sequence[Checked]) -> tuple[str, str]:
     """(content type, body) of a 200 answer; ApiError 413 when it would be too large to send."""
     from ..results.report import json_document, render_github
 
+    results = [item.result for item in checked]
     if request.output_format == "github":
         content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
     else:
+        messages = [item.message for item in checked if item.message is not None]
         document = json_document(results, messages)
         document["published"] = request.publish
         content_type, body = "application/json", json.dumps(document, ensure_ascii=False)

@@ -16,19 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..libraryfile.names import COMMIT, IMAGE_NAME
 from ..results.origin import Trigger
 from ..work.jobs import Action, Job
 
 # GitHub truncates `commits` to 20; with that many we cannot trust the list to be complete.
 TRUNCATED_COMMITS = 20
-ENV_WEBHOOK_SECRET = "MANIFEST_VALIDATION_WEBHOOK_SECRET"
-ENV_WEBHOOK_SECRET_PARAMETER = "WEBHOOK_SECRET_PARAMETER"
-ENV_WEBHOOK_SECRET_SECRET = "WEBHOOK_SECRET_SECRET"
-ENV_REPOSITORY = "MANIFESTS_REPOSITORY"
-ENV_BRANCH = "MANIFESTS_BRANCH"
-_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _ZERO = re.compile(r"0+")
-_COMMIT = re.compile(r"(?!0+$)(?:[0-9a-f]{40}|[0-9a-f]{64})")
+_COMMIT = re.compile(rf"(?!0+$)(?:{COMMIT.pattern})")  # all zeros: no commit (a new branch)
 
 
 def signature_of(secret: bytes, body: bytes) -> str:
@@ -69,7 +64,7 @@ def push_key(repository: str, ref: str, before: str | None, after: str) -> str:
 
 def _library_name(path: str) -> str | None:
     directory, _, name = path.rpartition("/")
-    if directory != "library" or not _NAME.fullmatch(name):
+    if directory != "library" or not IMAGE_NAME.fullmatch(name):
         return None
     return name
 

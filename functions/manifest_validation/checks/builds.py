@@ -10,13 +10,13 @@ architecture it concerns.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ..libraryfile.library import Library
 from ..libraryfile.model import Entry, Manifest
+from ..libraryfile.names import COMMIT
 from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import problem
 from ..problems.problem import Problem
@@ -33,7 +33,6 @@ __all__ = [
     "is_permitted_parent",
 ]
 
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 # From official-images' naughty-from.sh (`_is_naughty`): parents with a `/` that are permitted
 # anyway, as (architecture pattern, image pattern), shell-glob patterns as in its `case`.
@@ -141,7 +140,7 @@ def build_reads(manifest: Manifest) -> BuildReads:
             repo = entry.arch_value(architecture, "GitRepo")
             commit = entry.arch_value(architecture, "GitCommit")
             path = dockerfile_path(entry, architecture)
-            if not repo or any(c.isspace() for c in repo) or not _COMMIT.fullmatch(commit):
+            if not repo or any(c.isspace() for c in repo) or not COMMIT.fullmatch(commit):
                 continue
             if path is None:
                 continue

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..libraryfile.model import Entry, Manifest
+from ..libraryfile.names import COMMIT
 from ..problems.catalog import problem
 from ..problems.problem import Problem
 from ..upstream import GitCheck, GitOutcome, Outcome
 
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _FETCH = re.compile(r"refs/(heads|tags)/[^*?:]+")
 
 # The field whose value an outcome blames.
@@ -47,7 +47,7 @@ def git_checks(manifest: Manifest) -> dict[GitCheck, list[Use]]:
             commit = entry.arch_value(architecture, "GitCommit")
             if not repo or any(c.isspace() for c in repo):
                 continue
-            if not _FETCH.fullmatch(ref) or not _COMMIT.fullmatch(commit):
+            if not _FETCH.fullmatch(ref) or not COMMIT.fullmatch(commit):
                 continue
             checks[GitCheck(repo, ref, commit)].append(Use(entry, architecture))
     return checks

@@ -5,11 +5,11 @@ Each function takes a parsed manifest and yields problems of exactly one catalog
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from ..libraryfile.architectures import SUPPORTED_ARCHITECTURES, is_windows
 from ..libraryfile.model import Entry, Manifest, arch_field_parts
+from ..libraryfile.names import is_image_name
 from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import RULES, problem
 from ..problems.problem import Problem
@@ -18,7 +18,6 @@ RuleFunction = Callable[[Manifest], Iterator[Problem]]
 REGISTRY: dict[str, RuleFunction] = {}
 
 # docker/distribution's reference grammar for one path component (official images are one).
-IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
 
 def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
@@ -90,7 +89,7 @@ def run_rules(manifest: Manifest) -> Iterator[Problem]:
 
 @rule("invalid-image-name")
 def image_name(manifest: Manifest) -> Iterator[Problem]:
-    if len(manifest.name) > 255 or not IMAGE_NAME.fullmatch(manifest.name):
+    if not is_image_name(manifest.name):
         yield problem(
             "invalid-image-name",
             f"{manifest.name!r} is not a valid image repository name",

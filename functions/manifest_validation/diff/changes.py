@@ -34,9 +34,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from ..libraryfile.model import Entry, Manifest
+from ..libraryfile.names import BUILD_FIELDS
 from ..problems.problem import Problem, Severity
 from .model import (
-    COMPARED_FIELDS,
     ChangeSummary,
     CommitMove,
     EntrySummary,
@@ -100,7 +100,7 @@ def _field_changes(before: Entry, after: Entry) -> list[FieldChange]:
     """Changed build fields between two entries, on the architectures both build."""
     common = [arch for arch in after.architectures if arch in before.architectures]
     changes: list[FieldChange] = []
-    for name in COMPARED_FIELDS:
+    for name in BUILD_FIELDS:
         per_arch = {
             arch: (before.arch_value(arch, name), after.arch_value(arch, name)) for arch in common
         }

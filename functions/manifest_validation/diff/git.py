@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..libraryfile.model import Manifest
+from ..libraryfile.names import COMMIT
 from ..libraryfile.parse import parse
 from ..problems.catalog import problem
 from .changes import diff_libraries, diff_manifests
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from ..repository import GitManifestSource
     from ..upstream import GitVerifier
 
-_COMMIT = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+_COMMIT = re.compile(COMMIT.pattern, re.IGNORECASE)  # as a revision, any case
 
 
 def resolve_revision(source: GitManifestSource, revision: str) -> str:

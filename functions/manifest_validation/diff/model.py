@@ -12,9 +12,6 @@ from typing import Any
 from ..libraryfile.model import Entry
 from ..problems.problem import Problem, Severity
 
-COMPARED_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
-
-
 DIFF_VERSION = 1
 
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -27,19 +28,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import __version__
 from ..api.auth import is_authorized
-from ..api.validations import (
-    ApiError,
-    body_bytes,
-    docs_messages,
-    messages_for,
-    parse_json,
-    parse_request,
-    response_body,
-    validate_request_docs,
-)
+from ..api.validations import Answer, ApiError, answer, body_bytes, parse_json
 from ..api.webhook import plan_push, verify_signature
 from ..work.jobs import DeliveryInProgress, EnqueueError
-from .root import services, text_budget_seconds
+from .root import Services, default_services
 from .tracing import capture_lambda_handler
 
 logger = Logger()
@@ -53,75 +45,11 @@ TITLE = "manifest-validation"
 BEARER_DESCRIPTION = "A token from the service's token parameter."
 DOCUMENTATION_PATHS = frozenset({"/v1/docs", "/v1/openapi.json"})
 
-_REQUEST_SCHEMA = {
-    "type": "object",
-    "anyOf": [{"required": ["manifests"]}, {"required": ["docs"]}],
-    "additionalProperties": False,
-    "properties": {
-        "manifests": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 50,
-            "items": {
-                "type": "object",
-                "required": ["name", "content"],
-                "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string", "description": "Image name, e.g. python."},
-                    "content": {"type": "string", "description": "The library file's text."},
-                    "path": {"type": "string", "description": "Shown in annotations."},
-                    "base": {
-                        "type": "string",
-                        "nullable": True,
-                        "description": "The text this manifest replaces (null: a new file); "
-                        "the result then carries `changes`, what the change does.",
-                    },
-                },
-            },
-        },
-        "docs": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 50,
-            "description": "docker-library/docs image folders (manifests and docs folders: "
-            "at most 50 together); cross-checked against the manifests when both are given.",
-            "items": {
-                "type": "object",
-                "required": ["name", "files"],
-                "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string", "description": "Image name, e.g. python."},
-                    "files": {
-                        "type": "object",
-                        "maxProperties": 32,
-                        "description": "File name (metadata.json, README-short.txt, "
-                        "content.md, github-repo, license.md, maintainer.md, logo.png, "
-                        'logo.svg) -> its text, or {"base64": "..."}.',
-                        "additionalProperties": {
-                            "oneOf": [
-                                {"type": "string"},
-                                {
-                                    "type": "object",
-                                    "required": ["base64"],
-                                    "additionalProperties": False,
-                                    "properties": {"base64": {"type": "string"}},
-                                },
-                            ]
-                        },
-                    },
-                    "path": {"type": "string", "description": "Shown in annotations."},
-                },
-            },
-        },
-        "verify_git": {
-            "type": "boolean",
-            "default": False,
-            "description": "Also check upstream refs and commits, and read each entry's "
-            "Dockerfile to check its parents against the manifests repository's branch head.",
-        },
-        "publish": {"type": "boolean", "default": False},
-    },
-}
+# The request's JSON Schema, the contract `api.validations.parse_request` enforces (a test holds
+# the two together); read from its file, without jsonschema, at every cold start.
+_REQUEST_SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "schemas" / "validation-request.schema.json").read_text()
+)
 _ERROR: OpenAPIResponse = {"description": "Refused; the body names the code, message and field."}
 
 
@@ -181,7 +109,7 @@ def health() -> dict[str, str]:
     },
 )
 def create_validation() -> Response[str]:
-    event = app.current_event
+    event, services = app.current_event, _services()
     started = time.perf_counter()
     if not is_authorized(event.headers.get("authorization"), services.tokens()):
         logger.info("refused: missing or unknown bearer token")
@@ -191,42 +119,21 @@ def create_validation() -> Response[str]:
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        request = parse_request(
-            event.headers.get("content-type"),
-            body_bytes(event.body, bool(event.is_base64_encoded)),
-            event.query_string_parameters or {},
-        )
+        body = body_bytes(event.body, bool(event.is_base64_encoded))
     except ApiError as error:
-        logger.info("refused request", extra={"status": error.status, "code": error.code})
         return _json(error.status, error.body())
-
-    from ..checks.pipeline import validate_many  # the core, loaded by the first validation request
-
-    verifier = services.verifier() if request.verify_git else None
-    library = services.library() if request.verify_git else None
-    results = validate_many(
-        [(m.name, m.content, m.path) for m in request.manifests],
-        verifier=verifier,
-        library=library,
-        deadline=time.monotonic() + text_budget_seconds(),
+    done: Answer = answer(
+        event.headers.get("content-type"),
+        body,
+        event.query_string_parameters or {},
+        services,
+        text_budget_seconds=services.settings.text_budget_seconds,
     )
-    messages = messages_for(request, results, verifier=verifier)
-    docs_results = validate_request_docs(request)
-    messages += docs_messages(request, docs_results)
-    if request.publish:
-        from ..results.queues import PublishError
-
-        try:
-            services.queue().publish(messages)
-        except PublishError as error:
-            logger.error("publishing results failed", extra={"failed": error.failed_ids})
-            return _json(
-                503,
-                ApiError(503, "publish_failed", f"results were not all published: {error}").body(),
-            )
-    content_type, body = response_body(request, [*results, *docs_results], messages)
-    _record([*results, *docs_results], time.perf_counter() - started)
-    return Response(200, content_type, body)
+    if done.status == 200:
+        _record([item.result for item in done.checked], time.perf_counter() - started)
+    else:
+        logger.info("refused request", extra={"status": done.status})
+    return Response(done.status, done.content_type, done.body, headers=done.headers or None)
 
 
 @routes.post(
@@ -244,7 +151,7 @@ def create_validation() -> Response[str]:
     },
 )
 def github_webhook() -> Response[str]:
-    event = app.current_event
+    event, services = app.current_event, _services()
     body = body_bytes(event.body, bool(event.is_base64_encoded))
     signature = event.headers.get("x-hub-signature-256")
     if not verify_signature(services.webhook_secret(), body, signature):
@@ -337,12 +244,26 @@ def documentation() -> APIGatewayHttpResolver:
     return docs
 
 
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    answer: dict[str, Any] = handle(event, context, services=default_services())
+    return answer
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )  # clear_state: keys appended for one request (the webhook's delivery) end with it
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, *, services: Services) -> dict[str, Any]:
+    """One event, answered with the given services (the local server and tests pass theirs;
+    the Lambda entry point above passes the container's)."""
     if APIGatewayProxyEventV2(event).path in DOCUMENTATION_PATHS:
         return documentation().resolve(event, context)
+    # the routes find the services here; the resolver clears its context after each event
+    app.append_context(services=services)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
+
+
+def _services() -> Services:
+    services: Services = app.context["services"]
+    return services

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
 import socket
 import sys
@@ -27,8 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from .root import Services
 
 # API Gateway refuses bodies over 10 MB before they reach the function; do the same here, and
 # never read a body of unknown length.
@@ -36,27 +38,9 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
-# A slow client (or one that never finishes its request) holds a thread and a socket; API
-# Gateway cuts such clients off too.
-ENV_READ_TIMEOUT = "MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"
-DEFAULT_READ_TIMEOUT_SECONDS = 15.0
-
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # Routes answered without the handler's lock: path -> a function returning the JSON document.
 LockFree = Mapping[str, Callable[[], Any]]
-
-
-def read_timeout_from_env(environ: Mapping[str, str] | None = None) -> float:
-    value = (os.environ if environ is None else environ).get(ENV_READ_TIMEOUT, "").strip()
-    if not value:
-        return DEFAULT_READ_TIMEOUT_SECONDS
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if seconds <= 0:
-        raise ValueError(f"{ENV_READ_TIMEOUT} must be a positive number of seconds, not {value!r}")
-    return seconds
 
 
 class RequestReader(io.RawIOBase):
@@ -180,136 +164,125 @@ def _response_parts(response: dict[str, Any]) -> tuple[int, dict[str, str], byte
     return status, headers, payload
 
 
-def make_request_handler(
-    handler: Handler,
-    *,
-    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
-    lock_free: LockFree | None = None,
-) -> type[BaseHTTPRequestHandler]:
-    # A Lambda container handles one event at a time, and the Powertools resolver keeps the
-    # current event on the app object: connections are served in threads, events one by one.
-    one_at_a_time = threading.Lock()
-    answered_at_once = dict(lock_free or {})
+class RequestHandler(BaseHTTPRequestHandler):
+    """One connection: requests read with a deadline, each turned into an API Gateway event and
+    answered by the server's handler (its `LocalServer` holds the handler and the settings)."""
 
-    class RequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "manifest-validation"
-        # headers and body leave in one write (flushed after each request): no Nagle stall
-        wbufsize = 64 * 1024
-        # the socket timeout for writes (socketserver applies it); reads use the deadline
-        timeout = read_timeout
+    server: LocalServer
+    protocol_version = "HTTP/1.1"
+    server_version = "manifest-validation"
+    # headers and body leave in one write (flushed after each request): no Nagle stall
+    wbufsize = 64 * 1024
 
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.rfile.close()  # socketserver's reader: replaced by one with a deadline
-            self.reader = RequestReader(self.connection)
-            self.rfile = io.BufferedReader(self.reader)
-            self.answered = False
+    def setup(self) -> None:
+        super().setup()
+        # the socket timeout for writes; reads use the deadline (RequestReader)
+        self.connection.settimeout(self.server.read_timeout)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile.close()  # socketserver's reader: replaced by one with a deadline
+        self.reader = RequestReader(self.connection)
+        self.rfile = io.BufferedReader(self.reader)
+        self.answered = False
 
-        def handle_one_request(self) -> None:
-            self.reader.start(read_timeout)
-            self.answered = False
-            self.command, self.requestline = "", ""  # until a request line is parsed
-            super().handle_one_request()  # closes the connection on a timeout
-            if self.reader.timed_out:
-                self.close_connection = True
-                if self.reader.received and not self.answered:
-                    self.request_version = "HTTP/1.1"  # may be unparsed: answer in any case
-                    self._error(408, "the request did not arrive within the read timeout")
-
-        def send_response(self, code: int, message: str | None = None) -> None:
-            self.answered = True
-            self.connection.settimeout(read_timeout)  # reads may have left a short timeout
-            super().send_response(code, message)
-
-        def __getattr__(self, name: str) -> Any:
-            # Every method goes to the handler, which answers 404 for a route it does not have
-            # (as API Gateway does), never http.server's 501 for a method it has no do_ for.
-            if name.startswith("do_"):
-                return self._handle
-            raise AttributeError(name)
-
-        def send_error(
-            self, code: int, message: str | None = None, explain: str | None = None
-        ) -> None:
-            """http.server's own refusals (a bad request line, 414, 431) as JSON like every
-            other answer, and with a status line even when the request's version was not
-            parsed. A request line of HTTP/2 is the client's mistake, not our failure: 400,
-            not 505 (no request a client can send is answered with a 5xx)."""
-            if code >= 500:
-                code = 400
-            if self.request_version in ("", "HTTP/0.9"):  # not parsed (or unusable)
-                self.request_version = "HTTP/1.1"
-            self._error(code, message or HTTPStatus(code).phrase)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            sys.stderr.write(f"{self.address_string()} {format % args}\n")
-
-        def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-
-        def _error(self, status: int, message: str) -> None:
-            error = {"code": f"http_{status}", "message": message, "field": None}
-            body = json.dumps({"error": error}).encode()
+    def handle_one_request(self) -> None:
+        self.reader.start(self.server.read_timeout)
+        self.answered = False
+        self.command, self.requestline = "", ""  # until a request line is parsed
+        super().handle_one_request()  # closes the connection on a timeout
+        if self.reader.timed_out:
             self.close_connection = True
-            self._reply(status, {"Content-Type": "application/json"}, body)
+            if self.reader.received and not self.answered:
+                self.request_version = "HTTP/1.1"  # may be unparsed: answer in any case
+                self._error(408, "the request did not arrive within the read timeout")
 
-        def _handle(self) -> None:
-            if self.headers.get("Transfer-Encoding"):
-                self._error(411, "send a Content-Length")
-                return
-            # digits only (int() would take "+5", " 5 " and "1_0"), and one length: two that
-            # differ make the body's end ambiguous (request smuggling behind a proxy)
-            lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
-            if len(lengths) > 1:
-                self._error(400, "conflicting Content-Length headers")
-                return
-            text = lengths.pop() if lengths else "0"
-            if not _DIGITS.fullmatch(text):
-                self._error(400, "invalid Content-Length")
-                return
-            length = int(text)
-            if length > MAX_REQUEST_BYTES:
-                self._error(413, "request body too large")
-                return
-            body = self.rfile.read(length) if length else b""
-            if len(body) < length:  # the client closed the connection mid-body
-                self.close_connection = True
-                return
-            at_once = answered_at_once.get(urlsplit(self.path).path)
-            if at_once is not None and self.command == "GET":
-                document = json.dumps(at_once()).encode()
-                self._reply(200, {"Content-Type": "application/json"}, document)
-                return
-            event = http_api_event(
-                self.command,
-                self.path,
-                list(self.headers.items()),
-                body,
-                source_ip=self.client_address[0],
-            )
-            try:
-                with one_at_a_time:
-                    response = handler(event, LocalContext())
-            except Exception:  # the handler's bug must not kill the server
-                self.log_error("handler failed:\n%s", _traceback())
-                self._error(500, "internal error")
-                return
-            self._reply(*_response_parts(response))
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.answered = True
+        self.connection.settimeout(self.server.read_timeout)  # reads may have left a short timeout
+        super().send_response(code, message)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Any:
+        # Every method goes to the handler, which answers 404 for a route it does not have
+        # (as API Gateway does), never http.server's 501 for a method it has no do_ for.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
-    return RequestHandler
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a bad request line, 414, 431) as JSON like every
+        other answer, and with a status line even when the request's version was not
+        parsed. A request line of HTTP/2 is the client's mistake, not our failure: 400,
+        not 505 (no request a client can send is answered with a 5xx)."""
+        if code >= 500:
+            code = 400
+        if self.request_version in ("", "HTTP/0.9"):  # not parsed (or unusable)
+            self.request_version = "HTTP/1.1"
+        self._error(code, message or HTTPStatus(code).phrase)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    def _reply(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _error(self, status: int, message: str) -> None:
+        error = {"code": f"http_{status}", "message": message, "field": None}
+        body = json.dumps({"error": error}).encode()
+        self.close_connection = True
+        self._reply(status, {"Content-Type": "application/json"}, body)
+
+    def _handle(self) -> None:
+        if self.headers.get("Transfer-Encoding"):
+            self._error(411, "send a Content-Length")
+            return
+        # digits only (int() would take "+5", " 5 " and "1_0"), and one length: two that
+        # differ make the body's end ambiguous (request smuggling behind a proxy)
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if len(lengths) > 1:
+            self._error(400, "conflicting Content-Length headers")
+            return
+        text = lengths.pop() if lengths else "0"
+        if not _DIGITS.fullmatch(text):
+            self._error(400, "invalid Content-Length")
+            return
+        length = int(text)
+        if length > MAX_REQUEST_BYTES:
+            self._error(413, "request body too large")
+            return
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client closed the connection mid-body
+            self.close_connection = True
+            return
+        at_once = self.server.lock_free.get(urlsplit(self.path).path)
+        if at_once is not None and self.command == "GET":
+            document = json.dumps(at_once()).encode()
+            self._reply(200, {"Content-Type": "application/json"}, document)
+            return
+        event = http_api_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            source_ip=self.client_address[0],
+        )
+        try:
+            with self.server.one_at_a_time:
+                response = self.server.handler(event, LocalContext())
+        except Exception:  # the handler's bug must not kill the server
+            self.log_error("handler failed:\n%s", _traceback())
+            self._error(500, "internal error")
+            return
+        self._reply(*_response_parts(response))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
 
 
 def _traceback() -> str:
@@ -319,7 +292,24 @@ def _traceback() -> str:
 
 
 class LocalServer(ThreadingHTTPServer):
+    """Serves the API handler: connections in threads, events one at a time, as a Lambda
+    container takes them (the Powertools resolver keeps the current event on the app object)."""
+
     daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: Handler,
+        *,
+        read_timeout: float,
+        lock_free: LockFree | None = None,
+    ) -> None:
+        self.handler = handler
+        self.read_timeout = read_timeout
+        self.lock_free = dict(lock_free or {})
+        self.one_at_a_time = threading.Lock()
+        super().__init__(address, RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that hangs up mid-response is not the server's error
@@ -331,18 +321,28 @@ class LocalServer(ThreadingHTTPServer):
 def make_server(
     host: str,
     port: int,
-    handler: Handler | None = None,
+    services: Services | None = None,
     *,
-    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS,
+    handler: Handler | None = None,
+    read_timeout: float | None = None,
 ) -> LocalServer:
+    """The API on `host:port`: the api handler with `services` (by default made from the
+    environment), or another `handler`."""
     lock_free: dict[str, Callable[[], Any]] = {}
-    if handler is None:
-        from .api import handler as api_handler
-        from .api import health
+    if services is None:
+        from ..settings import Settings
+        from .root import Services
 
-        handler = api_handler
+        services = Services(Settings.from_env())
+    if handler is None:
+        from .api import handle, health
+
+        def with_services(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            answer: dict[str, Any] = handle(event, context, services=services)
+            return answer
+
+        handler = with_services
         lock_free["/v1/health"] = health
-    return LocalServer(
-        (host, port),
-        make_request_handler(handler, read_timeout=read_timeout, lock_free=lock_free),
-    )
+    if read_timeout is None:
+        read_timeout = services.settings.read_timeout_seconds
+    return LocalServer((host, port), handler, read_timeout=read_timeout, lock_free=lock_free)

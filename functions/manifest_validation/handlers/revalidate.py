@@ -11,17 +11,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..results.origin import Trigger
 from ..work.revalidate import revalidation_jobs, schedule_request
-from .root import services
+from .root import Services, default_services
 from .tracing import capture_lambda_handler
 
 logger = Logger()
 metrics = Metrics(namespace="ManifestValidation")
 
 
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    answer: dict[str, Any] = handle(event, context, services=default_services())
+    return answer
+
+
 @logger.inject_lambda_context
 @capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, *, services: Services) -> dict[str, Any]:
+    """One scheduled (or manual) re-validation with the given services (tests pass theirs)."""
     manifests, branch = schedule_request(event)
     jobs = revalidation_jobs(
         services.source(services.repository),

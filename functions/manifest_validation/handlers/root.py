@@ -1,110 +1,115 @@
-"""The outside things a door needs (tokens, the results queue, the upstream verifier), made from
-the environment on first use and kept for the life of the process (a warm Lambda container
-reuses connections and cached upstream answers)."""
+"""The composition root: the outside things a door needs (tokens, the queues, the manifests
+repository, the upstream verifier, the worker), built from `Settings` on first use and kept for
+the life of the object (a warm Lambda container reuses connections and cached upstream answers).
+
+Each Lambda handler keeps one `Services` made from the environment (`default_services`);
+`manifest-validate serve` makes its own from its settings and options; tests pass fakes to the
+constructor. Nothing here is global but that one default.
+"""
 
 from __future__ import annotations
 
-import os
+import functools
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..api.auth import TokenSource, token_source_from_env, value_source
+from ..settings import SecretSetting, Settings
 
 if TYPE_CHECKING:
     from ..libraryfile.library import Library, LibraryCache
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier
+    from ..upstream import GitVerifier, UrlPolicy
     from ..work.jobs import Enqueued, Job, WorkQueue
     from ..work.worker import Worker
 
-ENV_GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
-ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
-DEFAULT_REPOSITORY = "https://github.com/docker-library/official-images.git"
-DEFAULT_BRANCH = "master"
 # A push seen again within this time enqueues nothing (GitHub redelivers for days at most).
 DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
 LOCAL_PUSH_MEMORY = 10_000  # pushes the local server remembers
 # (push key, delivery id, jobs, Lambda context) -> what was enqueued
 EnqueueOnce = Callable[[str, str, Sequence["Job"], Any], "Enqueued"]
+TokenSource = Callable[[], Sequence[str]]
 # API Gateway answers after 30 s at most: leave room for the rest of the request.
 API_VERIFY_BUDGET_SECONDS = 20.0
-# The time budget of the text checks (parse, schema, rules) of one request or job; real files
-# take milliseconds, a hostile one is cut off (`validation-budget-exceeded`). With the git
-# budget above this stays under the API function's 29 s timeout.
-ENV_TEXT_BUDGET = "MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"
-DEFAULT_TEXT_BUDGET_SECONDS = 5.0
+CACHE_SECONDS = 300  # how long a secret read from SSM or Secrets Manager is kept
 
 
-def text_budget_seconds(environ: Mapping[str, str] | None = None) -> float:
-    """`MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS` (default 5); a bad value is a configuration
-    error, raised rather than guessed around."""
-    value = (os.environ if environ is None else environ).get(ENV_TEXT_BUDGET, "").strip()
-    if not value:
-        return DEFAULT_TEXT_BUDGET_SECONDS
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < 3600:
-        raise ValueError(
-            f"{ENV_TEXT_BUDGET} must be a number of seconds in (0, 3600), not {value!r}"
-        )
-    return seconds
+def secret_source(setting: SecretSetting) -> Callable[[], str]:
+    """The value of a secret: from the SSM parameter, else the Secrets Manager secret (each
+    cached for a few minutes, so a rotation is seen), else the setting's own value."""
+    parameter, secret = setting.parameter, setting.secret
+    if parameter:
 
+        def from_ssm() -> str:
+            from aws_lambda_powertools.utilities import parameters
 
-def git_credentials(value: str) -> dict[str, str]:
-    """Tokens per git host from `host=token,host2=token2`."""
-    credentials = {}
-    for item in value.split(","):
-        host, equals, token = item.strip().partition("=")
-        if equals and host and token:
-            credentials[host.lower()] = token
-    return credentials
+            return str(parameters.get_parameter(parameter, decrypt=True, max_age=CACHE_SECONDS))
+
+        return from_ssm
+    if secret:
+
+        def from_secrets_manager() -> str:
+            from aws_lambda_powertools.utilities import parameters
+
+            return str(parameters.get_secret(secret, max_age=CACHE_SECONDS))
+
+        return from_secrets_manager
+    value = setting.value
+    return lambda: value
 
 
 class Services:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.reset()
+    """Built from settings; every part may be given instead (the local server, tests)."""
 
-    def reset(self) -> None:
-        """Forget everything (tests, or after the environment changed)."""
-        self._tokens: TokenSource | None = None
-        self._queue: ResultQueue | None = None
-        self._verifier: GitVerifier | None = None
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        tokens: TokenSource | None = None,
+        queue: ResultQueue | None = None,
+        verifier: GitVerifier | None = None,
+        work_queue: WorkQueue | None = None,
+    ) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._tokens = tokens
+        self._queue = queue
+        self._verifier = verifier
+        self._work_queue = work_queue
         self._webhook_secret: Callable[[], str] | None = None
-        self._work_queue: WorkQueue | None = None
         self._sources: dict[str, ManifestSource] = {}
         self._enqueue_once: EnqueueOnce | None = None
         self._libraries: LibraryCache | None = None
 
     @property
     def repository(self) -> str:
-        from ..api.webhook import ENV_REPOSITORY
-
-        return os.environ.get(ENV_REPOSITORY) or DEFAULT_REPOSITORY
+        return self.settings.repository
 
     @property
     def branch(self) -> str:
-        from ..api.webhook import ENV_BRANCH
+        return self.settings.branch
 
-        return os.environ.get(ENV_BRANCH) or DEFAULT_BRANCH
+    def policy(self) -> UrlPolicy:
+        from ..upstream import UrlPolicy
 
-    def webhook_secret(self) -> str:
-        """The shared secret of the GitHub webhook (SSM, Secrets Manager or the environment)."""
-        from ..api.webhook import (
-            ENV_WEBHOOK_SECRET,
-            ENV_WEBHOOK_SECRET_PARAMETER,
-            ENV_WEBHOOK_SECRET_SECRET,
-        )
+        return UrlPolicy(self.settings.insecure_hosts)
+
+    def tokens(self) -> Sequence[str]:
+        from ..api.auth import split_tokens
 
         with self._lock:
+            if self._tokens is None:
+                raw = secret_source(self.settings.api_tokens)
+                self._tokens = lambda: split_tokens(raw())
+            source = self._tokens
+        return source()
+
+    def webhook_secret(self) -> str:
+        """The shared secret of the GitHub webhook (SSM, Secrets Manager or the setting)."""
+        with self._lock:
             if self._webhook_secret is None:
-                self._webhook_secret = value_source(
-                    ENV_WEBHOOK_SECRET_PARAMETER, ENV_WEBHOOK_SECRET_SECRET, ENV_WEBHOOK_SECRET
-                )
+                self._webhook_secret = secret_source(self.settings.webhook_secret)
             source = self._webhook_secret
         return source().strip()
 
@@ -114,30 +119,41 @@ class Services:
             found = self._sources.get(repository)
             if found is None:
                 from ..repository import GitManifestSource, LocalManifestSource
-                from ..upstream import UrlPolicy
 
                 if repository.startswith(("https://", "http://")):
                     found = GitManifestSource(
                         repository,
-                        policy=UrlPolicy.from_env(),
-                        credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
+                        policy=self.policy(),
+                        credentials=dict(self.settings.git_tokens),
                     )
                 else:
                     found = LocalManifestSource(repository)
                 self._sources[repository] = found
             return found
 
-    def worker(self) -> Worker:
-        from ..work.worker import Worker
+    def queue(self) -> ResultQueue:
+        with self._lock:
+            if self._queue is None:
+                from ..results.queues.factory import result_queue
 
-        return Worker(
-            self.source,
-            self.queue(),
-            self._sqs_work_queue(),
-            self.verifier(),
-            self.libraries(),
-            text_budget_seconds=text_budget_seconds(),
-        )
+                self._queue = result_queue(
+                    self.settings.results_queue_url,
+                    bucket=self.settings.results_bucket,
+                    state_dir=self.settings.state_dir,
+                )
+            return self._queue
+
+    def verifier(self) -> GitVerifier:
+        with self._lock:
+            if self._verifier is None:
+                from ..upstream import GitVerifier
+
+                self._verifier = GitVerifier(
+                    self.policy(),
+                    credentials=dict(self.settings.git_tokens),
+                    manifest_budget_seconds=API_VERIFY_BUDGET_SECONDS,
+                )
+            return self._verifier
 
     def libraries(self) -> LibraryCache:
         """Libraries of the manifests repository, kept for the life of the process."""
@@ -159,16 +175,33 @@ class Services:
             lambda: libraries.head(repository, branch, lambda: self.source(repository))
         )
 
-    def _sqs_work_queue(self) -> WorkQueue | None:
-        from ..work.jobs import work_queue_from_env
+    def worker(self) -> Worker:
+        from ..work.worker import Worker
 
-        return work_queue_from_env()
+        return Worker(
+            self.source,
+            self.queue(),
+            self._sqs_work_queue(),
+            self.verifier(),
+            self.libraries(),
+            text_budget_seconds=self.settings.text_budget_seconds,
+        )
+
+    def _sqs_work_queue(self) -> WorkQueue | None:
+        if not self.settings.work_queue_url:
+            return None
+        from ..work.jobs import SqsWorkQueue
+
+        return SqsWorkQueue(self.settings.work_queue_url)
 
     def work_queue(self) -> WorkQueue:
-        """SQS when `WORK_QUEUE_URL` is set; else jobs run in this process (local server)."""
+        """SQS when a work queue URL is set; else the one given, else jobs run in this
+        process (the local server)."""
         queue = self._sqs_work_queue()
         if queue is not None:
             return queue
+        if self._work_queue is not None:
+            return self._work_queue
         worker = self.worker()
         with self._lock:
             if self._work_queue is None:
@@ -184,85 +217,38 @@ class Services:
         body under a new delivery id) enqueues nothing. `push` is its `webhook.push_key`."""
         with self._lock:
             if self._enqueue_once is None:
-                self._enqueue_once = self._make_enqueue_once()
+                table = self.settings.idempotency_table
+                if table:
+                    self._enqueue_once = _dynamodb_once(table, self.work_queue)
+                else:
+                    self._enqueue_once = _in_memory_once(self.work_queue)
             enqueue_once = self._enqueue_once
         return enqueue_once(push, delivery, jobs, context)
 
-    def _make_enqueue_once(self) -> EnqueueOnce:
-        table = os.environ.get(ENV_IDEMPOTENCY_TABLE, "").strip()
-        if table:
-            return _dynamodb_once(table, self.work_queue)
-        seen: dict[str, str] = {}  # push key -> the delivery that brought it first
-        seen_lock = threading.Lock()
 
-        def in_memory(
-            push: str, delivery: str, jobs: Sequence[Job], context: Any = None
-        ) -> Enqueued:
-            from ..work.jobs import Enqueued
+def _in_memory_once(work_queue: Callable[[], WorkQueue]) -> EnqueueOnce:
+    """One process only (the local server): enough to keep repeated pushes out."""
+    seen: dict[str, str] = {}  # push key -> the delivery that brought it first
+    seen_lock = threading.Lock()
 
-            # one process only (the local server): enough to keep repeated pushes out
+    def in_memory(push: str, delivery: str, jobs: Sequence[Job], context: Any = None) -> Enqueued:
+        from ..work.jobs import Enqueued
+
+        with seen_lock:
+            if push in seen:
+                return Enqueued(0, seen[push])
+            seen[push] = delivery
+            while len(seen) > LOCAL_PUSH_MEMORY:
+                del seen[next(iter(seen))]  # the oldest
+        try:
+            work_queue().enqueue(jobs)
+        except Exception:
             with seen_lock:
-                if push in seen:
-                    return Enqueued(0, seen[push])
-                seen[push] = delivery
-                while len(seen) > LOCAL_PUSH_MEMORY:
-                    del seen[next(iter(seen))]  # the oldest
-            try:
-                self.work_queue().enqueue(jobs)
-            except Exception:
-                with seen_lock:
-                    seen.pop(push, None)
-                raise
-            return Enqueued(len(jobs))
+                seen.pop(push, None)
+            raise
+        return Enqueued(len(jobs))
 
-        return in_memory
-
-    def tokens(self) -> Sequence[str]:
-        with self._lock:
-            if self._tokens is None:
-                self._tokens = token_source_from_env()
-            source = self._tokens
-        return source()
-
-    def queue(self) -> ResultQueue:
-        with self._lock:
-            if self._queue is None:
-                from ..results.queues import queue_from_env
-
-                self._queue = queue_from_env()
-            return self._queue
-
-    def verifier(self) -> GitVerifier:
-        with self._lock:
-            if self._verifier is None:
-                from ..upstream import GitVerifier, UrlPolicy
-
-                self._verifier = GitVerifier(
-                    UrlPolicy.from_env(),
-                    credentials=git_credentials(os.environ.get(ENV_GIT_TOKENS, "")),
-                    manifest_budget_seconds=API_VERIFY_BUDGET_SECONDS,
-                )
-            return self._verifier
-
-    def use(
-        self,
-        *,
-        tokens: TokenSource | None = None,
-        queue: ResultQueue | None = None,
-        verifier: GitVerifier | None = None,
-        work_queue: WorkQueue | None = None,
-    ) -> None:
-        """Put given implementations in place (the local server, tests); a work queue given
-        here is used when `WORK_QUEUE_URL` is not set."""
-        with self._lock:
-            if work_queue is not None:
-                self._work_queue = work_queue
-            if tokens is not None:
-                self._tokens = tokens
-            if queue is not None:
-                self._queue = queue
-            if verifier is not None:
-                self._verifier = verifier
+    return in_memory
 
 
 def _dynamodb_once(table: str, work_queue: Callable[[], WorkQueue]) -> EnqueueOnce:
@@ -315,4 +301,7 @@ def _dynamodb_once(table: str, work_queue: Callable[[], WorkQueue]) -> EnqueueOn
     return once
 
 
-services = Services()
+@functools.cache
+def default_services() -> Services:
+    """The services of this Lambda container, made from its environment on first use."""
+    return Services(Settings.from_env())

@@ -6,7 +6,7 @@ is reported back and delivered again; after the queue's maximum receives it goes
 
 from __future__ import annotations
 
-import os
+import functools
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..work.jobs import Job
-from .root import services
+from .root import Services, default_services
 from .tracing import capture_lambda_handler, capture_method
 
 logger = Logger()
@@ -28,23 +28,29 @@ metrics = Metrics(namespace="ManifestValidation")
 # report every failed record, also when all failed (the same retry, but visible per record)
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
-# Must equal the work queue's redrive maxReceiveCount: the attempt that publishes `unverified`.
-MAX_RECEIVES = int(os.environ.get("WORK_QUEUE_MAX_RECEIVES", "5"))
 
-
-@capture_method
-def record_handler(record: SQSRecord) -> None:
-    job = Job.parse(record.body)  # InvalidJob: no retry can help; it ends in the DLQ
-    attempt = int(record.attributes.approximate_receive_count or 1)
-    logger.append_keys(job=job.id[:12], manifest=job.manifest, attempt=attempt)
-    services.worker().handle(job, final_attempt=attempt >= MAX_RECEIVES)
-    metrics.add_metric(name="JobsDone", unit=MetricUnit.Count, value=1)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    answer: dict[str, Any] = handle(event, context, services=default_services())
+    return answer
 
 
 @logger.inject_lambda_context
 @capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, *, services: Services) -> dict[str, Any]:
+    """One SQS batch with the given services (tests pass theirs)."""
+    record_handler = functools.partial(handle_record, services=services)
     return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+@capture_method
+def handle_record(record: SQSRecord, *, services: Services) -> None:
+    job = Job.parse(record.body)  # InvalidJob: no retry can help; it ends in the DLQ
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    logger.append_keys(job=job.id[:12], manifest=job.manifest, attempt=attempt)
+    # the work queue's redrive maxReceiveCount: the attempt that publishes `unverified`
+    final = attempt >= services.settings.work_queue_max_receives
+    services.worker().handle(job, final_attempt=final)
+    metrics.add_metric(name="JobsDone", unit=MetricUnit.Count, value=1)

@@ -34,9 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..problems.problem import Problem
+from .names import BUILD_FIELDS
 
 LIST_FIELDS = ("Maintainers", "Tags", "SharedTags", "Architectures", "Constraints")
-SCALAR_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
+SCALAR_FIELDS = BUILD_FIELDS
 ARCH_FIELD_SUFFIXES = SCALAR_FIELDS
 _ARCH_FIELD_SUFFIX_SET = frozenset(ARCH_FIELD_SUFFIXES)
 KNOWN_FIELDS = LIST_FIELDS + SCALAR_FIELDS

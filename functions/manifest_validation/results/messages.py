@@ -21,6 +21,7 @@ from .. import __version__
 from ..checks.pipeline import ValidationResult
 from ..libraryfile.architectures import NAMESPACES, PLATFORMS, platform_string
 from ..libraryfile.model import Entry, Manifest
+from ..libraryfile.names import BUILD_FIELDS
 from ..problems.status import Status
 from .origin import Origin as Origin
 from .origin import Trigger as Trigger
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems, `changes`, `froms`
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
-BUILD_FIELDS = ("GitRepo", "GitFetch", "GitCommit", "Directory", "File", "Builder")
 
 
 def now_rfc3339() -> str:

@@ -2,7 +2,7 @@
 
 Public API::
 
-    verifier = GitVerifier(UrlPolicy.from_env(), cache=MemoryAnswerCache())
+    verifier = GitVerifier(UrlPolicy(insecure_hosts), cache=MemoryAnswerCache())
     outcomes = verifier.verify([GitCheck(repo_url, "refs/heads/main", commit), ...])
     files = verifier.read_files([FileRequest(repo_url, commit, "3.12/Dockerfile"), ...])
 
@@ -16,12 +16,11 @@ contacted, SSRF defence), :mod:`.transport` (pinned HTTP, caps, retries),
 from .cache import AnswerCache, MemoryAnswerCache
 from .files import FileRequest, FileResult, FileStatus
 from .model import GitCheck, GitOutcome, Outcome
-from .policy import ENV_INSECURE_HOSTS, UrlPolicy
+from .policy import UrlPolicy
 from .transport import TransferStats
 from .verifier import GitVerifier
 
 __all__ = [
-    "ENV_INSECURE_HOSTS",
     "AnswerCache",
     "FileRequest",
     "FileResult",

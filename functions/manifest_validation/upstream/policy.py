@@ -19,15 +19,13 @@ The policy therefore:
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 __all__ = [
-    "ENV_INSECURE_HOSTS",
     "ForbiddenUrl",
     "RepoLocation",
     "ResolutionFailed",
@@ -35,7 +33,6 @@ __all__ = [
     "is_public_address",
 ]
 
-ENV_INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 # RFC 1123 host names; anything fancier (IDN, underscores, percent-escapes) is refused
@@ -138,12 +135,6 @@ class UrlPolicy:
             _parse_host_entry(entry) for entry in insecure_hosts if entry.strip()
         }
         self._resolve = resolver or _system_resolver
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> UrlPolicy:
-        """Build from ``MANIFEST_VALIDATION_INSECURE_HOSTS`` (comma-separated)."""
-        env = os.environ if environ is None else environ
-        return cls(env.get(ENV_INSECURE_HOSTS, "").split(","))
 
     def _is_insecure_host(self, host: str, port: int) -> bool:
         return (host, port) in self._insecure or (host, None) in self._insecure

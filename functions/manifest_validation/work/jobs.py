@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ..libraryfile.names import COMMIT, IMAGE_NAME
 from ..results.origin import Trigger
 
 JOB_VERSION = 1
-ENV_WORK_QUEUE_URL = "WORK_QUEUE_URL"
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
 
 class Action(StrEnum):
@@ -90,18 +86,18 @@ class Job:
         manifest = document.get("manifest")
         if not isinstance(repository, str) or not repository:
             raise InvalidJob("bad job: repository")
-        if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
+        if not isinstance(commit, str) or not COMMIT.fullmatch(commit):
             raise InvalidJob("bad job: commit")
         if action is Action.EXPAND:
             if manifest is not None:
                 raise InvalidJob("bad job: an expand job names no manifest")
-        elif not isinstance(manifest, str) or not _NAME.fullmatch(manifest):
+        elif not isinstance(manifest, str) or not IMAGE_NAME.fullmatch(manifest):
             raise InvalidJob("bad job: manifest")
         origin_event = document.get("origin_event")
         if origin_event is not None and not isinstance(origin_event, str):
             raise InvalidJob("bad job: origin_event")
         base = document.get("base")
-        if base is not None and (not isinstance(base, str) or not _COMMIT.fullmatch(base)):
+        if base is not None and (not isinstance(base, str) or not COMMIT.fullmatch(base)):
             raise InvalidJob("bad job: base")
         return cls(action, repository, commit, trigger, manifest, origin_event, base)
 
@@ -196,10 +192,3 @@ class SqsWorkQueue:
                 return
             reason = failed[0].get("Code", "failed") if failed else "no answer for some entries"
         raise EnqueueError(list(pending.values()), reason)
-
-
-def work_queue_from_env(environ: Mapping[str, str] | None = None) -> SqsWorkQueue | None:
-    """The SQS work queue when `WORK_QUEUE_URL` is set; None means: run jobs in-process."""
-    env = os.environ if environ is None else environ
-    url = env.get(ENV_WORK_QUEUE_URL, "").strip()
-    return SqsWorkQueue(url) if url else None

@@ -4,12 +4,8 @@ tags moved."""
 
 from __future__ import annotations
 
-import sys
-import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..results.origin import Trigger
 from .jobs import Action, Job
@@ -83,104 +79,12 @@ def schedule_request(event: Mapping[str, Any]) -> tuple[list[str] | None, str | 
     return manifests, branch
 
 
-@dataclass
-class RecordingResults:
-    """Wraps the results queue and counts what was published (for the summary table)."""
-
-    inner: Any
-    statuses: Counter[str] = field(default_factory=Counter)
-    codes: Counter[str] = field(default_factory=Counter)
-    invalid: list[str] = field(default_factory=list)
-
-    def publish(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        self.inner.publish(messages)
-        for message in messages:
-            self.statuses[message["status"]] += 1
-            self.codes.update(problem["code"] for problem in message["problems"])
-            if message["status"] == "invalid":
-                docs = message.get("kind") == "docs"
-                self.invalid.append(f"{message['manifest']}{' (docs)' if docs else ''}")
-
-    def describe(self) -> str:
-        return str(self.inner.describe())
-
-
-def revalidate_docs(
-    docs_dir: str,
-    names: Sequence[str],
-    *,
-    only: Sequence[str] | None = None,
-    trigger: Trigger = Trigger.CLI,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The docs folders of a docker-library/docs checkout, checked and cross-checked against
-    the manifests `names` of the run (with `only`, just those images' folders): their result
-    messages, and the errors of what could not be read (then nothing is cross-checked: every
-    library file would look undocumented)."""
-    from pathlib import Path
-
-    from ..checks.docs.checkout import (
-        UnreadableDocs,
-        checkout_categories,
-        docs_folders,
-        read_docs_folder,
-    )
-    from ..checks.docs.folder import folder_digest_input, validate_folders
-    from ..results.messages import Origin, docs_result_message
-
-    try:
-        folders = [
-            (folder.name, read_docs_folder(folder), str(folder))
-            for folder in docs_folders(Path(docs_dir))
-            if only is None or folder.name in only
-        ]
-    except (UnreadableDocs, OSError) as error:
-        return [], [f"docs: {error}"]
-    results = validate_folders(
-        folders,
-        library_names=names,
-        docs_root=docs_dir,
-        categories=checkout_categories(Path(docs_dir)),
-    )
-    files = {source: data for _, data, source in folders}
-    messages = [
-        docs_result_message(
-            result,
-            Origin.of(
-                "file", folder_digest_input(files.get(result.source, {})), path=result.source
-            ),
-            trigger=trigger,
-        )
-        for result in results
-    ]
-    return messages, []
-
-
-class Progress:
-    """A one-line progress bar on a terminal (plain lines elsewhere)."""
-
-    def __init__(self, total: int, stream: IO[str] | None = None) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.started = time.monotonic()
-
-    def advance(self, label: str) -> None:
-        self.done += 1
-        width = 30
-        filled = width * self.done // max(self.total, 1)
-        line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {label}"
-        if self.tty:
-            self.stream.write("\r" + line[:100].ljust(100))
-            if self.done == self.total:
-                self.stream.write("\n")
-        elif self.done == self.total or self.done % 25 == 0:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def run_in_process(
-    jobs: Sequence[Job], worker: Worker, *, concurrency: int = 8, progress: Progress | None = None
+    jobs: Sequence[Job],
+    worker: Worker,
+    *,
+    concurrency: int = 8,
+    progress: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Run jobs here (every attempt is the last: results are published, never retried).
 
@@ -198,27 +102,5 @@ def run_in_process(
             except Exception as error:
                 errors.append(f"{job.manifest}: {type(error).__name__}: {error}")
             if progress is not None:
-                progress.advance(str(job.manifest))
+                progress(str(job.manifest))
     return errors
-
-
-def summary_table(
-    recording: RecordingResults, *, seconds: float, requests: int, manifests: int
-) -> str:
-    lines = [f"{'status':<12} {'manifests':>9}"]
-    lines += [f"{name:<12} {count:>9}" for name, count in sorted(recording.statuses.items())]
-    lines.append(f"{'total':<12} {sum(recording.statuses.values()):>9}")
-    if recording.codes:
-        lines.append("")
-        lines.append(f"{'problem code':<28} {'count':>6}")
-        lines += [f"{code:<28} {count:>6}" for code, count in recording.codes.most_common(10)]
-    if recording.invalid:
-        lines.append("")
-        lines.append("invalid: " + ", ".join(sorted(recording.invalid)))
-    per_manifest = requests / manifests if manifests else 0.0
-    lines.append("")
-    lines.append(
-        f"{manifests} manifests in {seconds:.2f} s; {requests} upstream HTTP requests "
-        f"({per_manifest:.2f} per manifest)"
-    )
-    return "\n".join(lines)

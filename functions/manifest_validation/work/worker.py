@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..checks.pipeline import validate_many
+from ..application import Base, ManifestInput, Options, check
 from ..libraryfile.library import Library, LibraryCache
 from ..problems.catalog import problem
 from ..problems.status import Status
-from ..results.messages import Origin, Trigger, make_message, removed_message, result_message
+from ..results.messages import make_message, removed_message
+from ..results.origin import Origin, Trigger
 from .jobs import Action, Job, WorkQueue
 
 if TYPE_CHECKING:
-    from ..libraryfile.model import Manifest
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
     from ..upstream import GitVerifier
@@ -100,29 +99,24 @@ class Worker:
         if data is None:  # gone at this commit: the push removed it after all
             self._publish(self._removed(job))
             return []
-        library = self._library(job, source) if self.verifier is not None else None
-        deadline = None
-        if self.text_budget_seconds is not None:
-            deadline = time.monotonic() + self.text_budget_seconds
-        (result,) = validate_many(
-            [(job.manifest, data, job.path)],
-            verifier=self.verifier,
-            library=library,
-            deadline=deadline,
-        )
-        if result.status is Status.UNVERIFIED and not final_attempt:
-            raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
-        changes = None
+        base = None
         if job.base is not None:
-            changes = self._changes(job, source, result.parsed, final_attempt=final_attempt)
-        message = result_message(
-            result,
-            origin_for(job, data),
-            trigger=job.trigger,
-            verify_git=self.verifier is not None,
-            changes=changes,
+            base = self._base(job, source, final_attempt=final_attempt)
+        item = ManifestInput(
+            job.manifest, data, job.path or job.manifest, origin_for(job, data), base
         )
-        self._publish(message)
+        options = Options(
+            job.trigger,
+            verifier=self.verifier,
+            library=self._library(job, source) if self.verifier is not None else None,
+            text_budget_seconds=self.text_budget_seconds,
+            too_complex_base="omit",  # the result goes out without what changed
+        )
+        (checked,) = check([item], options=options)
+        if checked.result.status is Status.UNVERIFIED and not final_attempt:
+            raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
+        assert checked.message is not None
+        self._publish(checked.message)
         return []
 
     def _library(self, job: Job, source: ManifestSource) -> Library:
@@ -130,18 +124,15 @@ class Worker:
         libraries = self.libraries
         return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
 
-    def _changes(
-        self, job: Job, source: ManifestSource, parsed: Manifest, *, final_attempt: bool
-    ) -> dict[str, Any] | None:
-        """What the push changed in this manifest, from the file at `job.base`. A base that
-        cannot be read is retried like the manifest; on the last attempt (or when the commit
-        is gone, e.g. after a forced push on a mirror) the result goes out without it."""
-        from ..diff.git import ComparisonTooLarge, manifest_changes
+    def _base(self, job: Job, source: ManifestSource, *, final_attempt: bool) -> Base | None:
+        """The manifest at `job.base`, what the push changed it from. A base that cannot be
+        read is retried like the manifest; on the last attempt (or when the commit is gone,
+        e.g. after a forced push on a mirror) the result goes out without `changes`."""
         from ..repository import SourceError, SourceUnavailable
 
         assert job.base is not None and job.manifest is not None
         try:
-            base = source.read(job.base, [job.manifest]).get(job.manifest)
+            text = source.read(job.base, [job.manifest]).get(job.manifest)
         except SourceUnavailable as error:
             if not final_attempt:
                 raise RetryLater(str(error)) from error
@@ -150,14 +141,10 @@ class Worker:
         except SourceError as error:
             log.warning("no changes for %s: %s", job.manifest, error)
             return None
-        base_origin = {"commit": job.base}
-        if base is not None:
-            base_origin["sha256"] = Origin.of("git", base).sha256
-        try:
-            return manifest_changes(parsed, base, base_origin=base_origin, verifier=self.verifier)
-        except ComparisonTooLarge as error:  # the result goes out without what changed
-            log.warning("no changes for %s: %s", job.manifest, error)
-            return None
+        origin = {"commit": job.base}
+        if text is not None:
+            origin["sha256"] = Origin.of("git", text).sha256
+        return Base(text, origin)
 
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)

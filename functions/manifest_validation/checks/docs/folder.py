@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from ...libraryfile.names import is_image_name
 from ...problems.catalog import problem
 from ...problems.problem import BySeverity, Problem
 from ...problems.status import Status, capped, status_of
-from ..rules import IMAGE_NAME
 from .layout import (
     CHECKED_FILES,
     EXEMPT_IMAGES,
@@ -143,7 +143,7 @@ def validate_docs(
     those we check are ignored), and report every problem (`categories`: the canonical ones,
     when not those embedded in the schema)."""
     found: list[Problem] = []
-    if len(name) > 255 or not IMAGE_NAME.fullmatch(name):
+    if not is_image_name(name):
         found.append(
             problem(
                 "invalid-image-name",

@@ -10,34 +10,19 @@ offline and only discover in production that an id or name is unusable.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from .local import LocalResultQueue
-    from .sqs import SqsResultQueue
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
-    "ENV_QUEUE_URL",
-    "ENV_RESULTS_BUCKET",
-    "ENV_STATE_DIR",
     "PreparedMessage",
     "PublishError",
     "PublishFailure",
     "ResultQueue",
-    "default_state_dir",
     "encode_body",
     "prepare",
-    "queue_from_env",
 ]
-
-ENV_QUEUE_URL = "RESULTS_QUEUE_URL"
-ENV_RESULTS_BUCKET = "RESULTS_BUCKET"
-ENV_STATE_DIR = "MANIFEST_VALIDATION_STATE_DIR"
 
 # SQS's rule for MessageDeduplicationId and MessageGroupId: 1-128 characters, each alphanumeric
 # or ASCII punctuation (i.e. printable ASCII without the space).
@@ -186,39 +171,3 @@ def _invalid_reason(message: Mapping[str, Any]) -> str | None:
     if not _MANIFEST.fullmatch(manifest):
         return f'"manifest" {manifest[:40]!r} is not a valid image name'
     return None
-
-
-def default_state_dir(environ: Mapping[str, str] = os.environ) -> Path:
-    """``$MANIFEST_VALIDATION_STATE_DIR``, else the XDG state directory for this tool."""
-    explicit = environ.get(ENV_STATE_DIR)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = environ.get("XDG_STATE_HOME")
-    # The XDG spec says relative values are invalid and must be ignored.
-    if xdg and Path(xdg).is_absolute():
-        return Path(xdg) / "manifest-validation"
-    home = environ.get("HOME")
-    base = Path(home) if home else Path.home()
-    return base / ".local" / "state" / "manifest-validation"
-
-
-def queue_from_env(
-    environ: Mapping[str, str] = os.environ,
-    *,
-    state_dir: str | os.PathLike[str] | None = None,
-) -> SqsResultQueue | LocalResultQueue:
-    """The queue this environment asks for: SQS when ``RESULTS_QUEUE_URL`` is set, else local.
-
-    Implementations are imported here, not at module level, so that importing the port stays
-    cheap and boto3 is only loaded once an SQS queue is actually constructed.
-    """
-    queue_url = environ.get(ENV_QUEUE_URL, "").strip()
-    if queue_url:
-        from .sqs import SqsResultQueue
-
-        bucket = environ.get(ENV_RESULTS_BUCKET, "").strip() or None
-        return SqsResultQueue(queue_url, bucket=bucket)
-    from .local import LocalResultQueue
-
-    directory = Path(state_dir) if state_dir is not None else default_state_dir(environ)
-    return LocalResultQueue(directory)

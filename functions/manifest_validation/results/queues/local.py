@@ -31,7 +31,7 @@ from typing import Any
 
 from .base import PublishError, PublishFailure, prepare
 
-__all__ = ["DATABASE_NAME", "LocalResultQueue", "QueuedResult", "render_pending"]
+__all__ = ["DATABASE_NAME", "LocalResultQueue", "QueuedResult"]
 
 DATABASE_NAME = "results.sqlite3"
 _SCHEMA_VERSION = 1
@@ -189,39 +189,3 @@ def _transaction(connection: sqlite3.Connection) -> Iterator[None]:
 
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def render_pending(
-    items: Sequence[QueuedResult], output_format: str = "text", *, total: int | None = None
-) -> str:
-    """Render pending results for ``manifest-validate results``.
-
-    ``text``: one aligned line per message (sequence, enqueued_at, manifest, status, short id)
-    and a count line; ``total`` (from :meth:`LocalResultQueue.count`) adds "of M" when the list
-    was limited. ``json``: a list of objects including the full body, for piping to ``jq``.
-    """
-    if output_format == "json":
-        return json.dumps([item.to_json() for item in items], indent=2, sort_keys=True) + "\n"
-    if output_format != "text":
-        raise ValueError(f"unknown output format: {output_format!r}")
-    rows = [
-        (
-            str(item.sequence),
-            item.enqueued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            item.manifest,
-            item.status or "-",
-            item.id[:12],
-        )
-        for item in items
-    ]
-    widths = [max((len(row[column]) for row in rows), default=0) for column in range(5)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-    shown = len(items)
-    count = f"{shown} pending result{'s' if shown != 1 else ''}"
-    if total is not None and total > shown:
-        count = f"{shown} of {total} pending results"
-    lines.append(count)
-    return "\n".join(lines) + "\n"

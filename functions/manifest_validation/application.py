@@ -1,0 +1,215 @@
+"""The one pipeline behind every door: what a door received in, results and messages out.
+
+The CLI (`check`, `revalidate`), the HTTP API and the worker each translate what they got
+(files, a request, a job) into `ManifestInput`s and `DocsInput`s, call `check` once, and
+translate the `Checked` items back out (print, answer, publish). Everything between is here:
+validate (with upstream checks and parents when a verifier is given), compare with a base, build
+the result message, check docs folders and cross-check them against the manifests. A capability
+added here reaches every door.
+
+Without a verifier, manifests are checked one at a time as the iterable yields them, so a door
+that reads files lazily keeps one in memory. With a verifier they are all read first: their
+upstream checks run together (one ref listing per repository, one read per Dockerfile).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .results.origin import Origin, Trigger
+
+# The checks are imported by the functions that run them: the doors that only build inputs
+# (the HTTP API's request parsing, at every cold start) do without them.
+if TYPE_CHECKING:
+    from .checks.docs.folder import DocsResult
+    from .checks.pipeline import ValidationResult
+    from .libraryfile.library import Library
+    from .upstream import GitVerifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Base:
+    """What a manifest replaces: its text (None: the manifest is new) and how the base is
+    named in the result's `changes` (`{"commit": ..., "sha256": ...}`, as known)."""
+
+    text: bytes | str | None
+    origin: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestInput:
+    name: str  # the image name
+    content: bytes | str
+    path: str  # where it is shown (the result's `source`)
+    # where its text came from (the message's `origin`); None: `Options.origin_kind` at `path`
+    origin: Origin | None = None
+    base: Base | None = None  # compare with it: the message gets `changes`
+
+
+@dataclass(frozen=True, slots=True)
+class DocsInput:
+    name: str  # the image name (the folder's name)
+    files: Mapping[str, bytes]
+    path: str  # where it is shown
+
+
+@dataclass(frozen=True, slots=True)
+class DocsContext:
+    """How docs folders are checked. `library_names`: the library files to cross-check them
+    against (None: the manifests of the same call, when there are any); `root`: where a
+    missing folder would be (shown in its result); `categories`: the docs checkout's canonical
+    categories (None: the schema's list)."""
+
+    library_names: Sequence[str] | None = None
+    root: str | None = None
+    categories: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    trigger: Trigger
+    verifier: GitVerifier | None = None  # upstream checks and Dockerfiles (None: text only)
+    library: Library | None = None  # the other official images parents are checked against
+    text_budget_seconds: float | None = None  # for the text checks of the whole call
+    messages: bool = True  # build result messages (a text report needs none)
+    origin_kind: str = "file"  # of origins the inputs do not give ("file" or "http")
+    # a comparison with a base that would cost too much: refuse the call, or leave it out
+    too_complex_base: Literal["refuse", "omit"] = "refuse"
+    checked_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    result: ValidationResult | DocsResult
+    message: dict[str, Any] | None
+
+
+class BaseTooComplex(ValueError):
+    """Comparing manifest number `index` of the call with its base would cost too much."""
+
+    def __init__(self, index: int, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.index = index
+        self.name = name
+        self.reason = reason
+
+
+def check(
+    manifests: Iterable[ManifestInput],
+    docs: Sequence[DocsInput] | None = None,
+    *,
+    options: Options,
+    docs_context: DocsContext | None = None,
+) -> Iterator[Checked]:
+    """Check manifests, then docs folders (None: no docs checks at all; a list, even an
+    empty one, is cross-checked against the manifests' names or `docs_context.library_names`);
+    yield each result with its message as soon as it is done. Raises BaseTooComplex (with
+    `too_complex_base="refuse"`) before anything of that manifest is yielded."""
+    deadline = None
+    if options.text_budget_seconds is not None:
+        deadline = time.monotonic() + options.text_budget_seconds
+    names: list[str] = []
+    for item, result in _validated(manifests, options, deadline):
+        names.append(item.name)
+        yield Checked(result, _manifest_message(len(names) - 1, item, result, options))
+    if docs is not None:
+        yield from check_docs(docs, options=options, context=docs_context, checked=names)
+
+
+def _validated(
+    manifests: Iterable[ManifestInput], options: Options, deadline: float | None
+) -> Iterator[tuple[ManifestInput, ValidationResult]]:
+    from .checks.pipeline import validate_many
+
+    if options.verifier is None:
+        for item in manifests:  # one at a time: the caller may be reading them lazily
+            (result,) = validate_many([(item.name, item.content, item.path)], deadline=deadline)
+            yield item, result
+        return
+    batch = list(manifests)
+    results = validate_many(
+        [(item.name, item.content, item.path) for item in batch],
+        verifier=options.verifier,
+        library=options.library,
+        deadline=deadline,
+    )
+    yield from zip(batch, results, strict=True)
+
+
+def _manifest_message(
+    index: int, item: ManifestInput, result: ValidationResult, options: Options
+) -> dict[str, Any] | None:
+    from .results.messages import result_message
+
+    if not options.messages:
+        return None
+    changes = None
+    if item.base is not None:
+        changes = _changes(index, item, result, options)
+    origin = item.origin or Origin.of(options.origin_kind, item.content, path=item.path)
+    return result_message(
+        result,
+        origin,
+        trigger=options.trigger,
+        verify_git=options.verifier is not None,
+        checked_at=options.checked_at,
+        changes=changes,
+    )
+
+
+def _changes(
+    index: int, item: ManifestInput, result: ValidationResult, options: Options
+) -> dict[str, Any] | None:
+    from .diff.git import ComparisonTooLarge, manifest_changes
+
+    assert item.base is not None
+    try:
+        return manifest_changes(
+            result.parsed,
+            item.base.text,
+            base_origin=dict(item.base.origin),
+            verifier=options.verifier,
+        )
+    except ComparisonTooLarge as error:
+        if options.too_complex_base == "refuse":
+            raise BaseTooComplex(index, item.name, str(error)) from error
+        log.warning("no changes for %s: %s", item.name, error)
+        return None
+
+
+def check_docs(
+    docs: Sequence[DocsInput],
+    *,
+    options: Options,
+    context: DocsContext | None = None,
+    checked: Sequence[str] = (),
+) -> Iterator[Checked]:
+    """Docs folders, cross-checked against `context.library_names`, else against the names of
+    the manifests `checked` in the same call (when there are any)."""
+    from .checks.docs.folder import folder_digest_input, validate_folders
+    from .results.messages import docs_result_message
+
+    context = context or DocsContext()
+    names = context.library_names if context.library_names is not None else (checked or None)
+    results = validate_folders(
+        [(folder.name, folder.files, folder.path) for folder in docs],
+        library_names=names,
+        docs_root=context.root if names else None,
+        categories=context.categories,
+    )
+    for result in results:
+        message = None
+        if options.messages:
+            origin = Origin.of(
+                options.origin_kind, folder_digest_input(result.files), path=result.source
+            )
+            message = docs_result_message(
+                result, origin, trigger=options.trigger, checked_at=options.checked_at
+            )
+        yield Checked(result, message)

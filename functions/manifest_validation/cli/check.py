@@ -1,0 +1,154 @@
+"""`check`, `cat` and `rules`: library files and docs folders checked, printed, explained."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .common import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, error, exit_code, settings_of
+from .files import Paths, UnreadablePath, docs_kind, each_once, read_library, read_manifest
+
+if TYPE_CHECKING:
+    from ..application import DocsContext, DocsInput, ManifestInput
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """Validate and write each manifest in turn (one in memory at a time), except with
+    --verify-git: the upstream checks of all manifests run together (one ref listing per
+    repository for the whole run), so those manifests are all read and validated first.
+    Docs folders come after the manifests (they are cross-checked against their names)."""
+    from ..application import Options, check
+    from ..results.origin import Trigger
+    from ..results.report import ReportWriter
+
+    if not args.paths and not args.docs:
+        error("give a PATH or --docs DIR")
+        return EXIT_USAGE
+    library = None
+    if args.library is not None:
+        if not args.verify_git:
+            error("--library needs --verify-git")
+            return EXIT_USAGE
+        try:
+            library = read_library(args.library)
+        except (UnreadablePath, OSError) as failure:
+            error(failure)
+            return EXIT_USAGE
+    paths = Paths.of(args.paths)
+    verifier = None
+    if args.verify_git:
+        from .common import make_verifier
+
+        settings = settings_of(args)
+        manifests = list(_inputs(paths))  # they are verified together: count them first
+        verifier = make_verifier(settings, manifests=len(manifests))
+    options = Options(
+        Trigger.CLI, verifier=verifier, library=library, messages=args.format == "json"
+    )
+    writer = ReportWriter(sys.stdout, args.format)
+    try:
+        for checked in check(
+            manifests if verifier is not None else _inputs(paths),
+            _docs_inputs(args, paths),
+            options=options,
+            docs_context=_docs_context(args, paths),
+        ):
+            writer.add(checked.result, checked.message)
+    finally:
+        if verifier is not None:
+            verifier.close()
+    counts = writer.close()
+    if paths.unreadable:
+        return EXIT_USAGE
+    return exit_code(counts.statuses)
+
+
+def _inputs(paths: Paths) -> Iterator[ManifestInput]:
+    from ..application import ManifestInput
+
+    for name, data, path in paths.read_manifests():
+        yield ManifestInput(name, data, path)
+
+
+def _docs_inputs(args: argparse.Namespace, paths: Paths) -> list[DocsInput] | None:
+    """The docs folders among the PATHs and those of --docs DIR (None: no docs checks); a
+    folder that cannot be read is reported. When --docs DIR itself cannot be listed, nothing
+    is cross-checked (every library file would look undocumented)."""
+    if not paths.docs_folders and not args.docs:
+        return None
+    from ..application import DocsInput
+    from ..checks.docs.checkout import UnreadableDocs, docs_folders, read_docs_folder
+
+    folders = paths.docs_folders
+    if args.docs:
+        try:
+            folders = [*folders, *docs_folders(Path(args.docs))]
+        except (UnreadableDocs, OSError) as failure:
+            paths.unreadable_now(failure)
+            return None
+    inputs = []
+    for folder in each_once(folders):
+        try:
+            inputs.append(DocsInput(folder.name, read_docs_folder(folder), str(folder)))
+        except (UnreadableDocs, OSError) as failure:
+            paths.unreadable_now(failure)
+    return inputs
+
+
+def _docs_context(args: argparse.Namespace, paths: Paths) -> DocsContext:
+    from ..application import DocsContext
+
+    if not args.docs:
+        root = str(paths.docs_folders[0].parent) if paths.docs_folders else None
+        return DocsContext(root=root)
+    if docs_kind(Path(args.docs)) == "folder":
+        return DocsContext(root=str(Path(args.docs).parent))
+    from ..checks.docs.checkout import checkout_categories
+
+    return DocsContext(root=args.docs, categories=checkout_categories(Path(args.docs)))
+
+
+def command_cat(args: argparse.Namespace) -> int:
+    from ..libraryfile.cat import canonical_text
+
+    path = Path(args.file)
+    try:
+        data = read_manifest(path)
+    except UnreadablePath as failure:
+        error(failure)
+        return EXIT_USAGE
+    from ..checks.pipeline import validate
+    from ..problems.catalog import refused_by_bashbrew
+    from ..results.report import render
+
+    result = validate(path.name, data, source=str(path))
+    # Print exactly when bashbrew would: our own errors (a Directory with a newline in it, a
+    # `latest-debian` tag, ...) go to stderr, but do not stop the canonical text.
+    manifest = result.parsed
+    if any(
+        refused_by_bashbrew(
+            found,
+            unused_global=not manifest.uses_global(found.line, found.field),
+            value=manifest.value_at(found.line, found.field),
+        )
+        for found in result.errors
+    ):
+        print(render([result], "text"), file=sys.stderr)
+        return EXIT_INVALID
+    if result.errors:
+        print(render([result], "text"), file=sys.stderr)
+    print(canonical_text(result.parsed))
+    return EXIT_VALID
+
+
+def command_rules(args: argparse.Namespace) -> int:
+    from ..results.report import render_rules, render_rules_markdown
+
+    if args.format == "markdown":
+        sys.stdout.write(render_rules_markdown())
+    else:
+        print(render_rules(args.format))
+    return EXIT_VALID

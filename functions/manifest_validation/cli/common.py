@@ -1,0 +1,89 @@
+"""What every command shares: exit codes, error lines, the run's settings and verifier.
+
+Kept light: `--help` imports this module, and nothing of the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from ..upstream import GitVerifier
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_UNVERIFIED = 3
+
+# One manifest's upstream checks may take this long (all manifests of a run: times their number).
+MANIFEST_BUDGET_SECONDS = 120.0
+
+
+def error(message: object) -> None:
+    """An error line on stderr, in the form every command uses."""
+    print(f"manifest-validate: error: {message}", file=sys.stderr)
+
+
+def exit_code(statuses: Counter[str]) -> int:
+    """The exit code of a run from the number of results of each status."""
+    if statuses["invalid"]:
+        return EXIT_INVALID
+    if statuses["unverified"]:
+        return EXIT_UNVERIFIED
+    return EXIT_VALID
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The environment's settings, with the command's options over them (`--insecure-host`
+    adds to the environment's hosts; `--state-dir` replaces its directory)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from ..settings import Settings
+
+    settings = Settings.from_env()
+    hosts = [*settings.insecure_hosts, *getattr(args, "insecure_host", [])]
+    settings = replace(settings, insecure_hosts=tuple(dict.fromkeys(hosts)))
+    if getattr(args, "state_dir", None):
+        settings = replace(settings, state_dir=Path(args.state_dir))
+    return settings
+
+
+def make_verifier(settings: Settings, *, manifests: int = 1) -> GitVerifier:
+    """The upstream verifier of one run. All manifests are verified in one call (one ref
+    listing per repository), so the time budget is the per-manifest budget times their number."""
+    from ..upstream import GitVerifier, UrlPolicy
+
+    return GitVerifier(
+        UrlPolicy(settings.insecure_hosts),
+        credentials=dict(settings.git_tokens),
+        manifest_budget_seconds=MANIFEST_BUDGET_SECONDS * max(1, manifests),
+    )
+
+
+def positive_seconds(value: str) -> float:
+    """An argparse type: a number of seconds in (0, 3600)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds in (0, 3600)")
+    return seconds
+
+
+__all__ = [
+    "EXIT_INVALID",
+    "EXIT_UNVERIFIED",
+    "EXIT_USAGE",
+    "EXIT_VALID",
+    "error",
+    "exit_code",
+    "make_verifier",
+    "positive_seconds",
+    "settings_of",
+]
