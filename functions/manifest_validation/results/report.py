@@ -338,7 +338,7 @@ def render_rules_markdown() -> str:
     out = [
         "# Rule catalog",
         "",
-        "Generated from `functions/manifest_validation/catalog.py` by "
+        "Generated from `functions/manifest_validation/problems/catalog.py` by "
         "`manifest-validate rules --format markdown`; do not edit by hand.",
         "",
         "| code | severity | stage | summary |",
