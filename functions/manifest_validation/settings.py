@@ -39,6 +39,7 @@ INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
 TEXT_BUDGET = "MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"
 READ_TIMEOUT = "MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"
+NO_COLOR = "NO_COLOR"  # https://no-color.org: any non-empty value turns colours off
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Settings:
     git_tokens: Mapping[str, str] = field(default_factory=dict)
     text_budget_seconds: float = DEFAULT_TEXT_BUDGET_SECONDS
     read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+    no_color: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +102,7 @@ class Settings:
                 env, TEXT_BUDGET, DEFAULT_TEXT_BUDGET_SECONDS, maximum=3600
             ),
             read_timeout_seconds=_seconds(env, READ_TIMEOUT, DEFAULT_READ_TIMEOUT_SECONDS),
+            no_color=bool(env.get(NO_COLOR)),
         )
 
 

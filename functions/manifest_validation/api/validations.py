@@ -169,9 +169,10 @@ def parse_request(
     document = parse_json(body)
     if not isinstance(document, dict):
         raise ApiError(400, "invalid_request", "the body must be a JSON object", "body")
-    unknown = sorted(set(document) - {"manifests", "docs", "verify_git", "publish"})
+    known = {"manifests", "docs", "verify_git", "publish"}
+    unknown = sorted(set(document) - known)
     if unknown:
-        raise ApiError(400, "unknown_field", f"unknown field {unknown[0]!r}", unknown[0])
+        raise ApiError(400, "unknown_field", _unknown_field(unknown[0], known), unknown[0])
     docs = _docs(document["docs"], max_manifests) if "docs" in document else []
     items = document.get("manifests", [] if docs else None)
     if not isinstance(items, list) or not (items or docs):
@@ -248,12 +249,21 @@ def _named_item(
         raise ApiError(400, code, f"each {kind} must be an object", where)
     extra = sorted(set(item) - allowed)
     if extra:
-        raise ApiError(400, "unknown_field", f"unknown field {extra[0]!r}", f"{where}.{extra[0]}")
+        message = _unknown_field(extra[0], allowed)
+        raise ApiError(400, "unknown_field", message, f"{where}.{extra[0]}")
     name = _check_name(item.get("name"), f"{where}.name")
     if name in seen:
         raise ApiError(400, "duplicate_name", f"{kind} {name!r} appears twice", f"{where}.name")
     seen.add(name)
     return name
+
+
+def _unknown_field(name: str, known: set[str]) -> str:
+    """`unknown field 'verify-git'; did you mean 'verify_git'?`, as for a manifest's fields."""
+    import difflib
+
+    close = difflib.get_close_matches(name[:80].lower(), sorted(known), n=1, cutoff=0.6)
+    return f"unknown field {name[:80]!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _path(item: dict[str, Any], where: str, default: str) -> str:

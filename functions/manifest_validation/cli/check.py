@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_INVALID, EXIT_USAGE, EXIT_VALID, error, exit_code, settings_of
+from .common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    EXIT_VALID,
+    error,
+    exit_code,
+    settings_of,
+    wants_colour,
+)
 from .files import Paths, UnreadablePath, docs_kind, each_once, read_library, read_manifest
 
 if TYPE_CHECKING:
@@ -48,7 +56,7 @@ def command_check(args: argparse.Namespace) -> int:
     options = Options(
         Trigger.CLI, verifier=verifier, library=library, messages=args.format == "json"
     )
-    writer = ReportWriter(sys.stdout, args.format)
+    writer = ReportWriter(sys.stdout, args.format, colour=wants_colour(args))
     try:
         for checked in check(
             manifests if verifier is not None else _inputs(paths),
@@ -145,8 +153,21 @@ def command_cat(args: argparse.Namespace) -> int:
 
 
 def command_rules(args: argparse.Namespace) -> int:
-    from ..results.report import render_rules, render_rules_markdown
+    from ..results.report import render_rule, render_rules, render_rules_markdown
 
+    if args.codes:
+        from ..problems.catalog import RULES
+
+        unknown = [code for code in args.codes if code not in RULES]
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], list(RULES), n=1)
+            guess = f"; did you mean {close[0]}?" if close else ""
+            error(f"{unknown[0]!r} is not a rule code{guess} (manifest-validate rules lists them)")
+            return EXIT_USAGE
+        print("\n\n".join(render_rule(RULES[code], args.format) for code in args.codes))
+        return EXIT_VALID
     if args.format == "markdown":
         sys.stdout.write(render_rules_markdown())
     else:

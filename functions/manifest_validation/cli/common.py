@@ -18,6 +18,7 @@ EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_UNVERIFIED = 3
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process ended by SIGPIPE
 
 # One manifest's upstream checks may take this long (all manifests of a run: times their number).
 MANIFEST_BUDGET_SECONDS = 120.0
@@ -26,6 +27,11 @@ MANIFEST_BUDGET_SECONDS = 120.0
 def error(message: object) -> None:
     """An error line on stderr, in the form every command uses."""
     print(f"manifest-validate: error: {message}", file=sys.stderr)
+
+
+def note(message: object) -> None:
+    """A note on stderr: what the command made of its arguments."""
+    print(f"manifest-validate: {message}", file=sys.stderr)
 
 
 def exit_code(statuses: Counter[str]) -> int:
@@ -51,6 +57,11 @@ def settings_of(args: argparse.Namespace) -> Settings:
     if getattr(args, "state_dir", None):
         settings = replace(settings, state_dir=Path(args.state_dir))
     return settings
+
+
+def wants_colour(args: argparse.Namespace) -> bool:
+    """Colours for people at a terminal, unless NO_COLOR says otherwise."""
+    return sys.stdout.isatty() and not settings_of(args).no_color
 
 
 def make_verifier(settings: Settings, *, manifests: int = 1) -> GitVerifier:

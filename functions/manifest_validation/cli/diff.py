@@ -30,7 +30,7 @@ def command_diff(args: argparse.Namespace) -> int:
     if args.git:
         from ..repository import SourceError
 
-        repository, revisions = args.paths
+        repository, revisions = args.old, args.new
         base, dots, head = revisions.partition("..")
         if not dots or not base or not head or head.startswith("."):
             error(f"{revisions!r} is not BASE..HEAD")
@@ -41,7 +41,7 @@ def command_diff(args: argparse.Namespace) -> int:
             error(failure)
             return EXIT_USAGE
     else:
-        old_path, new_path = Path(args.paths[0]), Path(args.paths[1])
+        old_path, new_path = Path(args.old), Path(args.new)
         missing = [str(path) for path in (old_path, new_path) if not path.exists()]
         if missing:
             error(f"{missing[0]}: no such file or directory")

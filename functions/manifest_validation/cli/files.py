@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import error
+from .common import error, note
 
 if TYPE_CHECKING:
     from ..libraryfile.library import Library
@@ -61,6 +61,16 @@ def library_of(path: Path) -> dict[str, bytes]:
     return {file.name: read_manifest(file) for file in manifest_files(path)}
 
 
+def is_official_images_checkout(path: Path) -> bool:
+    """A directory with a `library/` directory of files in it (docker-library/official-images,
+    or a fork or mirror of its layout)."""
+    library = path / "library"
+    try:
+        return path.is_dir() and library.is_dir() and any(library.iterdir())
+    except OSError:
+        return False
+
+
 def docs_kind(path: Path) -> str | None:
     """ "folder" for one image's docs folder (a directory with a metadata.json or a
     README-short.txt), "checkout" for a directory of them (a docker-library/docs checkout,
@@ -102,6 +112,11 @@ class Paths:
                     for child in path.iterdir()
                     if child.is_dir() and not child.name.startswith(".")
                 )
+            elif is_official_images_checkout(path):
+                # its README, MAINTAINERS and scripts are not library files: its library/ is
+                library = path / "library"
+                note(f"{path} is an official-images checkout: checking {library}")
+                paths.manifests.append(str(library))
             else:
                 paths.manifests.append(argument)
         return paths
@@ -119,6 +134,9 @@ class Paths:
             except (UnreadablePath, OSError) as failure:
                 files = []
                 self.unreadable_now(failure)
+            else:
+                if not files:  # a mistyped path must not pass a CI job as "0 checked, valid"
+                    self.unreadable_now(f"{argument}: no library files in this directory")
             for file in files:
                 try:
                     data = read_manifest(file)

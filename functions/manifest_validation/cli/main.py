@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import positive_seconds
+from .common import EXIT_BROKEN_PIPE, positive_seconds
 
 # report.FORMATS, written out: importing report would load the problem model and dataclasses
 # for `--help` too (a test keeps the two equal).
@@ -81,13 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "when a file could not be read fully (the errors are output; only what could be "
         "read is compared), 2 on a usage error or an unreadable input.",
     )
+    # two positionals, not one of nargs=2: argparse's help cannot print a tuple metavar
     diff.add_argument(
-        "paths",
-        nargs=2,
-        metavar=("OLD", "NEW"),
-        help="two files or two directories; with --git: REPO BASE..HEAD (commit ids or "
-        "branch names)",
+        "old", metavar="OLD", help="a file or a directory; with --git: the repository"
     )
+    diff.add_argument("new", metavar="NEW", help="a file or a directory; with --git: BASE..HEAD")
     diff.add_argument(
         "--git",
         action="store_true",
@@ -175,7 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     revalidate.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     revalidate.set_defaults(command="revalidate:command_revalidate")
 
-    rules = commands.add_parser("rules", help="list every rule: code, severity, summary")
+    rules = commands.add_parser(
+        "rules",
+        help="list every rule: code, severity, summary (or explain the CODEs given)",
+        description="Without CODE: every rule, one line each. With CODEs: each rule's summary, "
+        "why and fix. Exit 2 for a code that is not a rule.",
+    )
+    rules.add_argument("codes", nargs="*", metavar="CODE")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.set_defaults(command="check:command_rules")
     return parser
@@ -185,5 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     module, _, function = args.command.partition(":")
     command = getattr(importlib.import_module(f".{module}", __package__), function)
-    code: int = command(args)
+    try:
+        code: int = command(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`... | head`): end quietly, as a tool killed by SIGPIPE does;
+        # what is still buffered for stdout goes nowhere instead of failing again at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code

@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from ..problems.problem import Problem, Severity
 
 if TYPE_CHECKING:
+    from ..problems.catalog import Rule
     from ..problems.status import Status
 
 FORMATS = ("text", "json", "github")
@@ -109,11 +110,22 @@ def _checked(counts: Mapping[str, int]) -> str:
     return f"{' and '.join(parts) or _plural(0, 'manifest')} checked"
 
 
-def text_lines(result: CheckResult) -> Iterator[str]:
+# ANSI colours of the text format on a terminal: the severity stands out, the hint steps back.
+_COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[36m"}
+_DIM, _BOLD, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
+
+
+def text_lines(result: CheckResult, *, colour: bool = False) -> Iterator[str]:
     """`source:line: code severity: message`, and the hint under it, for each problem."""
     for found in result.problems:
         file = _where(result, found)
         where = f"{file}:{found.line}" if found.line else file
+        if colour:
+            severity = f"{_COLOURS[found.severity]}{found.severity.value}{_RESET}"
+            yield f"{_BOLD}{where}{_RESET}: {found.code} {severity}: {found.message}"
+            if found.hint:
+                yield f"    {_DIM}hint: {found.hint}{_RESET}"
+            continue
         yield f"{where}: {found.code} {found.severity.value}: {found.message}"
         if found.hint:
             yield f"    hint: {found.hint}"
@@ -275,11 +287,12 @@ class ReportWriter:
     The output is exactly `render(all results, output_format, all messages)` and a newline.
     """
 
-    def __init__(self, out: IO[str], output_format: str) -> None:
+    def __init__(self, out: IO[str], output_format: str, *, colour: bool = False) -> None:
         if output_format not in FORMATS:
             raise ValueError(f"unknown output format {output_format!r}")
         self.out = out
         self.format = output_format
+        self.colour = colour and output_format == "text"
         self.counts = Summary()
 
     def add(self, result: CheckResult, message: Mapping[str, Any] | None = None) -> None:
@@ -290,7 +303,10 @@ class ReportWriter:
             opening = '{\n  "results": [\n    ' if not self.counts.results else ",\n    "
             self.out.write(opening + _indented(message, "    "))
         else:
-            lines = text_lines(result) if self.format == "text" else github_lines(result)
+            if self.format == "text":
+                lines = text_lines(result, colour=self.colour)
+            else:
+                lines = github_lines(result)
             for text in lines:
                 self.out.write(text + "\n")
         self.counts.add(result)
@@ -311,24 +327,53 @@ def render_rules(output_format: str = "text") -> str:
     from ..problems.catalog import RULES
 
     if output_format == "json":
-        return json.dumps(
-            [
-                {
-                    "code": rule.code,
-                    "severity": rule.severity.value,
-                    "summary": rule.summary,
-                    "why": rule.why,
-                    "fix": rule.fix,
-                    "stage": rule.source,
-                }
-                for rule in RULES.values()
-            ],
-            indent=2,
-        )
+        return json.dumps([_rule_json(rule) for rule in RULES.values()], indent=2)
     width = max(len(code) for code in RULES)
     return "\n".join(
         f"{rule.code:<{width}}  {rule.severity.value:<7}  {rule.summary}" for rule in RULES.values()
     )
+
+
+def render_rule(rule: Rule, output_format: str = "text") -> str:
+    """One rule, whole: `rules CODE`."""
+    if output_format == "json":
+        return json.dumps(_rule_json(rule), indent=2)
+    if output_format == "markdown":
+        return "\n".join(_rule_markdown(rule))
+    lines = [
+        f"{rule.code} ({rule.severity.value}, {rule.source}): {rule.summary}",
+        f"  why: {rule.why}",
+        f"  fix: {rule.fix}",
+    ]
+    if rule.bashbrew:
+        lines.append("  bashbrew refuses such a file too.")
+    return "\n".join(lines)
+
+
+def _rule_json(rule: Rule) -> dict[str, str]:
+    return {
+        "code": rule.code,
+        "severity": rule.severity.value,
+        "summary": rule.summary,
+        "why": rule.why,
+        "fix": rule.fix,
+        "stage": rule.source,
+    }
+
+
+def _rule_markdown(rule: Rule) -> list[str]:
+    out = [
+        f"## {rule.code}",
+        "",
+        f"{rule.summary} ({rule.severity.value})",
+        "",
+        f"**Why:** {rule.why}",
+        "",
+        f"**Fix:** {rule.fix}",
+    ]
+    if rule.bashbrew:
+        out += ["", "bashbrew refuses such a file too."]
+    return out
 
 
 def render_rules_markdown() -> str:
@@ -350,16 +395,5 @@ def render_rules_markdown() -> str:
             f"{rule.summary} |"
         )
     for rule in RULES.values():
-        out += [
-            "",
-            f"## {rule.code}",
-            "",
-            f"{rule.summary} ({rule.severity.value})",
-            "",
-            f"**Why:** {rule.why}",
-            "",
-            f"**Fix:** {rule.fix}",
-        ]
-        if rule.bashbrew:
-            out += ["", "bashbrew refuses such a file too."]
+        out += ["", *_rule_markdown(rule)]
     return "\n".join(out) + "\n"
