@@ -240,7 +240,12 @@ def test_code_root_lists_every_runtime_dependency_of_the_package(
         return re.sub(r"[-_.]+", "-", match.group(1)).lower()
 
     project = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
-    wanted = {name_of(dependency) for dependency in project["project"]["dependencies"]}
+    # the command line's dependencies and the Lambda side's extra: the handlers need both
+    declared = [
+        *project["project"]["dependencies"],
+        *project["project"]["optional-dependencies"]["aws"],
+    ]
+    wanted = {name_of(dependency) for dependency in declared}
     for function in resources_of(template, "AWS::Serverless::Function").values():
         requirements = PROJECT / str(function_property(template, function, "CodeUri"))
         lines = (requirements / "requirements.txt").read_text(encoding="utf-8").splitlines()

@@ -15,11 +15,13 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import EXIT_BROKEN_PIPE, positive_seconds
+from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, error, positive_seconds
 
 # report.FORMATS, written out: importing report would load the problem model and dataclasses
 # for `--help` too (a test keeps the two equal).
 CHECK_FORMATS = ("text", "json", "github")
+# What the `aws` extra brings: `serve` (the Lambda handler) and the SQS queues need it.
+AWS_EXTRA_MODULES = frozenset({"aws_lambda_powertools", "boto3", "botocore", "pydantic"})
 # settings.INSECURE_HOSTS, written out for the same reason (a test keeps the two equal)
 INSECURE_HOSTS_VARIABLE = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 
@@ -194,6 +196,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = command(args)
         sys.stdout.flush()
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").split(".")[0] not in AWS_EXTRA_MODULES:
+            raise
+        error(
+            f"this needs {missing.name}, which comes with the aws extra: "
+            "pip install 'manifest-validation[aws]'"
+        )
+        return EXIT_USAGE
     except BrokenPipeError:
         # the reader went away (`... | head`): end quietly, as a tool killed by SIGPIPE does;
         # what is still buffered for stdout goes nowhere instead of failing again at exit
