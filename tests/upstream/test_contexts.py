@@ -120,7 +120,7 @@ def context(server: GitServer, commit: str, directory: str, **kw: int) -> Contex
 def assert_ok(result: ContextResult, ctx: ContextRepos, commit: str, directory: str) -> None:
     checksum, size, entries = expected(ctx.git_dir, commit, directory)
     assert result.status is ContextStatus.OK, result.detail
-    assert (result.checksum, result.size, result.files) == (checksum, size, entries)
+    assert (result.checksum, result.size, result.entries) == (checksum, size, entries)
     assert result.source_date_epoch == git_epoch(ctx.git_dir, commit)
 
 
@@ -317,7 +317,7 @@ def test_too_large_with_its_size_when_read_with_dockerfiles(
     result = reading.contexts[big]
     _checksum, size, entries = expected(ctx.git_dir, ctx.c1, "big")
     assert size > BIG_SIZE
-    assert (result.status, result.size, result.files, result.checksum) == (
+    assert (result.status, result.size, result.entries, result.checksum) == (
         ContextStatus.TOO_LARGE,
         size,
         entries,
@@ -402,3 +402,85 @@ def test_a_closed_port_is_unreachable(ctx: ContextRepos) -> None:
         request = ContextRequest(f"http://127.0.0.1:{port}/contexts.git", ctx.c1, "app")
         result = verifier.read_contexts([request])[request]
     assert result.status is ContextStatus.UNREACHABLE
+
+
+# -- fallbacks and hostile shapes -------------------------------------------------------------
+
+
+def test_a_server_refusing_blob_wants_gets_the_snapshot_instead(
+    ctx: ContextRepos, make_verifier: MakeVerifier
+) -> None:
+    with serve_git(ctx.root, refuse_blob_wants=True) as refusing:
+        verifier = make_verifier(refusing)
+        app = context(refusing, ctx.c1, "app")
+        result = verifier.read_contexts([app])[app]
+        assert_ok(result, ctx, ctx.c1, "app")
+        # advertisement, trees, the refused blob fetch, the depth-1 snapshot
+        assert refusing.requests == 4
+        # A snapshot past the response cap says nothing about the context's size.
+        capped = make_verifier(refusing, max_response_bytes=250_000)
+        big = context(refusing, ctx.c1, "big", max_bytes=100_000)
+        result = capped.read_contexts([big])[big]
+        assert result.status is ContextStatus.UNREACHABLE, result
+        assert "snapshot instead is too large" in result.detail
+
+
+def _tree_object(entries: list[tuple[bytes, bytes, str]]) -> bytes:
+    return b"".join(mode + b" " + name + b"\0" + bytes.fromhex(oid) for mode, name, oid in entries)
+
+
+def test_a_context_nested_deeper_than_python_recurses(
+    tmp_path: Path, make_verifier: MakeVerifier
+) -> None:
+    """1,100 nested directories (git 2.39 has no depth limit; Python recurses 1,000
+    deep): walked with a stack, checked against the oracle (whose recursion gets the
+    room it needs)."""
+    import sys
+
+    git_dir = tmp_path / "served" / "deep.git"
+    subprocess.run([GIT, "init", "-q", "--bare", str(git_dir)], env=git_env(), check=True)
+    blob = _git(git_dir, "hash-object", "-w", "--stdin").decode().strip()  # empty file
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    child = (b"100644", b"leaf", blob)
+    paths = []
+    for depth in range(1100):
+        raw = _tree_object([child])
+        path = layers / f"{depth}"
+        path.write_bytes(raw)
+        paths.append(str(path))
+        oid = hashlib.sha1(b"tree %d\0" % len(raw) + raw).hexdigest()
+        child = (b"40000", b"d", oid)
+    written = subprocess.run(
+        [GIT, "--git-dir", str(git_dir), "hash-object", "-t", "tree", "-w", "--stdin-paths"],
+        input="\n".join(paths).encode(),
+        env=git_env(),
+        check=True,
+        capture_output=True,
+    ).stdout.split()
+    assert written[-1].decode() == child[2]
+    commit = (
+        subprocess.run(
+            [GIT, "--git-dir", str(git_dir), "commit-tree", child[2], "-m", "deep"],
+            env=git_env(),
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)
+    try:
+        want, _size, entries = expected(git_dir, commit, ".")
+    finally:
+        sys.setrecursionlimit(limit)
+    with serve_git(tmp_path / "served") as deep:
+        verifier = make_verifier(deep)
+        request = ContextRequest(deep.repo_url("deep.git"), commit, ".")
+        result = verifier.read_contexts([request])[request]
+    assert result.status is ContextStatus.OK, result.detail
+    assert (result.checksum, result.entries) == (
+        want,
+        entries,
+    ) and entries == 1100  # 1,099 directories and the leaf

@@ -41,7 +41,7 @@ import re
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -132,7 +132,7 @@ class ContextResult:
     source_date_epoch: int | None = None
     detail: str = ""
     size: int | None = None
-    files: int | None = None
+    entries: int | None = None
     path: str | None = None
 
 
@@ -155,7 +155,7 @@ class Summary:
     its size always, its checksum once computed."""
 
     size: int
-    files: int
+    entries: int
     checksum: str | None
 
 
@@ -243,7 +243,7 @@ def plan_context(
         plan.result = _from_summary(plan, summary)
         return
     items: list[_Item] = []
-    if not _walk(plan, found, b"", trees, items):
+    if not _walk(plan, found, trees, items):
         return
     plan.items = items
     plan.blobs = {item.oid for item in items if not stat.S_ISDIR(item.mode)}
@@ -261,7 +261,7 @@ def finish_context(plan: ContextPlan, blobs: BlobLookup, summaries: SummaryCache
             raise LookupError(oid)
         contents[oid] = data
     size = sum(len(contents[item.oid]) for item in plan.items if item.oid in contents)
-    summary = Summary(size=size, files=len(plan.items), checksum=None)
+    summary = Summary(size=size, entries=len(plan.items), checksum=None)
     if size <= _bound(plan):
         digest = hashlib.sha256()
         try:
@@ -271,7 +271,7 @@ def finish_context(plan: ContextPlan, blobs: BlobLookup, summaries: SummaryCache
             where = _repo_path(plan, exc.path)
             plan.result = _problem(plan, ContextStatus.UNSUPPORTED, where, str(exc))
             return
-        summary = Summary(size=size, files=len(plan.items), checksum=digest.hexdigest())
+        summary = Summary(size=size, entries=len(plan.items), checksum=digest.hexdigest())
     summaries.put(plan.tree, summary)
     plan.result = _from_summary(plan, summary)
 
@@ -386,23 +386,45 @@ def _resolve(plan: ContextPlan, root: str, trees: TreeLookup, blobs: BlobLookup)
     return None
 
 
-def _walk(plan: ContextPlan, oid: str, prefix: bytes, trees: TreeLookup, out: list[_Item]) -> bool:
+def _walk(plan: ContextPlan, top: str, trees: TreeLookup, out: list[_Item]) -> bool:
     """``fs.WalkDir`` over the context: entries depth first, each directory's sorted by
-    name as bytes.  False with the plan decided or waiting for a tree."""
+    name as bytes.  False with the plan decided or waiting for a tree.  (A stack, not
+    recursion: a hostile repository may nest trees deeper than Python recurses.)"""
+    first = _listing(plan, top, b"", trees)
+    if first is None:
+        return False
+    stack: list[Iterator[_Item]] = [iter(first)]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        out.append(item)
+        if stat.S_ISDIR(item.mode):
+            listed = _listing(plan, item.oid, item.name + b"/", trees)
+            if listed is None:
+                return False
+            stack.append(iter(listed))
+    return True
+
+
+def _listing(plan: ContextPlan, oid: str, prefix: bytes, trees: TreeLookup) -> list[_Item] | None:
+    """One directory's entries sorted by name as bytes, or None with the plan decided
+    (an entry bashbrew cannot archive) or waiting for the tree."""
     tree = trees(oid)
     if tree is None:
         plan.needs_tree = True
-        return False
+        return None
+    listed: list[_Item] = []
     for entry in sorted(tree.iteritems(), key=lambda entry: entry.path):
         name = prefix + entry.path
         mode = entry.mode
-        child = entry.sha.decode("ascii")
         where = _repo_path(plan, name)
         if S_ISGITLINK(mode):
             plan.result = _problem(
                 plan, ContextStatus.SUBMODULE, where, f"{_text(where)} is a submodule"
             )
-            return False
+            return None
         if not (stat.S_ISDIR(mode) or mode in (_REGULAR, _EXECUTABLE, _SYMLINK)):
             plan.result = _problem(
                 plan,
@@ -410,11 +432,9 @@ def _walk(plan: ContextPlan, oid: str, prefix: bytes, trees: TreeLookup, out: li
                 where,
                 f"{_text(where)} has git mode {mode:o}, which bashbrew cannot archive",
             )
-            return False
-        out.append(_Item(name, mode, child))
-        if stat.S_ISDIR(mode) and not _walk(plan, child, name + b"/", trees, out):
-            return False
-    return True
+            return None
+        listed.append(_Item(name, mode, entry.sha.decode("ascii")))
+    return listed
 
 
 def _write(update: Callable[[bytes], object], item: _Item, contents: dict[str, bytes]) -> None:
@@ -456,15 +476,15 @@ def _from_summary(plan: ContextPlan, summary: Summary) -> ContextResult:
             detail=f"The build context {where} holds {summary.size} bytes, more than the "
             f"bound of {_bound(plan)} bytes.",
             size=summary.size,
-            files=summary.files,
+            entries=summary.entries,
         )
     return ContextResult(
         ContextStatus.OK,
         checksum=summary.checksum,
         source_date_epoch=plan.epoch,
-        detail=f"The build context {where}: {summary.files} entries, {summary.size} bytes.",
+        detail=f"The build context {where}: {summary.entries} entries, {summary.size} bytes.",
         size=summary.size,
-        files=summary.files,
+        entries=summary.entries,
     )
 
 

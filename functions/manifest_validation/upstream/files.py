@@ -506,6 +506,12 @@ class FileReader:
                 objects = repo.fetch_pack(sorted(set(commits)), deepen=deepen)
             except NotOurRef as exc:
                 raise UpstreamUnavailable(f"{display} refused to send files: {exc}") from None
+            except ResponseTooLarge as exc:
+                # Not a size of the wanted blobs (a whole snapshot): nothing to conclude.
+                raise UpstreamUnavailable(
+                    f"{display} refuses blobs wanted by id, and the snapshot instead is too "
+                    f"large ({exc})"
+                ) from None
         found: dict[str, bytes] = {}
         for oid in wanted:
             blob = objects.get(oid)
@@ -566,6 +572,10 @@ class FileReader:
                 )
             except ResponseTooLarge as exc:
                 too_large_unmeasured(plan, exc.limit)
+            else:
+                finish_context(plan, read.blob, self._summaries)
+            # Contexts this big are why we are here: hold one at a time in memory.
+            read.release(plan)
 
     # -- path walking ------------------------------------------------------------------
 
@@ -712,9 +722,14 @@ class _Read:
                 commits.add(plan.commit)
         return commits
 
-    def epoch_of(self, commit: str) -> int | None:
-        info = self._reader._commit_info(self.display, commit)
-        return None if info is None else info.epoch
+    def release(self, plan: ContextPlan) -> None:
+        """Forget the contents of a decided context's blobs that nothing pending needs
+        (the object cache may still hold them)."""
+        keep = set(self.file_blobs.values())
+        for other in self.open_plans():
+            keep |= other.blobs
+        for oid in plan.blobs - keep:
+            self.contents.pop(oid, None)
 
     # -- progress ----------------------------------------------------------------------
 
