@@ -174,7 +174,6 @@ class ContextPlan:
     tree: str | None = None
     items: list[_Item] = field(default_factory=list)
     blobs: set[str] = field(default_factory=set)
-    summary: Summary | None = None
 
 
 TreeLookup = Callable[[str], Tree | None]
@@ -239,7 +238,6 @@ def plan_context(
     plan.tree = found
     summary = summaries.get(found)
     if summary is not None and (summary.checksum is not None or summary.size > _bound(plan)):
-        plan.summary = summary
         plan.result = _from_summary(plan, summary)
         return
     items: list[_Item] = []
