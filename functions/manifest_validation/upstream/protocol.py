@@ -371,20 +371,24 @@ class UpstreamRepo:
         *,
         filter_spec: str | None = None,
         deepen: int | None = None,
+        max_response_bytes: int | None = None,
     ) -> dict[str, ShaFile]:
         """One fetch with ``done`` and no ``have``: every object the server sends for
         ``wants`` (with ``deepen``/``filter_spec`` applied), decoded by hex id.
 
         A want the server will not serve raises :class:`NotOurRef`; git names the
-        first such object in the message (see :func:`refused_oid`).
+        first such object in the message (see :func:`refused_oid`).  A response
+        bigger than ``max_response_bytes`` (default: the run's cap) raises
+        :class:`~.transport.ResponseTooLarge`.
         """
         fmt = self.object_format
         body = self.fetch_body(wants, filter_spec=filter_spec, deepen=deepen, multi_ack=False)
+        cap = max_response_bytes
         if self.protocol_version == 2:
-            return self._post(body, lambda reader: objects_in_pack(v2_fetch_pack(reader), fmt))
+            return self._post(body, lambda reader: objects_in_pack(v2_fetch_pack(reader), fmt), cap)
         sideband = self.sideband
         return self._post(
-            body, lambda reader: objects_in_pack(v0_fetch_pack(reader, sideband), fmt)
+            body, lambda reader: objects_in_pack(v0_fetch_pack(reader, sideband), fmt), cap
         )
 
     # -- plumbing ------------------------------------------------------------------
@@ -393,7 +397,12 @@ class UpstreamRepo:
         fmt = self.advertisement.caps.get("object-format")
         return encode(f"object-format={fmt}\n") if fmt else b""
 
-    def _post(self, body: bytes, parse: Callable[[PktReader], _T]) -> _T:
+    def _post(
+        self,
+        body: bytes,
+        parse: Callable[[PktReader], _T],
+        max_response_bytes: int | None = None,
+    ) -> _T:
         headers = {"Content-Type": REQUEST_TYPE, "Accept": RESULT_TYPE}
         if self.protocol_version == 2:
             headers["Git-Protocol"] = "version=2"
@@ -420,6 +429,7 @@ class UpstreamRepo:
             headers=headers,
             body=body,
             parse=handle,
+            max_response_bytes=max_response_bytes,
         )
 
 

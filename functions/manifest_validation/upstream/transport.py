@@ -38,6 +38,7 @@ from .policy import RepoLocation
 
 __all__ = [
     "LimitExceeded",
+    "ResponseTooLarge",
     "RunLimits",
     "TransferStats",
     "Transport",
@@ -63,6 +64,18 @@ class UpstreamUnavailable(Exception):
 
 class LimitExceeded(UpstreamUnavailable):
     """A run-wide cap (time budget, request count, response size) was hit."""
+
+
+class ResponseTooLarge(LimitExceeded):
+    """A response went past its size cap (``limit`` bytes); the download was stopped.
+
+    Told apart from the other caps so that a caller can retry a smaller question (e.g.
+    fetch fewer objects at once), which would not help against time or request caps.
+    """
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class TruncatedResponse(Exception):
@@ -218,20 +231,23 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None = None,
         parse: Callable[[requests.Response, bytes], T],
+        max_response_bytes: int | None = None,
     ) -> T:
         """Send one logical request with retries; ``parse(response, body)`` runs inside
         the retry loop so a parser detecting truncation gets the request repeated.
 
         ``parse`` receives non-2xx responses too (for redirects); 5xx/429 are retried
-        before it sees them.
+        before it sees them.  ``max_response_bytes`` replaces the run's size cap for
+        this request (a caller that knows how much one answer may take).
         """
+        cap = limits.max_response_bytes if max_response_bytes is None else max_response_bytes
         url = self._base_for(location, address) + location.path.lstrip("/") + path_and_query
         all_headers = self._headers(location, headers)
         attempt = 0
         while True:
             limits.take_request()
             try:
-                response, payload = self._send_once(limits, method, url, all_headers, body)
+                response, payload = self._send_once(limits, method, url, all_headers, body, cap)
                 if response.status_code == 429 or response.status_code >= 500:
                     raise _Retryable(
                         f"{location.display} answered HTTP {response.status_code}",
@@ -277,6 +293,7 @@ class Transport:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
+        cap: int,
     ) -> tuple[requests.Response, bytes]:
         remaining = limits.remaining()
         timeout = (
@@ -293,16 +310,16 @@ class Transport:
         )
         try:
             declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limits.max_response_bytes:
-                raise LimitExceeded(_size_message(limits))
+            if declared and declared.isdigit() and int(declared) > cap:
+                raise ResponseTooLarge(_size_message(cap), cap)
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_content(_CHUNK):
                 size += len(chunk)
                 with self._lock:
                     self.stats.bytes_received += len(chunk)
-                if size > limits.max_response_bytes:
-                    raise LimitExceeded(_size_message(limits))
+                if size > cap:
+                    raise ResponseTooLarge(_size_message(cap), cap)
                 limits.check_time()
                 chunks.append(chunk)
             return response, b"".join(chunks)
@@ -310,8 +327,8 @@ class Transport:
             response.close()
 
 
-def _size_message(limits: RunLimits) -> str:
-    return f"a response exceeded the cap of {limits.max_response_bytes} bytes"
+def _size_message(cap: int) -> str:
+    return f"a response exceeded the cap of {cap} bytes"
 
 
 def _retry_after(response: requests.Response) -> float | None:

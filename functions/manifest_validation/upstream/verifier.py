@@ -25,7 +25,8 @@ from functools import partial
 from typing import TypeVar
 
 from .cache import AnswerCache, MemoryAnswerCache, exists_key, reachable_key
-from .files import FileReader, FileRequest, FileResult
+from .contexts import ContextRequest, ContextResult
+from .files import FileReader, FileRequest, FileResult, Reading
 from .model import GitCheck, GitOutcome, Outcome
 from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
@@ -127,6 +128,29 @@ class GitVerifier:
         are cached by id.  See :mod:`.files`.
         """
         return self._files.read(requests)
+
+    def read(
+        self, files: Iterable[FileRequest] = (), contexts: Iterable[ContextRequest] = ()
+    ) -> Reading:
+        """Read files and build contexts at commits together: a result for each.
+
+        Per repository at most three requests for all of them, whatever the number of
+        commits, files and contexts (the advertisement, unless read recently; ONE
+        fetch of every commit's trees; ONE of every wanted blob, the files' and the
+        contexts'), plus one per symbolic link followed when a context's Directory is
+        one.  Only when the blobs would take more than the response cap are they
+        fetched again in parts: the files' on their own, and each context's capped by
+        its ``max_bytes``.  A context's result carries bashbrew's
+        ``reproducibleGitChecksum`` and ``SOURCE_DATE_EPOCH`` (see :mod:`.contexts`).
+        """
+        got_files, got_contexts = self._files.read_all(files, contexts)
+        return Reading(got_files, got_contexts)
+
+    def read_contexts(
+        self, contexts: Iterable[ContextRequest]
+    ) -> dict[ContextRequest, ContextResult]:
+        """:meth:`read` of build contexts alone."""
+        return self._files.read_all((), contexts)[1]
 
     def verify(self, checks: Iterable[GitCheck]) -> dict[GitCheck, GitOutcome]:
         """Decide every check; always returns an outcome for each of them."""
