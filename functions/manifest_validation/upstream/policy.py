@@ -148,6 +148,12 @@ class UrlPolicy:
     def _is_insecure_host(self, host: str, port: int) -> bool:
         return (host, port) in self._insecure or (host, None) in self._insecure
 
+    def allows_plain_http(self, host: str, port: int) -> bool:
+        """True when ``host:port`` is an insecure host (plain http and private addresses
+        allowed there): how a registry named ``127.0.0.1:5000`` in an image reference,
+        which has no scheme, is spoken to over http, as Docker's insecure registries."""
+        return self._is_insecure_host(host.lower(), port)
+
     def parse(
         self, url: str, *, what: str = "repository URL", allow_root: bool = False
     ) -> RepoLocation:
