@@ -328,3 +328,51 @@ def test_missing_commit_forbidden_url_and_unreachable(tars: TarRepos) -> None:
         outcome = next(iter(report.outcomes.values()))
         assert outcome.status is HistoryStatus.UNREACHABLE and "503" in outcome.detail
         assert report.offending == () and not report.complete
+
+
+def _equal_dates_repo(root: Path) -> tuple[Path, list[str]]:
+    """Every commit at the same second (git's queue keeps insertion order then), two
+    branches rewriting tarballs, merged both ways."""
+    from gitserver import commit_all
+
+    from .tar_repos import binary
+
+    work = root / "eq"
+    run_git("init", "-q", "-b", "main", work)
+    (work / "a.tar").write_bytes(binary(50, 3 * MIB))
+    (work / "b.tar").write_bytes(binary(51, 3 * MIB))
+    tops = [commit_all(work, "root")]
+    run_git("checkout", "-q", "-b", "left", cwd=work)
+    for seed in (52, 53):
+        (work / "a.tar").write_bytes(binary(seed, 3 * MIB))
+        tops.append(commit_all(work, f"left {seed}"))
+    run_git("checkout", "-q", "main", cwd=work)
+    for seed in (54, 55):
+        (work / "b.tar").write_bytes(binary(seed, 4 * MIB))
+        tops.append(commit_all(work, f"main {seed}"))
+    run_git("merge", "-q", "--no-ff", "-m", "merge left", "left", cwd=work)
+    tops.append(run_git("rev-parse", "HEAD", cwd=work))
+    (work / "a.tar").write_bytes(binary(56, 5 * MIB))
+    tops.append(commit_all(work, "after merge"))
+    served = root / "served"
+    run_git("clone", "-q", "--bare", "--no-local", work, served / "eq.git")
+    return served, tops
+
+
+def test_listed_order_is_git_logs_even_with_equal_dates(tmp_path: Path, tars: TarRepos) -> None:
+    served, tops = _equal_dates_repo(tmp_path)
+    for root, name, commits in (
+        (served, "eq.git", tops),
+        (tars.root, "tars.git", list(tars.c.values())),
+    ):
+        with serve_git(root) as server, checker(server) as history:
+            url = server.repo_url(name)
+            for top in dict.fromkeys(commits):
+                listed = history.history(HistoryCheck(url, "main", top))
+                expected = run_git(
+                    "--git-dir", root / name, "log", "--diff-filter=DMT", "--format=%H", top,
+                    "--", "**.tar**",
+                ).split()  # fmt: skip
+                assert list(listed.commits) == expected, top  # type: ignore[union-attr]
+            report = history.check(HistoryCheck(url, "x", top) for top in commits)
+            assert as_oracle(report.offending) == oracle(root / name, sorted(set(commits)))
