@@ -95,6 +95,11 @@ class GitServer:
     requests: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+    # What the clients' kernels acknowledged (Linux TCP_INFO tcpi_bytes_acked, per
+    # connection at its end): the bytes that really crossed the network, headers
+    # included, also when a client hangs up mid-response (bytes_sent then counts
+    # nothing of that response).  0 where TCP_INFO is not available.
+    bytes_acked: int = 0
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)  # per request, in order
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -112,6 +117,7 @@ class GitServer:
             self.requests = 0
             self.bytes_sent = 0
             self.bytes_received = 0
+            self.bytes_acked = 0
             self.paths.clear()
             self.headers.clear()
 
@@ -146,6 +152,13 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep pytest output clean
+
+        def finish(self) -> None:
+            acked = _bytes_acked(self.connection)
+            with server._lock:
+                server.bytes_acked += acked
+            with suppress(OSError):
+                super().finish()
 
         def do_GET(self) -> None:
             self._serve(b"")
@@ -279,6 +292,18 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
             return status, headers, payload
 
     return Handler
+
+
+def _bytes_acked(connection: socket.socket) -> int:
+    """``tcpi_bytes_acked`` of a TCP socket (struct tcp_info: offset 120 on Linux)."""
+    option = getattr(socket, "TCP_INFO", None)
+    if option is None:
+        return 0
+    try:
+        info = connection.getsockopt(socket.IPPROTO_TCP, option, 256)
+    except OSError:
+        return 0
+    return int.from_bytes(info[120:128], "little") if len(info) >= 128 else 0
 
 
 def _without_capabilities(payload: bytes, hidden: tuple[str, ...]) -> bytes:

@@ -65,6 +65,7 @@ class Registry:
     url: str
     process: subprocess.Popen[bytes]
     token: Callable[[str], str] | None = None  # scope -> bearer token (token auth only)
+    _tokens: dict[str, str] = field(default_factory=dict)  # per repository, for pushes
 
     @property
     def host_port(self) -> str:
@@ -73,7 +74,9 @@ class Registry:
     def _auth(self, name: str) -> dict[str, str]:
         if self.token is None:
             return {}
-        return {"Authorization": f"Bearer {self.token(f'repository:{name}:pull,push')}"}
+        if name not in self._tokens:
+            self._tokens[name] = self.token(f"repository:{name}:pull,push")
+        return {"Authorization": f"Bearer {self._tokens[name]}"}
 
     def push_blob(self, name: str, data: bytes) -> str:
         """Monolithic upload as the spec describes it: POST for a session, PUT with

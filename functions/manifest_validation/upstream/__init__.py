@@ -6,31 +6,73 @@ Public API::
     outcomes = verifier.verify([GitCheck(repo_url, "refs/heads/main", commit), ...])
     files = verifier.read_files([FileRequest(repo_url, commit, "3.12/Dockerfile"), ...])
 
+    # naughty-commits.sh: large binary tarballs rewritten in GitCommits' histories
+    report = HistoryChecker(policy, transport=verifier.transport).check(
+        [HistoryCheck(repo_url, git_fetch, commit), ...]
+    )
+    # naughty-from.sh's external pins: the bashbrew architectures image@digest serves
+    result = RegistryClient(policy, mirrors=parse_registry_mirrors(text)).architectures(ref)
+
 Modules: :mod:`.model` (checks and outcomes), :mod:`.policy` (which URLs may be
 contacted, SSRF defence), :mod:`.transport` (pinned HTTP, caps, retries),
 :mod:`.pktline` and :mod:`.protocol` (git smart HTTP v2 with v0 fallback),
-:mod:`.cache` (immutable answers), :mod:`.files` (reading files at commits) and
-:mod:`.verifier` (orchestration).
+:mod:`.cache` (immutable answers), :mod:`.files` (reading files at commits),
+:mod:`.verifier` (orchestration), :mod:`.history` (tarball rewrites in a history, with
+:mod:`.gitattributes`), :mod:`.registry` (OCI distribution: architectures of a pinned
+digest) and :mod:`.valuecache` (their immutable answers).
 """
 
 from .cache import AnswerCache, MemoryAnswerCache
 from .files import FileRequest, FileResult, FileStatus
+from .history import (
+    HistoryCheck,
+    HistoryChecker,
+    HistoryOutcome,
+    HistoryReport,
+    HistoryStatus,
+    OffendingCommit,
+    OffendingFile,
+)
 from .model import GitCheck, GitOutcome, Outcome
 from .policy import ENV_INSECURE_HOSTS, UrlPolicy
+from .registry import (
+    ENV_REGISTRY_MIRRORS,
+    ArchitecturesResult,
+    RegistryClient,
+    RegistryStatus,
+    parse_registry_mirror,
+    parse_registry_mirrors,
+)
 from .transport import TransferStats
+from .valuecache import MemoryValueCache, ValueCache
 from .verifier import GitVerifier
 
 __all__ = [
     "ENV_INSECURE_HOSTS",
+    "ENV_REGISTRY_MIRRORS",
     "AnswerCache",
+    "ArchitecturesResult",
     "FileRequest",
     "FileResult",
     "FileStatus",
     "GitCheck",
     "GitOutcome",
     "GitVerifier",
+    "HistoryCheck",
+    "HistoryChecker",
+    "HistoryOutcome",
+    "HistoryReport",
+    "HistoryStatus",
     "MemoryAnswerCache",
+    "MemoryValueCache",
+    "OffendingCommit",
+    "OffendingFile",
     "Outcome",
+    "RegistryClient",
+    "RegistryStatus",
     "TransferStats",
     "UrlPolicy",
+    "ValueCache",
+    "parse_registry_mirror",
+    "parse_registry_mirrors",
 ]

@@ -13,6 +13,9 @@ Three concerns live here so the protocol code can stay about git:
   with exponential backoff and jitter.  Truncation is also detected by the caller's
   parser (a CGI server without Content-Length ends a truncated body with a plain EOF),
   which signals it by raising :class:`TruncatedResponse` from inside the retry loop.
+* **Streams.**  :meth:`Transport.stream` hands the body to a reader that takes only
+  what it needs (the head of one git object) and closes the connection then, under
+  the same caps, counters, policy and retries as :meth:`Transport.request`.
 
 Requests go through one ``requests.Session`` per verifier (``trust_env`` off, so no
 proxy from the environment can bypass pinning) with one pooled adapter per pinned
