@@ -376,3 +376,36 @@ def test_listed_order_is_git_logs_even_with_equal_dates(tmp_path: Path, tars: Ta
                 assert list(listed.commits) == expected, top  # type: ignore[union-attr]
             report = history.check(HistoryCheck(url, "x", top) for top in commits)
             assert as_oracle(report.offending) == oracle(root / name, sorted(set(commits)))
+
+
+def test_gitcommits_of_one_repository_share_one_advertisement_and_history(
+    v2: GitServer, tars: TarRepos
+) -> None:
+    url = v2.repo_url("tars.git")
+    c = tars.c
+    with checker(v2) as alone:
+        alone.check([HistoryCheck(url, "main", c["main"])])
+        single = alone.stats.requests
+    tops = [c["main"], c["big"], c["under"], c["dir"], c["side_add"]]  # ancestors of main
+    v2.reset_counters()
+    with checker(v2) as history:
+        report = history.check(HistoryCheck(url, "main", top) for top in tops)
+        several = history.stats.requests
+    assert v2.paths.count("/tars.git/info/refs") == 1
+    # a history fetch only for a GitCommit outside every history fetched before it
+    # (and then with those as haves), perhaps an object-info for its new blobs; blob
+    # heads are never asked twice
+    ordered = sorted(tops)
+    fetches = sum(
+        not any(
+            subprocess.run(
+                [GIT, "merge-base", "--is-ancestor", top, earlier], cwd=tars.work, env=git_env()
+            ).returncode
+            == 0
+            for earlier in ordered[:index]
+        )
+        for index, top in enumerate(ordered)
+    )
+    assert fetches >= 1
+    assert several <= single + 2 * (fetches - 1)
+    assert as_oracle(report.offending) == oracle(tars.root / "tars.git", sorted(tops))

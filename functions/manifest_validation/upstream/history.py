@@ -402,6 +402,31 @@ class _Scan:
     facts: dict[str, _BlobFacts] = field(default_factory=dict)
 
 
+class _Held:
+    """What one ``check`` call holds of a repository: its client, the commits and
+    trees of every history fetched so far (each complete), and blob facts."""
+
+    def __init__(self, repo: UpstreamRepo) -> None:
+        self.repo = repo
+        self.objects: dict[str, ShaFile] = {}
+        self.store = _Objects(self.objects)  # sees later additions: same dict
+        self.tops: list[str] = []
+        self.facts: dict[str, _BlobFacts] = {}
+
+
+@dataclass
+class _Session:
+    """One ``check`` call: its budgets and the repositories it has opened."""
+
+    limits: RunLimits
+    repos: dict[str, _Held] = field(default_factory=dict)
+
+
+# A fetch names at most this many ``have``s (the newest tops): enough for a library
+# file's GitCommits in one repository, and a bounded request body.
+_MAX_HAVES = 64
+
+
 class HistoryChecker:
     """Finds the commits ``naughty-commits.sh`` reports, over git's smart HTTP.
 
@@ -460,13 +485,19 @@ class HistoryChecker:
 
     def check(self, checks: Iterable[HistoryCheck]) -> HistoryReport:
         """All (GitRepo, GitFetch, GitCommit) of ONE library file, as the script's loop
-        over them: offending commits once each, with the first GitCommit holding them."""
+        over them: offending commits once each, with the first GitCommit holding them.
+
+        One time budget and request budget for the call; per repository one
+        advertisement, and one history fetch per GitCommit that is not already in a
+        history fetched earlier in the call (those are sent as ``have``s, so each
+        fetch brings only the commits and trees not yet held)."""
         ordered = sorted(set(checks), key=HistoryCheck.sort_key)
+        session = self._session()
         outcomes: dict[HistoryCheck, HistoryOutcome] = {}
         seen: set[str] = set()
         found: dict[str, OffendingCommit] = {}
         for check in ordered:
-            history = self.history(check)
+            history = self._history(check, session)
             if isinstance(history, HistoryOutcome):
                 outcomes[check] = history
                 continue
@@ -483,6 +514,18 @@ class HistoryChecker:
     def history(self, check: HistoryCheck) -> TarHistory | HistoryOutcome:
         """The listed commits and offending files of one GitCommit (cached), or the
         outcome saying why they could not be read."""
+        return self._history(check, self._session())
+
+    def _session(self) -> _Session:
+        return _Session(
+            RunLimits(
+                budget_seconds=self.budget_seconds,
+                max_requests=self.max_requests,
+                max_response_bytes=self.max_response_bytes,
+            )
+        )
+
+    def _history(self, check: HistoryCheck, session: _Session) -> TarHistory | HistoryOutcome:
         commit = check.commit.lower()
         if not _HEX_OID.match(commit):
             return HistoryOutcome(
@@ -497,24 +540,26 @@ class HistoryChecker:
         cached = self.cache.get(key)
         if cached is not None:
             return TarHistory.from_json(cached)
-        limits = RunLimits(
-            budget_seconds=self.budget_seconds,
-            max_requests=self.max_requests,
-            max_response_bytes=self.max_response_bytes,
-        )
+        version = 2
         try:
-            address = self.policy.resolve(location)
-            repo = UpstreamRepo(self._transport, limits, location, address, self.policy.check)
-            expected = _OID_LENGTH.get(repo.object_format, 40)
+            held = session.repos.get(location.display)
+            if held is None:
+                address = self.policy.resolve(location)
+                repo = UpstreamRepo(
+                    self._transport, session.limits, location, address, self.policy.check
+                )
+                held = session.repos[location.display] = _Held(repo)
+            version = held.repo.protocol_version
+            expected = _OID_LENGTH.get(held.repo.object_format, 40)
             if len(commit) != expected:
                 return HistoryOutcome(
                     check,
                     HistoryStatus.COMMIT_MISSING,
-                    f"{check.commit} is not a {repo.object_format} object id.",
+                    f"{check.commit} is not a {held.repo.object_format} object id.",
                 )
-            history = self._scan(repo, commit)
+            history = self._scan(held, commit)
         except NotOurRef:
-            why = "" if repo.protocol_version == 2 else " (or no ref reaches it)"
+            why = "" if version == 2 else " (or no ref reaches it)"
             return HistoryOutcome(
                 check,
                 HistoryStatus.COMMIT_MISSING,
@@ -523,23 +568,32 @@ class HistoryChecker:
         except ForbiddenUrl as exc:
             return HistoryOutcome(check, HistoryStatus.FORBIDDEN, f"Repository URL refused: {exc}.")
         except (UpstreamUnavailable, ResolutionFailed, ServerError) as exc:
+            session.repos.pop(location.display, None)
             return _unreachable(check, location, str(exc))
         self.cache.put(key, history.to_json())
         return history
 
     # -- one history ---------------------------------------------------------------------
 
-    def _scan(self, repo: UpstreamRepo, top: str) -> TarHistory:
+    def _scan(self, held: _Held, top: str) -> TarHistory:
+        repo = held.repo
         filtered = repo.supports_filter
-        fetched = repo.fetch_pack([top], filter_spec="blob:none" if filtered else None)
-        if not isinstance(fetched.get(top), Commit):
-            raise NotOurRef(f"upload-pack: not our ref {top} (not a commit)")
-        scan = _Scan(repo, _Objects(fetched))
-        if not filtered:  # the whole history came: every blob is in hand
-            for oid, obj in fetched.items():
-                if isinstance(obj, Blob):
-                    data = obj.as_raw_string()
-                    scan.facts[oid] = _BlobFacts(len(data), data[:BINARY_PROBE_BYTES])
+        if not isinstance(held.objects.get(top), Commit):
+            # Commits whose whole history we hold: the server leaves that out.
+            haves = [oid for oid in held.tops if isinstance(held.objects.get(oid), Commit)]
+            fetched = repo.fetch_pack(
+                [top], haves=haves[-_MAX_HAVES:], filter_spec="blob:none" if filtered else None
+            )
+            if not isinstance(fetched.get(top), Commit):
+                raise NotOurRef(f"upload-pack: not our ref {top} (not a commit)")
+            held.objects.update(fetched)
+            held.tops.append(top)
+            if not filtered:  # the whole history came: every blob is in hand
+                for oid, obj in fetched.items():
+                    if isinstance(obj, Blob):
+                        data = obj.as_raw_string()
+                        held.facts[oid] = _BlobFacts(len(data), data[:BINARY_PROBE_BYTES])
+        scan = _Scan(repo, held.store, held.facts)
         listed = git_log(scan.objects, top)
         # Only a file that exists at the commit (M or T) with a blob can offend.
         candidates = [

@@ -380,17 +380,23 @@ class UpstreamRepo:
         self,
         wants: Sequence[str],
         *,
+        haves: Sequence[str] = (),
         filter_spec: str | None = None,
         deepen: int | None = None,
     ) -> dict[str, ShaFile]:
-        """One fetch with ``done`` and no ``have``: every object the server sends for
-        ``wants`` (with ``deepen``/``filter_spec`` applied), decoded by hex id.
+        """One fetch with ``done``: every object the server sends for ``wants`` (with
+        ``deepen``/``filter_spec`` applied), decoded by hex id.
 
-        A want the server will not serve raises :class:`NotOurRef`; git names the
-        first such object in the message (see :func:`refused_oid`).
+        ``haves``: commits whose whole history the caller already holds; the server
+        leaves out everything they reach (no ``thin-pack`` is asked for, so nothing in
+        the pack is a delta against an object outside it).  A want the server will not
+        serve raises :class:`NotOurRef`; git names the first such object in the message
+        (see :func:`refused_oid`).
         """
         fmt = self.object_format
-        body = self.fetch_body(wants, filter_spec=filter_spec, deepen=deepen, multi_ack=False)
+        body = self.fetch_body(
+            wants, haves, filter_spec=filter_spec, deepen=deepen, multi_ack=False
+        )
         if self.protocol_version == 2:
             return self._post(body, lambda reader: objects_in_pack(v2_fetch_pack(reader), fmt))
         sideband = self.sideband
