@@ -577,3 +577,13 @@ def test_mirror_parsing() -> None:
             parse_registry_mirror(bad)
     with pytest.raises(ValueError):
         parse_registry_mirrors("docker.io=https://a,index.docker.io=https://b")
+
+
+def test_a_manifest_over_the_size_cap_is_unreachable(registry: Registry, images: Images) -> None:
+    with run_proxy(registry.url) as proxy:
+        proxy.substitute[f"/v2/library/multi/manifests/{images.index}"] = b" " * (5 * 1024 * 1024)
+        with client_for(proxy.host_port, mirrors={"docker.io": proxy.url}, retries=0) as client:
+            result = client.architectures(f"multi@{images.index}")
+            assert client.stats.bytes_received <= 4 * 1024 * 1024 + 64 * 1024
+    assert result.status is RegistryStatus.UNREACHABLE
+    assert "cap of 4194304 bytes" in result.detail

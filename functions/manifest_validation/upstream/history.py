@@ -59,11 +59,13 @@ tests/upstream/test_history.py):
 
 Over smart HTTP, per (repository, GitCommit) and whatever the history's length:
 
-1. the capability advertisement;
+1. the capability advertisement (once per repository in one :meth:`check` call);
 2. ONE fetch ``want GitCommit`` with ``filter blob:none`` and no depth: every commit and
    tree of the history, no file content (a server without filter support sends
    everything instead, still one request, bounded by the size cap; sizes and bytes
-   then come from that pack);
+   then come from that pack).  Within one call, a GitCommit already in a history
+   fetched before needs no fetch at all, and the GitCommits fetched before are sent as
+   ``have``s, so the server sends only the commits and trees not yet held;
 3. the diffs and the walk, locally; only the blobs of files modified or type-changed
    in listed commits matter ("candidates"), and only the new side's size decides
    whether a file can offend at all;
