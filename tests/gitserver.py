@@ -95,6 +95,11 @@ class GitServer:
     requests: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+    # What the clients' kernels acknowledged (Linux TCP_INFO tcpi_bytes_acked, per
+    # connection at its end): the bytes that really crossed the network, headers
+    # included, also when a client hangs up mid-response (bytes_sent then counts
+    # nothing of that response).  0 where TCP_INFO is not available.
+    bytes_acked: int = 0
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)  # per request, in order
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -112,6 +117,7 @@ class GitServer:
             self.requests = 0
             self.bytes_sent = 0
             self.bytes_received = 0
+            self.bytes_acked = 0
             self.paths.clear()
             self.headers.clear()
 
@@ -137,6 +143,7 @@ class _Options:
     allow_filter: bool
     refuse_blob_wants: bool = False
     fail_when_body_has: bytes = b""
+    hide_capabilities: tuple[str, ...] = ()
 
 
 def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHandler]:
@@ -145,6 +152,13 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep pytest output clean
+
+        def finish(self) -> None:
+            acked = _bytes_acked(self.connection)
+            with server._lock:
+                server.bytes_acked += acked
+            with suppress(OSError):
+                super().finish()
 
         def do_GET(self) -> None:
             self._serve(b"")
@@ -183,6 +197,8 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
             if opts.refuse_blob_wants and parts.path.endswith("/git-upload-pack"):
                 body = self._hide_wanted_blobs(parts.path, body)
             status, headers, payload = self._run_backend(parts.path, parts.query, body)
+            if opts.hide_capabilities and parts.path.endswith("/info/refs"):
+                payload = _without_capabilities(payload, opts.hide_capabilities)
             if opts.drop_every and number % opts.drop_every == 0 and len(payload) > 1:
                 # Promise the full length, deliver half, then vanish: a truncated response.
                 self.send_response(status)
@@ -278,6 +294,33 @@ def _make_handler(server: GitServer, opts: _Options) -> type[BaseHTTPRequestHand
     return Handler
 
 
+def _bytes_acked(connection: socket.socket) -> int:
+    """``tcpi_bytes_acked`` of a TCP socket (struct tcp_info: offset 120 on Linux)."""
+    option = getattr(socket, "TCP_INFO", None)
+    if option is None:
+        return 0
+    try:
+        info = connection.getsockopt(socket.IPPROTO_TCP, option, 256)
+    except OSError:
+        return 0
+    return int.from_bytes(info[120:128], "little") if len(info) >= 128 else 0
+
+
+def _without_capabilities(payload: bytes, hidden: tuple[str, ...]) -> bytes:
+    """A v2 capability advertisement without the ``hidden`` capabilities (as a server
+    that does not offer them, e.g. GitHub and ``object-info``)."""
+    out = bytearray()
+    offset = 0
+    while offset + 4 <= len(payload):
+        length = int(payload[offset : offset + 4], 16)
+        size = max(length, 4)
+        line = payload[offset + 4 : offset + size].rstrip(b"\n").decode("latin-1")
+        if line.split("=", 1)[0] not in hidden:
+            out += payload[offset : offset + size]
+        offset += size
+    return bytes(out + payload[offset:])
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -297,6 +340,7 @@ def serve_git(
     allow_filter: bool = True,
     refuse_blob_wants: bool = False,
     fail_when_body_has: bytes = b"",
+    hide_capabilities: tuple[str, ...] = (),
 ) -> Iterator[GitServer]:
     """Serve every bare repository under ``root_dir`` at ``http://127.0.0.1:PORT/``.
 
@@ -307,7 +351,9 @@ def serve_git(
     ``uploadpack.allowFilter=false``; ``refuse_blob_wants=True`` makes git refuse
     every blob wanted by id (git itself serves them; some servers do not);
     ``fail_when_body_has=b"deepen"`` answers 503 to every request whose body holds
-    those bytes, retries too (e.g. only the shallow fetches that read files).  Counters
+    those bytes, retries too (e.g. only the shallow fetches that read files);
+    ``hide_capabilities=("object-info",)`` drops those lines from the v2 capability
+    advertisement, as a server that does not offer them.  Counters
     on the yielded :class:`GitServer` include every request, injected failures too.
     """
     state = GitServer(base_url="", root=Path(root_dir).resolve())
@@ -319,6 +365,7 @@ def serve_git(
         allow_filter,
         refuse_blob_wants,
         fail_when_body_has,
+        hide_capabilities,
     )
     httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state, opts))
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"

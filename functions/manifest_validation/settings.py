@@ -37,6 +37,7 @@ WORK_QUEUE_MAX_RECEIVES = "WORK_QUEUE_MAX_RECEIVES"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
 INSECURE_HOSTS = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 GIT_TOKENS = "MANIFEST_VALIDATION_GIT_TOKENS"
+REGISTRY_MIRRORS = "MANIFEST_VALIDATION_REGISTRY_MIRRORS"
 TEXT_BUDGET = "MANIFEST_VALIDATION_TEXT_BUDGET_SECONDS"
 READ_TIMEOUT = "MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"
 NO_COLOR = "NO_COLOR"  # https://no-color.org: any non-empty value turns colours off
@@ -66,6 +67,8 @@ class Settings:
     idempotency_table: str | None = None  # None: pushes remembered in memory
     insecure_hosts: tuple[str, ...] = ()
     git_tokens: Mapping[str, str] = field(default_factory=dict)
+    # `HOST=URL` items: a registry host's requests go to that mirror (upstream.registry parses)
+    registry_mirrors: tuple[str, ...] = ()
     text_budget_seconds: float = DEFAULT_TEXT_BUDGET_SECONDS
     read_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
     no_color: bool = False
@@ -98,6 +101,7 @@ class Settings:
             idempotency_table=text(IDEMPOTENCY_TABLE),
             insecure_hosts=host_list(env.get(INSECURE_HOSTS, "")),
             git_tokens=git_credentials(env.get(GIT_TOKENS, "")),
+            registry_mirrors=host_list(env.get(REGISTRY_MIRRORS, "")),
             text_budget_seconds=_seconds(
                 env, TEXT_BUDGET, DEFAULT_TEXT_BUDGET_SECONDS, maximum=3600
             ),

@@ -139,37 +139,51 @@ class UrlPolicy:
     def _is_insecure_host(self, host: str, port: int) -> bool:
         return (host, port) in self._insecure or (host, None) in self._insecure
 
-    def parse(self, url: str) -> RepoLocation:
-        """Check everything that can be checked without the network."""
+    def allows_plain_http(self, host: str, port: int) -> bool:
+        """True when ``host:port`` is an insecure host (plain http and private addresses
+        allowed there): how a registry named ``127.0.0.1:5000`` in an image reference,
+        which has no scheme, is spoken to over http, as Docker's insecure registries."""
+        return self._is_insecure_host(host.lower(), port)
+
+    def parse(
+        self, url: str, *, what: str = "repository URL", allow_root: bool = False
+    ) -> RepoLocation:
+        """Check everything that can be checked without the network.
+
+        ``what`` names the URL in refusal messages (the registry client checks registry,
+        mirror and token-realm URLs with the same rules); ``allow_root`` accepts an
+        empty path (a registry mirror ``https://mirror.example``, a token realm at
+        ``/``), which a git repository URL never has.
+        """
         if any(ch.isspace() or ord(ch) < 0x20 or ch == "\\" for ch in url):
-            raise ForbiddenUrl("repository URL contains whitespace or control characters")
+            raise ForbiddenUrl(f"{what} contains whitespace or control characters")
         try:
             parts = urlsplit(url)
             port_value = parts.port
         except ValueError as exc:
-            raise ForbiddenUrl("repository URL is malformed") from exc
+            raise ForbiddenUrl(f"{what} is malformed") from exc
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS:
             shown = scheme or "scp-like or relative"
-            raise ForbiddenUrl(f"repository URL scheme {shown!r} is not allowed (only https)")
+            raise ForbiddenUrl(f"{what} scheme {shown!r} is not allowed (only https)")
         if "@" in parts.netloc or parts.username is not None or parts.password is not None:
-            raise ForbiddenUrl("repository URL must not contain user information")
+            raise ForbiddenUrl(f"{what} must not contain user information")
         if parts.query or parts.fragment or url.endswith(("?", "#")):
-            raise ForbiddenUrl("repository URL must not contain a query or fragment")
+            raise ForbiddenUrl(f"{what} must not contain a query or fragment")
         host = (parts.hostname or "").lower()
         port = port_value if port_value is not None else _DEFAULT_PORTS[scheme]
         if not host:
-            raise ForbiddenUrl("repository URL has no host")
+            raise ForbiddenUrl(f"{what} has no host")
         if not (_is_ip_literal(host) or _HOSTNAME.match(host)):
-            raise ForbiddenUrl("repository URL host name is not a plain DNS name or IP address")
+            raise ForbiddenUrl(f"{what} host name is not a plain DNS name or IP address")
         if port == 0:
-            raise ForbiddenUrl("repository URL port 0 is not allowed")
+            raise ForbiddenUrl(f"{what} port 0 is not allowed")
         insecure = self._is_insecure_host(host, port)
         if scheme == "http" and not insecure:
             raise ForbiddenUrl(f"plain http is not allowed for {host} (only https)")
         path = parts.path.rstrip("/")
-        if not path or ".." in path.split("/") or "%" in path:
-            raise ForbiddenUrl("repository URL path is empty or not canonical")
+        if (not path and not allow_root) or ".." in path.split("/") or "%" in path:
+            raise ForbiddenUrl(f"{what} path is empty or not canonical")
         location = RepoLocation(scheme, host, port, path, insecure)
         if _is_ip_literal(host) and not insecure and not is_public_address(host):
             raise ForbiddenUrl(f"{location.netloc} is not a public address")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urljoin
@@ -38,11 +38,12 @@ from dulwich.pack import PackData, PackInflater
 
 from .pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband, encode
 from .policy import RepoLocation
-from .transport import RunLimits, Transport, TruncatedResponse, UpstreamUnavailable
+from .transport import RunLimits, StreamBody, Transport, TruncatedResponse, UpstreamUnavailable
 
 __all__ = [
     "Negotiation",
     "NotOurRef",
+    "ObjectHead",
     "RefTip",
     "UpstreamRepo",
     "commits_in_pack",
@@ -84,6 +85,16 @@ class Negotiation:
     acked_oids: set[str] = field(default_factory=set)
     # Commits of the received pack (id -> parents); None when no pack was sent.
     commits: dict[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class ObjectHead:
+    """The start of one object as a pack carries it: git's type number (1 commit,
+    2 tree, 3 blob, 4 tag), its full size, and at most the first bytes asked for."""
+
+    type: int
+    size: int
+    head: bytes
 
 
 @dataclass
@@ -369,26 +380,81 @@ class UpstreamRepo:
         self,
         wants: Sequence[str],
         *,
+        haves: Sequence[str] = (),
         filter_spec: str | None = None,
         deepen: int | None = None,
         max_response_bytes: int | None = None,
     ) -> dict[str, ShaFile]:
-        """One fetch with ``done`` and no ``have``: every object the server sends for
-        ``wants`` (with ``deepen``/``filter_spec`` applied), decoded by hex id.
+        """One fetch with ``done``: every object the server sends for ``wants`` (with
+        ``deepen``/``filter_spec`` applied), decoded by hex id.
 
-        A want the server will not serve raises :class:`NotOurRef`; git names the
-        first such object in the message (see :func:`refused_oid`).  A response
-        bigger than ``max_response_bytes`` (default: the run's cap) raises
-        :class:`~.transport.ResponseTooLarge`.
+        ``haves``: commits whose whole history the caller already holds; the server
+        leaves out everything they reach (no ``thin-pack`` is asked for, so nothing in
+        the pack is a delta against an object outside it).  A want the server will not
+        serve raises :class:`NotOurRef`; git names the first such object in the message
+        (see :func:`refused_oid`).  A response bigger than ``max_response_bytes``
+        (default: the run's cap) raises :class:`~.transport.ResponseTooLarge`.
         """
         fmt = self.object_format
-        body = self.fetch_body(wants, filter_spec=filter_spec, deepen=deepen, multi_ack=False)
+        body = self.fetch_body(
+            wants, haves, filter_spec=filter_spec, deepen=deepen, multi_ack=False
+        )
         cap = max_response_bytes
         if self.protocol_version == 2:
             return self._post(body, lambda reader: objects_in_pack(v2_fetch_pack(reader), fmt), cap)
         sideband = self.sideband
         return self._post(
             body, lambda reader: objects_in_pack(v0_fetch_pack(reader, sideband), fmt), cap
+        )
+
+    # -- single objects, cheaply -------------------------------------------------------
+
+    @property
+    def supports_object_info(self) -> bool:
+        """v2 ``object-info`` (sizes by id in one request): git advertises it (2.39
+        always, later behind ``transfer.advertiseObjectInfo``); GitHub does not."""
+        adv = self.advertisement
+        return adv.version == 2 and "object-info" in adv.caps
+
+    def object_sizes(self, oids: Sequence[str]) -> dict[str, int | None]:
+        """v2 ``object-info`` with ``size``: each id's size, ``None`` for an object the
+        server does not have (git answers ``<oid> `` with no size)."""
+        body = encode("command=object-info\n") + self._format_arg() + b"0001"
+        body += encode("size\n") + b"".join(encode(f"oid {oid}\n") for oid in oids)
+        return self._post(body + FLUSH, _parse_object_info)
+
+    def object_head(self, oid: str, limit: int) -> ObjectHead:
+        """Type, size and first ``limit`` bytes of one object, without its rest.
+
+        A fetch wanting only ``oid`` (no ``have``, no ``thin-pack``) gets a pack of that
+        one object, which cannot be a delta (its base would have to be in the pack:
+        pinned in tests/upstream/test_history.py against a deltified blob).  The pack
+        header and the object header (type and inflated size) come first, then zlib
+        data: the response is read only until ``limit`` bytes inflate, then the
+        connection is closed, so a 20 MiB blob costs a few kilobytes.
+        """
+        body = self.fetch_body([oid], done=True, multi_ack=False)
+        headers = {"Content-Type": REQUEST_TYPE, "Accept": RESULT_TYPE}
+        if self.protocol_version == 2:
+            headers["Git-Protocol"] = "version=2"
+        version2, sideband = self.protocol_version == 2, self.sideband
+
+        def consume(response: requests.Response, stream: StreamBody) -> ObjectHead:
+            if response.status_code != 200:
+                raise UpstreamUnavailable(
+                    f"{self.location.display} answered HTTP {response.status_code} to {SERVICE}"
+                )
+            return _read_object_head(_pack_bytes(stream, version2, sideband), limit)
+
+        return self._transport.stream(
+            self._limits,
+            self.location,
+            self._address,
+            "POST",
+            f"/{SERVICE}",
+            headers=headers,
+            body=body,
+            consume=consume,
         )
 
     # -- plumbing ------------------------------------------------------------------
@@ -587,3 +653,119 @@ def _parse_fetch_v0(
     pack = demux_sideband(reader) if sideband else reader.rest()
     result.commits = commits_in_pack(pack, object_format)
     return result
+
+
+def _parse_object_info(reader: PktReader) -> dict[str, int | None]:
+    kind, line = reader.read_text()
+    if kind is not Kind.DATA or line.strip() != "size":
+        raise ServerError("object-info answer does not start with its attribute list")
+    sizes: dict[str, int | None] = {}
+    while True:
+        kind, line = reader.read_text()
+        if kind is Kind.FLUSH:
+            return sizes
+        if kind is not Kind.DATA:
+            raise TruncatedResponse("object-info answer ended early")
+        oid, _, size = line.strip().partition(" ")
+        sizes[oid] = int(size) if size.isdigit() else None
+
+
+def _stream_pkt(stream: StreamBody) -> tuple[Kind, bytes]:
+    """One pkt-line off a streamed body (``ERR`` lines raise like :class:`PktReader`)."""
+    header = stream.read(4)
+    if not header:
+        return Kind.EOF, b""
+    if len(header) < 4:
+        raise TruncatedResponse("pkt-line header cut short")
+    try:
+        length = int(header, 16)
+    except ValueError:
+        raise ServerError("response is not in pkt-line format") from None
+    if length in (0, 1, 2):
+        return (Kind.FLUSH, Kind.DELIM, Kind.RESPONSE_END)[length], b""
+    if length < 4:
+        raise ServerError("invalid pkt-line length")
+    return PktReader(header + stream.read_exactly(length - 4)).read()
+
+
+def _pack_bytes(stream: StreamBody, version2: bool, sideband: bool) -> Iterator[bytes]:
+    """The pack data of a fetch response, piece by piece as it arrives."""
+    if version2:
+        while True:
+            kind, payload = _stream_pkt(stream)
+            if kind is Kind.EOF:
+                raise TruncatedResponse("fetch response ended before the pack")
+            if kind is Kind.DATA and payload.rstrip(b"\n") == b"packfile":
+                break
+    else:
+        while True:  # "NAK" (and nothing else: no haves, no deepen) before the pack
+            first = stream.read(4)
+            if first == b"PACK" or not first:
+                if not first:
+                    raise TruncatedResponse("fetch response ended before the pack")
+                yield first
+                while piece := stream.read(8192):
+                    yield piece
+                return
+            kind, payload = PktReader(first + stream.read_exactly(int(first, 16) - 4)).read()
+            if kind is Kind.DATA and payload.startswith(b"NAK"):
+                if sideband:
+                    break
+                continue
+            raise ServerError("unexpected data before the pack")
+    while True:
+        kind, payload = _stream_pkt(stream)
+        if kind is Kind.FLUSH or kind is Kind.EOF:
+            raise TruncatedResponse("side-band stream ended before the object did")
+        if kind is not Kind.DATA or not payload:
+            raise ServerError("unexpected packet in side-band stream")
+        if payload[0] == 1:
+            yield payload[1:]
+        elif payload[0] == 3:
+            raise ServerError(payload[1:].decode("utf-8", "replace").strip())
+
+
+def _read_object_head(pieces: Iterator[bytes], limit: int) -> ObjectHead:
+    buffer = bytearray()
+
+    def need(size: int) -> None:
+        while len(buffer) < size:
+            piece = next(pieces, None)
+            if piece is None:
+                raise TruncatedResponse("pack ended early")
+            buffer.extend(piece)
+
+    need(12)
+    if buffer[:4] != b"PACK" or int.from_bytes(buffer[8:12], "big") < 1:
+        raise ServerError("the fetch answer holds no object")
+    offset = 12
+    need(offset + 1)
+    byte = buffer[offset]
+    kind, size, shift = (byte >> 4) & 7, byte & 0x0F, 4
+    while byte & 0x80:
+        offset += 1
+        need(offset + 1)
+        byte = buffer[offset]
+        size |= (byte & 0x7F) << shift
+        shift += 7
+    offset += 1
+    if kind not in (1, 2, 3, 4):
+        raise ServerError(f"a lone object came as pack type {kind} (a delta)")
+    want = min(size, limit)
+    inflater = zlib.decompressobj()
+    out = bytearray()
+    pending = bytes(buffer[offset:])
+    while len(out) < want:
+        if not pending:
+            piece = next(pieces, None)
+            if piece is None:
+                raise TruncatedResponse("pack ended inside the object")
+            pending = piece
+        try:
+            out += inflater.decompress(pending, want - len(out))
+        except zlib.error as exc:
+            raise TruncatedResponse(f"object data could not be inflated: {exc}") from exc
+        pending = inflater.unconsumed_tail
+        if inflater.eof and len(out) < want:
+            raise ServerError("object data is shorter than its header says")
+    return ObjectHead(kind, size, bytes(out[:want]))

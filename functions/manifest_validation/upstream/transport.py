@@ -13,6 +13,9 @@ Three concerns live here so the protocol code can stay about git:
   with exponential backoff and jitter.  Truncation is also detected by the caller's
   parser (a CGI server without Content-Length ends a truncated body with a plain EOF),
   which signals it by raising :class:`TruncatedResponse` from inside the retry loop.
+* **Streams.**  :meth:`Transport.stream` hands the body to a reader that takes only
+  what it needs (the head of one git object) and closes the connection then, under
+  the same caps, counters, policy and retries as :meth:`Transport.request`.
 
 Requests go through one ``requests.Session`` per verifier (``trust_env`` off, so no
 proxy from the environment can bypass pinning) with one pooled adapter per pinned
@@ -40,6 +43,7 @@ __all__ = [
     "LimitExceeded",
     "ResponseTooLarge",
     "RunLimits",
+    "StreamBody",
     "TransferStats",
     "Transport",
     "TruncatedResponse",
@@ -241,22 +245,75 @@ class Transport:
         this request (a caller that knows how much one answer may take).
         """
         cap = limits.max_response_bytes if max_response_bytes is None else max_response_bytes
+
+        def attempt(response: requests.Response) -> T:
+            return parse(response, self._read_all(limits, response, cap))
+
+        return self._with_retries(
+            limits, location, address, method, path_and_query, headers, body, attempt
+        )
+
+    def stream(
+        self,
+        limits: RunLimits,
+        location: RepoLocation,
+        address: str,
+        method: str,
+        path_and_query: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+        consume: Callable[[requests.Response, StreamBody], T],
+    ) -> T:
+        """Like :meth:`request`, but ``consume(response, stream)`` reads the body itself,
+        as far as it needs: when it returns, the connection is closed, unread.
+
+        For answers whose first bytes are all we need (the head of one git object in a
+        pack).  The byte cap, time budget and counters apply to every read; retries and
+        the policy are those of :meth:`request` (``consume`` raising
+        :class:`TruncatedResponse` repeats the request).  Closing costs the connection
+        (it cannot go back to the pool with a body half read): the next request to that
+        origin opens a new one.  Bytes the server had already sent into the network
+        when we close are not counted here: at most about one TCP receive window.
+        """
+
+        def attempt(response: requests.Response) -> T:
+            return consume(response, StreamBody(self, limits, response))
+
+        return self._with_retries(
+            limits, location, address, method, path_and_query, headers, body, attempt
+        )
+
+    def _with_retries(
+        self,
+        limits: RunLimits,
+        location: RepoLocation,
+        address: str,
+        method: str,
+        path_and_query: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        attempt_with: Callable[[requests.Response], T],
+    ) -> T:
         url = self._base_for(location, address) + location.path.lstrip("/") + path_and_query
         all_headers = self._headers(location, headers)
         attempt = 0
         while True:
             limits.take_request()
             try:
-                response, payload = self._send_once(limits, method, url, all_headers, body, cap)
-                if response.status_code == 429 or response.status_code >= 500:
-                    raise _Retryable(
-                        f"{location.display} answered HTTP {response.status_code}",
-                        _retry_after(response),
-                    )
+                response = self._send(limits, method, url, all_headers, body)
                 try:
-                    return parse(response, payload)
-                except TruncatedResponse as exc:
-                    raise _Retryable(f"{location.display} sent a truncated response") from exc
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise _Retryable(
+                            f"{location.display} answered HTTP {response.status_code}",
+                            _retry_after(response),
+                        )
+                    try:
+                        return attempt_with(response)
+                    except TruncatedResponse as exc:
+                        raise _Retryable(f"{location.display} sent a truncated response") from exc
+                finally:
+                    response.close()
             except _Retryable as exc:
                 reason = str(exc)
                 retry_after = exc.retry_after
@@ -286,15 +343,15 @@ class Transport:
             log.debug("retrying %s %s in %.2fs: %s", method, location.display, delay, reason)
             time.sleep(delay)
 
-    def _send_once(
+    def _send(
         self,
         limits: RunLimits,
         method: str,
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        cap: int,
-    ) -> tuple[requests.Response, bytes]:
+    ) -> requests.Response:
+        """Send the request; the response's body is left unread (streamed)."""
         remaining = limits.remaining()
         timeout = (
             max(0.01, min(self._connect_timeout, remaining)),
@@ -305,26 +362,78 @@ class Transport:
         with self._lock:
             self.stats.requests += 1
             self.stats.bytes_sent += len(body or b"")
-        response = self._session.send(
+        return self._session.send(
             prepared, stream=True, timeout=timeout, allow_redirects=False, verify=True
         )
-        try:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > cap:
+
+    def _read_all(self, limits: RunLimits, response: requests.Response, cap: int) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise ResponseTooLarge(_size_message(cap), cap)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            self._count_received(len(chunk))
+            if size > cap:
                 raise ResponseTooLarge(_size_message(cap), cap)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(_CHUNK):
-                size += len(chunk)
-                with self._lock:
-                    self.stats.bytes_received += len(chunk)
-                if size > cap:
-                    raise ResponseTooLarge(_size_message(cap), cap)
-                limits.check_time()
-                chunks.append(chunk)
-            return response, b"".join(chunks)
-        finally:
-            response.close()
+            limits.check_time()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _count_received(self, size: int) -> None:
+        with self._lock:
+            self.stats.bytes_received += size
+
+
+class StreamBody:
+    """A response body read on demand, under the run's byte cap and time budget.
+
+    Reads go through ``requests`` in small pieces (so at most one piece more than asked
+    for is pulled off the socket); network errors surface as ``requests`` exceptions,
+    which the transport's retry loop handles.
+    """
+
+    _PIECE = 8 * 1024
+
+    def __init__(self, transport: Transport, limits: RunLimits, response: requests.Response):
+        self._transport = transport
+        self._limits = limits
+        self._pieces = response.iter_content(self._PIECE)
+        self._buffer = bytearray()
+        self._eof = False
+        self.bytes_read = 0
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        piece = next(self._pieces, b"")
+        if not piece:
+            self._eof = True
+            return False
+        self.bytes_read += len(piece)
+        self._transport._count_received(len(piece))
+        cap = self._limits.max_response_bytes
+        if self.bytes_read > cap:
+            raise ResponseTooLarge(_size_message(cap), cap)
+        self._limits.check_time()
+        self._buffer += piece
+        return True
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; fewer only at the end of the body."""
+        while len(self._buffer) < size and self._fill():
+            pass
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    def read_exactly(self, size: int) -> bytes:
+        """Exactly ``size`` bytes; a body ending sooner is a :class:`TruncatedResponse`."""
+        out = self.read(size)
+        if len(out) < size:
+            raise TruncatedResponse("response body ended early")
+        return out
 
 
 def _size_message(cap: int) -> str:

@@ -108,6 +108,13 @@ class GitVerifier:
         """HTTP requests and bytes, cumulative over this verifier's lifetime."""
         return self._transport.stats
 
+    @property
+    def transport(self) -> Transport:
+        """The guarded HTTP session, for other clients of the same upstreams to share
+        (:class:`~.history.HistoryChecker`, :class:`~.registry.RegistryClient`): one
+        set of pools, credentials and counters.  Closed with this verifier."""
+        return self._transport
+
     def close(self) -> None:
         self._transport.close()
 
