@@ -28,8 +28,10 @@ from .stack import WEBHOOK_SECRET
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SAMPLES = SHARED / "events" / "github-webhooks"
 PUSH_SAMPLE = SAMPLES / "push.with-new-branch.payload.json"
-# GitHub listed at most 20 commits in a push payload (the code takes 20 as "maybe truncated").
-PAYLOAD_COMMITS = 20
+# A push delivery lists at most this many commits (GitHub's docs: the 20-commit limit applies to
+# timeline events, not to webhook deliveries, whose array is capped at 2048). The code under test
+# takes 20 or more as "maybe truncated" either way.
+PAYLOAD_COMMITS = 2048
 
 
 def sample(path: Path) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def push_payload(
     created: bool = False,
 ) -> dict[str, Any]:
     """A push event to `repository_url` shaped like GitHub's sample, listing at most
-    PAYLOAD_COMMITS commits (the last ones, as `head_commit` is the last)."""
+    PAYLOAD_COMMITS commits (`head_commit` is the last)."""
     payload = copy.deepcopy(sample(PUSH_SAMPLE))
     commit_template = payload["commits"][0]
     listed = []

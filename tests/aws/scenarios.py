@@ -275,7 +275,7 @@ def _removal_outcome(world: World, name: str, after: str, *, full: bool) -> Outc
 
 
 def deletion_in_many_commits(world: World) -> Outcome:
-    """25 commits, one deletes a manifest: GitHub lists 20, the code re-validates everything."""
+    """25 commits, one deletes a manifest: 20 or more, the code re-validates everything."""
     before, after = _deletion_in_commits(world, 25)
     answer = deliver_push(world, before, after)
     assert answer.body.get("full_revalidation") is True, answer
