@@ -2,11 +2,9 @@
 
 Everything else in tests/aws treats the functions as AWS does: a handler named by template.yaml,
 called with an event and a context, configured only through its environment. What this module
-adds on top is today's in-process detail: the package keeps its clients and caches in the global
-`manifest_validation.services.services` (made from the environment on first use), so a new
-environment only takes effect after `services.reset()`. When the package gets an explicit
-composition root, re-point `configure()` (and, if the handlers move, nothing: their names come
-from the template).
+adds on top is the in-process detail of a cold start: each handler keeps the services of its
+container (`handlers.root.default_services`, made from the environment on first use), so a new
+environment takes effect once that cache is cleared, as a new container would start.
 """
 
 from __future__ import annotations
@@ -71,9 +69,9 @@ def configure(environment: Mapping[str, str], patch: pytest.MonkeyPatch) -> None
 
 def reset() -> None:
     """Forget clients, caches and sources made from an earlier environment (a cold start)."""
-    from manifest_validation.services import services
+    from manifest_validation.handlers.root import default_services
 
-    services.reset()
+    default_services.cache_clear()
 
 
 def configure_process(environment: Mapping[str, str]) -> None:
@@ -88,7 +86,7 @@ def api_event(
     method: str, path: str, headers: list[tuple[str, str]], body: bytes
 ) -> dict[str, Any]:
     """An API Gateway HTTP API (payload 2.0) event, as the local server builds it."""
-    from manifest_validation.server import http_api_event
+    from manifest_validation.handlers.local_server import http_api_event
 
     event: dict[str, Any] = http_api_event(method, path, headers, body)
     return event
