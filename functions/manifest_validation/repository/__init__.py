@@ -8,12 +8,15 @@ Public API::
     names = source.list_manifests(commit)
     files = source.read(commit, names)          # {name: bytes}
 
+    base, head = resolve_range(source, "master...pr")    # see .revisions
+
 :class:`SourceError` is permanent, :class:`SourceUnavailable` (a subclass) transient.
 """
 
 from .base import ManifestSource, SourceError, SourceUnavailable
 from .git import GitManifestSource
 from .local import LocalManifestSource
+from .revisions import merge_bases, parse_range, resolve_commit, resolve_range
 
 __all__ = [
     "GitManifestSource",
@@ -21,4 +24,8 @@ __all__ = [
     "ManifestSource",
     "SourceError",
     "SourceUnavailable",
+    "merge_bases",
+    "parse_range",
+    "resolve_commit",
+    "resolve_range",
 ]
