@@ -8,10 +8,12 @@ Public API::
     names = source.list_manifests(commit)
     files = source.read(commit, names)          # {name: bytes}
 
-    with LocalGitManifestSource("path/to/a/clone") as repo:   # working tree, worktree or bare
+    # a URL or a local clone (working tree, worktree or bare), and a git range
+    with open_manifests_repository(location, policy=policy, credentials=tokens) as repo:
         base, head = resolve_range(repo, "master...pr", warnings=notes)
 
-:mod:`.revisions` documents the revision syntax.
+:func:`open_manifests_repository` (in :mod:`.location`) picks :class:`GitManifestSource` or
+:class:`LocalGitManifestSource`; :mod:`.revisions` documents the revision syntax.
 :class:`SourceError` is permanent, :class:`SourceUnavailable` (a subclass) transient.
 """
 
@@ -19,6 +21,7 @@ from .base import BlobIdSource, ManifestSource, SourceError, SourceUnavailable
 from .git import GitManifestSource
 from .local import LocalManifestSource
 from .local_git import LocalGitManifestSource
+from .location import ManifestRepository, open_manifests_repository
 from .revisions import merge_bases, parse_range, resolve_commit, resolve_range
 
 __all__ = [
@@ -26,10 +29,12 @@ __all__ = [
     "GitManifestSource",
     "LocalGitManifestSource",
     "LocalManifestSource",
+    "ManifestRepository",
     "ManifestSource",
     "SourceError",
     "SourceUnavailable",
     "merge_bases",
+    "open_manifests_repository",
     "parse_range",
     "resolve_commit",
     "resolve_range",
