@@ -83,6 +83,8 @@ def test_ranges() -> None:
         ("a//b..HEAD", "cannot be a ref name"),
         ("a\x00b..HEAD", "cannot be a ref name"),
         ("HEAD~99999999999..HEAD", "99999999999 is too large a number of steps"),
+        ("a" * 1025 + "..HEAD", "a revision of 1,025 characters is too long (at most 1,024)"),
+        ("a" * 3000 + "..HEAD", "a revision range of 3,006 characters is too long"),
     ],
 )
 def test_refusals(text: str, message: str) -> None:

@@ -97,6 +97,8 @@ __all__ = [
 
 # git's MINIMUM_ABBREV: shorter hex strings are only ever ref names.
 MIN_ABBREV = 4
+# Longer revisions are refused before anything is looked up (a name goes into one pkt-line).
+MAX_REVISION_LENGTH = 1024
 # git's limit for the number of ~N and ^N (it refuses larger numbers as unknown revisions).
 MAX_STEP = 2**31 - 1
 # A chain of tags pointing at tags longer than this is refused rather than followed.
@@ -243,6 +245,8 @@ def parse_range(text: str) -> RevisionRange:
         raise TypeError("a range is a string")
     if not text:
         raise SourceError(f"no revision range given; {_RANGE_HELP}")
+    if len(text) > 2 * MAX_REVISION_LENGTH + 3:
+        raise SourceError(f"a revision range of {len(text):,} characters is too long")
     dots = text.find("..")
     if dots < 0:
         if text.endswith(("^!", "^@")) or "^-" in text:
@@ -268,6 +272,10 @@ def parse_revision(text: str) -> Revision:
     """One revision: a name or id, then ``~N``, ``^N``, ``^{commit}`` suffixes."""
     if not text:
         raise SourceError("an empty revision names nothing")
+    if len(text) > MAX_REVISION_LENGTH:
+        raise SourceError(
+            f"a revision of {len(text):,} characters is too long (at most {MAX_REVISION_LENGTH:,})"
+        )
     cut = min((i for i in (text.find("~"), text.find("^")) if i >= 0), default=len(text))
     base, rest = text[:cut], text[cut:]
     _check_base(text, base)
