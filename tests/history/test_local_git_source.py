@@ -131,3 +131,14 @@ def test_refs_are_read_afresh(world: World, tmp_path: Path) -> None:
         assert source.resolve("master") == world.ids["c4"]
         run_git("update-ref", "refs/heads/master", world.ids["c1"], cwd=repo)
         assert source.resolve("master") == world.ids["c1"]
+
+
+def test_a_loop_of_symbolic_refs_is_an_error(world: World, tmp_path: Path) -> None:
+    repo = tmp_path / "loop.git"
+    shutil.copytree(world.path("served/bare.git"), repo)
+    run_git("symbolic-ref", "refs/heads/a", "refs/heads/b", cwd=repo)
+    run_git("symbolic-ref", "refs/heads/b", "refs/heads/a", cwd=repo)
+    assert git_out(repo, "rev-parse", "--verify", "a")[0] != 0
+    with LocalGitManifestSource(repo) as source, pytest.raises(SourceError) as caught:
+        resolve_range(source, "a..master")
+    assert str(caught.value).endswith("is a loop of symbolic refs")

@@ -38,9 +38,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from dulwich.errors import ChecksumMismatch, NotGitRepository, ObjectFormatException
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    NotGitRepository,
+    ObjectFormatException,
+)
 from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
-from dulwich.refs import Ref
+from dulwich.refs import Ref, SymrefLoop
 from dulwich.repo import Repo, UnsupportedExtension, UnsupportedVersion
 
 from .base import SourceError, check_names, is_manifest_name
@@ -214,7 +219,13 @@ class LocalGitManifestSource:
                 f"{what} is missing from {self.describe()} (object {oid}; a shallow or "
                 "partial clone has not fetched it)",
             ) from None
-        except (ChecksumMismatch, ObjectFormatException, zlib.error, ValueError) as exc:
+        except (
+            ApplyDeltaError,
+            ChecksumMismatch,
+            ObjectFormatException,
+            zlib.error,
+            ValueError,
+        ) as exc:
             raise SourceError(f"object {oid} in {self.describe()} is corrupt: {exc}") from None
         except OSError as exc:
             raise SourceError(f"cannot read object {oid} in {self.describe()}: {exc}") from None
@@ -254,6 +265,10 @@ class _LocalHistory:
             value = repo.refs[Ref(name.encode("utf-8"))]
         except KeyError:
             return None
+        except SymrefLoop:
+            raise SourceError(
+                f"ref {name} in {self.describe()} is a loop of symbolic refs"
+            ) from None
         except (ValueError, OSError) as exc:
             raise SourceError(f"cannot read ref {name} in {self.describe()}: {exc}") from None
         return self._oid_at_start(value)
