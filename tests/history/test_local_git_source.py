@@ -142,3 +142,21 @@ def test_a_loop_of_symbolic_refs_is_an_error(world: World, tmp_path: Path) -> No
     with LocalGitManifestSource(repo) as source, pytest.raises(SourceError) as caught:
         resolve_range(source, "a..master")
     assert str(caught.value).endswith("is a loop of symbolic refs")
+
+
+def test_a_corrupt_object_is_an_error(tmp_path: Path) -> None:
+    work = tmp_path / "corrupt"
+    (work / "library").mkdir(parents=True)
+    run_git("init", "-q", "-b", "master", work)
+    (work / "library" / "app").write_text("Maintainers: A (@a)\n")
+    run_git("add", "-A", cwd=work)
+    run_git("commit", "-qm", "one", cwd=work)
+    blob = run_git("rev-parse", "HEAD:library/app", cwd=work)
+    loose = work / ".git" / "objects" / blob[:2] / blob[2:]
+    loose.chmod(0o644)
+    loose.write_bytes(b"not zlib at all")
+    with LocalGitManifestSource(work) as source:
+        head = source.resolve("HEAD")
+        assert source.list_manifests(head) == ["app"]  # the tree is intact
+        with pytest.raises(SourceError, match=f"object {blob} in .* is corrupt"):
+            source.read(head, ["app"])
