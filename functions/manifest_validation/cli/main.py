@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow plain http and private addresses for exactly this host (repeatable; also "
         f"${INSECURE_HOSTS_VARIABLE}, comma-separated)",
     )
+    check.add_argument(
+        "--sources",
+        action="store_true",
+        help="with --format json: each valid result also carries `sources`, its slice of "
+        "the publisher's sources.json (with --verify-git: checksums, FROMs, parents)",
+    )
     check.set_defaults(command="check:command_check")
 
     diff = commands.add_parser(
