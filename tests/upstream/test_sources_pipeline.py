@@ -1,10 +1,12 @@
-"""The publisher's document through the real pipeline: `check --verify-git --sources`
-against repositories served by real `git http-backend` (contexts read in the same requests
-as the Dockerfiles; what bashbrew cannot archive reported on the Directory line)."""
+"""The publisher's document through the real pipeline: `manifest-validate sources` and
+`check --verify-git --sources` against repositories served by real `git http-backend`
+(contexts read in the same requests as the Dockerfiles; what bashbrew cannot archive
+reported on the Directory line; exit codes; pins; a network failure)."""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,7 @@ from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.checks.contexts import context_findings, context_reads
 from manifest_validation.cli.main import main
 from manifest_validation.libraryfile.parse import parse
-from manifest_validation.upstream import ContextRequest, ContextResult, ContextStatus
+from manifest_validation.upstream import ContextRequest, ContextResult, ContextStatus, source_id
 
 from .conftest import MakeVerifier
 from .context_repos import ContextRepos, build_context_repos
@@ -98,6 +100,112 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     captured = capsys.readouterr()
     out = json.loads(captured.out) if captured.out.strip() else None
     return code, out, captured.err
+
+
+def test_sources_of_a_manifest_read_upstream(
+    images: Images, images_server: GitServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = manifest_text(images_server.repo_url("images.git"), images.commit)
+    library = official_images(tmp_path, {"img": text})
+    code, document, err = run(
+        capsys,
+        "sources",
+        "--insecure-host",
+        images_server.host_port,
+        "--library",
+        str(library),
+        str(library / "img"),
+    )
+    assert (code, err) == (0, "")
+    by_tag = {
+        next(iter(source["arches"].values()))["tags"][0]: (key, source)
+        for key, source in document.items()
+    }
+    # build order: child (written first) after base, its parent; the rest in file order
+    assert list(by_tag) == ["img:base", "img:win", "img:rootfs", "img:child"]
+    for key, source in document.items():
+        entry = source["entries"][0]
+        assert (
+            key
+            == source["sourceId"]
+            == source_id(source["reproducibleGitChecksum"], entry["File"], entry["Builder"])
+        )
+        assert entry["SOURCE_DATE_EPOCH"] == 1577836800  # the fixed date of git_env
+    base_id, _ = by_tag["img:base"]
+    child = by_tag["img:child"][1]["arches"]
+    assert child["arm64v8"]["froms"] == ["img:base"] * 3
+    assert child["arm64v8"]["parents"] == {"img:base": {"sourceId": base_id, "pin": None}}
+    win = by_tag["img:win"][1]["arches"]["windows-amd64"]
+    # the pin comes from .external-pins beside --library
+    assert win["parents"] == {
+        "mcr.microsoft.com/windows/servercore:ltsc2022": {"sourceId": None, "pin": PIN}
+    }
+    rootfs = by_tag["img:rootfs"][1]
+    assert (rootfs["entries"][0]["Builder"], rootfs["entries"][0]["File"]) == (
+        "oci-import",
+        "index.json",
+    )
+    assert (rootfs["arches"]["amd64"]["froms"], rootfs["arches"]["amd64"]["lastStageFrom"]) == (
+        ["scratch"],
+        "scratch",
+    )
+    # --tab: jq --tab's text
+    code = main(["sources", "--tab", "--insecure-host", images_server.host_port, "--library",
+                 str(library), str(library / "img")])  # fmt: skip
+    assert capsys.readouterr().out == json.dumps(document, indent="\t") + "\n"
+
+
+def test_pins_by_option_and_without(
+    images: Images, images_server: GitServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = manifest_text(images_server.repo_url("images.git"), images.commit)
+    library = official_images(tmp_path, {"img": text}, pins=False)
+    host = ["--insecure-host", images_server.host_port]
+    code, document, err = run(capsys, "sources", *host, str(library / "img"))
+    assert code == 0 and "every parent's pin is null" in err
+    pins = [p["pin"] for s in document.values() for a in s["arches"].values()
+            for p in (a["parents"] or {}).values()]  # fmt: skip
+    assert pins and set(pins) == {None}
+    code, _, err = run(capsys, "sources", *host, "--external-pins", str(tmp_path / "no"), "x")
+    assert code == 2 and "--external-pins" in err
+    pinned = tmp_path / "pins" / "mcr.microsoft.com" / "windows"
+    pinned.mkdir(parents=True)
+    (pinned / "servercore___ltsc2022").write_text(PIN)
+    code, document, _ = run(
+        capsys, "sources", *host, "--external-pins", str(tmp_path / "pins"), str(library / "img")
+    )
+    assert code == 0 and PIN in json.dumps(document)
+
+
+def test_a_file_left_out_and_an_unreachable_repository(
+    images: Images, images_server: GitServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = images_server.repo_url("images.git")
+    good = f"{HEAD}GitRepo: {url}\nGitCommit: {images.commit}\n\nTags: 1\nDirectory: base\n"
+    missing = good.replace("Directory: base", "Directory: nowhere")
+    library = official_images(tmp_path, {"good": good, "missing": missing})
+    host = ["--insecure-host", images_server.host_port]
+    code, document, err = run(
+        capsys, "sources", *host, str(library / "good"), str(library / "missing")
+    )
+    # bashbrew cannot read what `missing` builds: left out, its problem on stderr
+    assert code == 1 and "dockerfile-not-found" in err
+    assert [s["arches"]["amd64"]["tags"] for s in document.values()] == [["good:1"]]
+    # nothing listens on this port: the repository is unreachable, the heavy fields null
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = good.replace(url, f"http://127.0.0.1:{port}/images.git")
+    (library / "down").write_text(down)
+    code, document, err = run(
+        capsys, "sources", "--insecure-host", f"127.0.0.1:{port}", str(library / "down")
+    )
+    assert code == 3 and "git-repo-unreachable" in err
+    ((key, source),) = document.items()
+    assert key.startswith("provisional:")
+    assert (source["sourceId"], source["reproducibleGitChecksum"]) == (None, None)
+    assert source["entries"][0]["SOURCE_DATE_EPOCH"] is None
+    assert source["arches"]["amd64"]["froms"] == []
 
 
 def test_check_json_carries_sources_only_when_asked(
