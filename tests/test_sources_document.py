@@ -5,6 +5,7 @@ The real thing is compared in tests/upstream/test_sources_real.py."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -320,3 +321,24 @@ def test_a_long_chain_given_backwards_sorts_in_linear_time() -> None:
     count = 50_000
     edges = [(node + 1, node) for node in range(count - 1)]  # each built FROM the next one
     assert topological_passes(count, edges).order == list(reversed(range(count)))
+
+
+def test_thousands_of_entries_building_one_source_merge_in_linear_time() -> None:
+    # 10,000 entries at as many commits, all the same context: one source whose entries,
+    # tags and parents grow by one each (quadratic merging would take minutes here)
+    count = 10_000
+    text = "".join(f"\nTags: t{n}\nSharedTags: s\nGitCommit: {n:040x}\n" for n in range(count))
+    manifest = parse("big", HEAD + text)
+    builds = {
+        entry.number: {"amd64": built(("big:t0",), "a" * 64, count - entry.number)}
+        for entry in manifest.entries
+    }
+    started = time.monotonic()
+    document = build_document([Image(manifest, builds)])
+    assert time.monotonic() - started < 20
+    (source,) = document.sources.values()
+    assert len(source["entries"]) == count
+    assert source["entries"][0]["GitCommit"] == f"{count - 1:040x}"  # the oldest first
+    value = source["arches"]["amd64"]
+    assert len(value["tags"]) == count + 1 and value["tags"][:2] == ["big:t0", "big:s"]
+    assert value["parents"] == {"big:t0": {"sourceId": source["sourceId"], "pin": None}}

@@ -120,43 +120,60 @@ def _item(image: Image, entry: Entry, architecture: str) -> tuple[str, dict[str,
     }
 
 
-def _unique(items: Sequence[Any]) -> list[Any]:
-    """jq's `unique_unsorted` of sources.sh: each value once, first occurrence kept."""
-    out: list[Any] = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
-
-
 def _epoch_order(entry: Mapping[str, Any]) -> tuple[bool, int]:
     epoch = entry["SOURCE_DATE_EPOCH"]
     return (epoch is not None, epoch or 0)  # jq sorts null before every number
 
 
-def _merge(key: str, source: dict[str, Any], item: dict[str, Any], conflicts: list[str]) -> None:
-    arches = source["arches"]
-    for architecture, value in item["arches"].items():
-        mine = arches.get(architecture)
-        if mine is None:
-            arches[architecture] = value
-            continue
-        rest = ("tags", "archTags")
-        if {k: v for k, v in mine.items() if k not in rest} != {
-            k: v for k, v in value.items() if k not in rest
-        }:
-            conflicts.append(
-                f"{', '.join(value['tags'][:1])} ({architecture}) builds source {key} with "
-                f"other values than {', '.join(mine['tags'][:1])}: the first are kept "
-                "(sources.sh stops with `duplicate architecture`)"
-            )
-        mine["tags"] = _unique(mine["tags"] + value["tags"])
-        mine["archTags"] = _unique(mine["archTags"] + value["archTags"])
-    entries = source["entries"]
-    for entry in item["entries"]:
-        if entry not in entries:
-            entries.append(entry)
-    entries.sort(key=_epoch_order)  # stable: equal times keep their order
+@dataclass
+class _Source:
+    """One source while items are merged into it: ordered sets where sources.sh keeps each
+    value once (so a source built by thousands of entries costs linear time), made into the
+    document's lists once at the end."""
+
+    head: dict[str, Any]  # sourceId, reproducibleGitChecksum
+    entries: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = field(default_factory=dict)
+    arches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tags: dict[str, tuple[dict[str, None], dict[str, None]]] = field(default_factory=dict)
+
+    def add(self, key: str, item: dict[str, Any], conflicts: list[str]) -> None:
+        for entry in item["entries"]:
+            self.entries.setdefault(tuple(entry.items()), entry)
+        for architecture, value in item["arches"].items():
+            rest = {name: v for name, v in value.items() if name not in ("tags", "archTags")}
+            mine = self.arches.get(architecture)
+            if mine is None:
+                self.arches[architecture] = rest
+                self.tags[architecture] = ({}, {})
+            elif mine != rest:
+                conflicts.append(
+                    f"{', '.join(value['tags'][:1])} ({architecture}) builds source {key} with "
+                    "other values than the item before it: the first are kept (sources.sh "
+                    "stops with `duplicate architecture`)"
+                )
+            tags, arch_tags = self.tags[architecture]
+            tags.update(dict.fromkeys(value["tags"]))
+            arch_tags.update(dict.fromkeys(value["archTags"]))
+
+    def document(self) -> dict[str, Any]:
+        arches = {}
+        for architecture, rest in self.arches.items():
+            tags, arch_tags = self.tags[architecture]
+            arches[architecture] = {"tags": list(tags), "archTags": list(arch_tags), **rest}
+        # sources.sh's order of an architecture's fields: tags first
+        order = ("tags", "archTags", "froms", "lastStageFrom", "platformString", "platform")
+        return {
+            **self.head,
+            # a stable sort: entries of equal times keep the order they came in
+            "entries": sorted(self.entries.values(), key=_epoch_order),
+            "arches": {
+                architecture: {
+                    **{name: value[name] for name in order},
+                    "parents": value["parents"],
+                }
+                for architecture, value in arches.items()
+            },
+        }
 
 
 def build_document(images: Sequence[Image], pins: Mapping[str, str] | None = None) -> Document:
@@ -168,16 +185,19 @@ def build_document(images: Sequence[Image], pins: Mapping[str, str] | None = Non
     }
     document = Document()
     keys: list[dict[str, None]] = [{} for _ in images]  # ordered sets
-    order = image_order(images)
+    merged = [image.manifest.merged_entries() for image in images]
+    order = image_order(images, merged)
     if order.cyclic:
         document.conflicts.append(
             "the images build FROM each other in a cycle (bashbrew stops with `Cycle "
             "detected`): those in it are in the order given"
         )
-    by_tag: dict[str, dict[str, list[str | None]]] = {}
+    sources: dict[str, _Source] = {}
+    # tag -> architecture -> the sourceIds having it there (ordered sets), before merging
+    by_tag: dict[str, dict[str, dict[str | None, None]]] = {}
     for index in order.order:
         image = images[index]
-        entries, cyclic = entry_order(image)
+        entries, cyclic = entry_order(image, merged[index])
         if cyclic:
             document.conflicts.append(
                 f"entries of {image.manifest.name} build FROM each other in a cycle "
@@ -189,21 +209,20 @@ def build_document(images: Sequence[Image], pins: Mapping[str, str] | None = Non
                     continue  # bashbrew refuses the file (invalid-architecture)
                 key, item = _item(image, entry, architecture)
                 value = item["arches"][architecture]
-                for tag in value["tags"] + value["archTags"]:
-                    known = by_tag.setdefault(tag, {}).setdefault(architecture, [])
-                    if item["sourceId"] not in known:
-                        known.append(item["sourceId"])
+                for tag in (*value["tags"], *value["archTags"]):
+                    by_tag.setdefault(tag, {}).setdefault(architecture, {})[item["sourceId"]] = None
                 keys[index].setdefault(key, None)
-                existing = document.sources.get(key)
-                if existing is None:
-                    document.sources[key] = item
-                else:
-                    _merge(key, existing, item, document.conflicts)
-    for source in document.sources.values():
-        for architecture, value in source["arches"].items():
+                source = sources.get(key)
+                if source is None:
+                    head = {name: item[name] for name in ("sourceId", "reproducibleGitChecksum")}
+                    source = sources[key] = _Source(head)
+                source.add(key, item, document.conflicts)
+    for source in sources.values():
+        for architecture, value in source.arches.items():
             value["parents"] = _parents(
                 value["froms"], architecture, by_tag, pins, document.conflicts
             )
+    document.sources = {key: source.document() for key, source in sources.items()}
     position = {key: number for number, key in enumerate(document.sources)}
     document.keys = [sorted(own, key=position.__getitem__) for own in keys]
     return document
@@ -212,13 +231,13 @@ def build_document(images: Sequence[Image], pins: Mapping[str, str] | None = Non
 def _parents(
     froms: Sequence[str],
     architecture: str,
-    by_tag: Mapping[str, Mapping[str, list[str | None]]],
+    by_tag: Mapping[str, Mapping[str, Mapping[str | None, None]]],
     pins: Mapping[str, str],
     conflicts: list[str],
 ) -> dict[str, dict[str, str | None]] | None:
     parents: dict[str, dict[str, str | None]] = {}
-    for parent in _unique(list(froms)):
-        found = by_tag.get(parent, {}).get(architecture, [])
+    for parent in dict.fromkeys(froms):  # jq's unique_unsorted: first occurrences, in order
+        found = list(by_tag.get(parent, {}).get(architecture, {}))
         if len(found) > 1:
             conflicts.append(
                 f"{parent} ({architecture}) is built by {len(found)} sources: the first is "

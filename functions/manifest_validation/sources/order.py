@@ -99,17 +99,17 @@ def _sort(nodes: Sequence[Sequence[tuple[Image, Entry]]], *, first_wins: bool) -
     return topological_passes(len(nodes), edges)
 
 
-def image_order(images: Sequence[Image]) -> Sorted:
-    """The files in `bashbrew cat --build-order` order."""
+def image_order(images: Sequence[Image], entries: Sequence[Sequence[Entry]]) -> Sorted:
+    """The files in `bashbrew cat --build-order` order (`entries`: each file's merged
+    entries, `Manifest.merged_entries()`)."""
     return _sort(
-        [[(image, entry) for entry in image.manifest.merged_entries()] for image in images],
+        [[(image, entry) for entry in own] for image, own in zip(images, entries, strict=True)],
         first_wins=False,
     )
 
 
-def entry_order(image: Image) -> tuple[list[Entry], bool]:
-    """The (merged) entries of one file in bashbrew's `.SortedEntries` order, and whether
-    they depend on each other in a cycle."""
-    entries = image.manifest.merged_entries()
+def entry_order(image: Image, entries: Sequence[Entry]) -> tuple[list[Entry], bool]:
+    """The file's merged `entries` in bashbrew's `.SortedEntries` order, and whether they
+    depend on each other in a cycle."""
     result = _sort([[(image, entry)] for entry in entries], first_wins=True)
     return [entries[index] for index in result.order], result.cyclic
