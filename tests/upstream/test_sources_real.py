@@ -7,6 +7,8 @@ keys and order included."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,13 +55,28 @@ def library(real_server: GitServer, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def run_sources(
-    capsys: pytest.CaptureFixture[str], server: GitServer, library: Path, images: list[str]
+    capsys: pytest.CaptureFixture[str],
+    server: GitServer,
+    library: Path,
+    images: list[str],
+    *options: str,
 ) -> tuple[int, dict[str, Any], str]:
-    argv = ["sources", "--format", "json", "--insecure-host", server.host_port]
+    code, text, err = run_text(capsys, server, library, images, *options)
+    return code, json.loads(text), err
+
+
+def run_text(
+    capsys: pytest.CaptureFixture[str],
+    server: GitServer,
+    library: Path,
+    images: list[str],
+    *options: str,
+) -> tuple[int, str, str]:
+    argv = ["sources", "--format", "json", *options, "--insecure-host", server.host_port]
     argv += ["--library", str(library), *(str(library / image) for image in images)]
     code = main(argv)
     captured = capsys.readouterr()
-    return code, json.loads(captured.out), captured.err
+    return code, captured.out, captured.err
 
 
 def differences(ours: dict[str, Any], meta: dict[str, Any]) -> list[str]:
@@ -135,3 +152,21 @@ def test_the_order_given_is_the_order_bashbrew_sorts(
     # caddy given first: golang (its parent) first all the same
     code, document, _ = run_sources(capsys, real_server, library, ["caddy", "golang"])
     assert [image_of[key] for key in document] == ["golang"] * 16 + ["caddy"] * 6
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+def test_the_text_is_jqs(
+    capsys: pytest.CaptureFixture[str],
+    real_server: GitServer,
+    library: Path,
+    tmp_path: Path,
+) -> None:
+    # what sources.sh's last `jq` prints (2 spaces), and `jq --tab`, byte for byte
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps(meta_document(real_server.base_url)))
+    for options in ((), ("--tab",)):
+        jq = [shutil.which("jq") or "jq", *options, "."]
+        expected = subprocess.run(jq, stdin=meta.open(), capture_output=True, check=True).stdout
+        code, text, _ = run_text(capsys, real_server, library, list(IMAGES), *options)
+        assert code == 0
+        assert text.encode() == expected, options
