@@ -133,8 +133,12 @@ def test_worker_checks_parents_against_the_manifests_at_the_job_commit(world: Wo
             worker.handle(job, final_attempt=True)
     child, orphan = collected.messages
     assert (child["manifest"], child["status"], problems(child)) == ("child", "valid", [])
-    arches = child["build_plan"]["sources"][0]["arches"]
-    assert arches["arm64v8"]["froms"] == ["base:1"]
+    ((key, built),) = child["sources"].items()
+    assert key == built["sourceId"] and built["reproducibleGitChecksum"] is not None
+    # bashbrew's froms: both FROMs and the COPY --from the build stage (base:1 too)
+    assert built["arches"]["arm64v8"]["froms"] == ["base:1"] * 3
+    # base is not among the manifests of the job: its sourceId is not known here
+    assert built["arches"]["arm64v8"]["parents"] == {"base:1": {"sourceId": None, "pin": None}}
     assert (orphan["status"], problems(orphan)) == ("invalid", [("from-tag-unknown", 5)])
     assert "base:2" in orphan["problems"][0]["message"]
     # the library was listed and read once for both jobs
@@ -177,7 +181,9 @@ def test_http_door_checks_parents_against_the_branch_head(world: World) -> None:
     )
     grandchild, x = document["results"]
     assert (grandchild["status"], problems(grandchild)) == ("valid", [])
-    assert grandchild["build_plan"]["sources"][0]["arches"]["amd64"]["froms"] == ["base:1"]
+    ((key, source),) = grandchild["sources"].items()
+    assert key == source["sourceId"] and source["entries"][0]["SOURCE_DATE_EPOCH"]
+    assert source["arches"]["amd64"]["froms"] == ["base:1"] * 3
     assert problems(x) == [("from-tag-unknown", 5)]
     # a pull request that adds base:2 is checked against its own base
     base = image(world.app_url, world.app_commit, "1, 2", "base", "amd64, arm64v8")

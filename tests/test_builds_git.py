@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,7 +174,8 @@ def check(
     path.write_text(text)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["check", "--format", output, "--verify-git", *extra, str(path)])
+        sources = ["--sources"] if output == "json" else []
+        code = main(["check", "--format", output, *sources, "--verify-git", *extra, str(path)])
     document = json.loads(out.getvalue()) if output == "json" else {}
     for message in document.get("results", []):
         assert [e.message for e in result_validator().iter_errors(message)] == []
@@ -185,15 +187,24 @@ def problems(document: dict[str, Any]) -> list[tuple[str, int | None, str | None
 
 
 def froms(document: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    plan = document["results"][0]["build_plan"]
-    return {
-        source["tags"][0]: {arch: value["froms"] for arch, value in source["arches"].items()}
-        for source in plan["sources"]
-    }
+    """The first tag of each source -> architecture -> its `froms` (bashbrew's)."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for source in document["results"][0]["sources"].values():
+        for arch, value in source["arches"].items():
+            found.setdefault(value["tags"][0], {})[arch] = value["froms"]
+    return found
 
 
 EXPECTED_FROMS = {
-    "app:1.0": {"amd64": ["golang:1.22-bookworm", "debian:bookworm-slim", "busybox:stable"]},
+    # bashbrew's froms: every use, the COPY --from of the build stage as the stage's image
+    "app:1.0": {
+        "amd64": [
+            "golang:1.22-bookworm",
+            "debian:bookworm-slim",
+            "golang:1.22-bookworm",
+            "busybox:stable",
+        ]
+    },
     "app:1.0-arg": {"amd64": ["debian:bookworm"], "arm64v8": ["debian:bookworm"]},
     "app:1.0-windowsservercore-ltsc2022": {
         "windows-amd64": ["mcr.microsoft.com/windows/servercore:ltsc2022"]
@@ -211,8 +222,12 @@ def test_every_parent_fine_exits_0_with_froms(
         tmp_path, text, "--library", str(upstream.library), "--insecure-host", server.host_port
     )
     assert (code, problems(document)) == (0, [])
-    assert document["results"][0]["schema_version"] == "1.1"
+    assert document["results"][0]["schema_version"] == "2.0"
     assert froms(document) == EXPECTED_FROMS
+    # every context was read in the same requests: each source has its checksum and time
+    for key, source in document["results"][0]["sources"].items():
+        assert key == source["sourceId"] and source["reproducibleGitChecksum"]
+        assert source["entries"][0]["SOURCE_DATE_EPOCH"] == 1577836800  # git_env's date
     # git checks (advertisement, ls-refs, one negotiation at most) + one tree fetch + one blob
     # fetch: every Dockerfile of the manifest is read with at most 3 requests
     assert server.requests <= 6
@@ -317,9 +332,15 @@ def test_dockerfiles_that_cannot_be_read_make_it_unverified_never_invalid(
     (only,) = result["problems"]
     assert only["severity"] == "warning" and "Dockerfiles could not be read" in only["message"]
     assert "nowhere/Dockerfile" in only["message"]  # a missing file is not claimed missing
-    # the plan of an unverified manifest is kept, but no Dockerfile was read: no `froms`
-    arches = [a for source in result["build_plan"]["sources"] for a in source["arches"].values()]
-    assert arches and all("froms" not in arch for arch in arches)
+    # the sources of an unverified manifest are kept, but nothing was read upstream: the
+    # heavy fields are null, the keys provisional
+    sources = result["sources"]
+    assert sources and all(key.startswith("provisional:") for key in sources)
+    assert all(
+        s["sourceId"] is None and s["reproducibleGitChecksum"] is None for s in sources.values()
+    )
+    arches = [a for source in sources.values() for a in source["arches"].values()]
+    assert arches and all(a["froms"] == [] and a["lastStageFrom"] is None for a in arches)
 
 
 def test_a_missing_commit_is_reported_once_by_the_git_checks(
@@ -423,6 +444,7 @@ def test_corpus_library(tmp_path: Path) -> None:
                     "check",
                     "--format",
                     "json",
+                    "--sources",
                     "--verify-git",
                     "--library",
                     str(LIBRARY),
@@ -440,8 +462,20 @@ def test_corpus_library(tmp_path: Path) -> None:
     assert "not built for s390x" in by_name["myruntime"]["problems"][0]["message"]
     assert by_name["mysdk"]["status"] == "valid"
     assert by_name["mytool"]["status"] == "valid"
-    tool = by_name["mytool"]["build_plan"]["sources"][0]["arches"]["arm64v8"]
-    assert tool["froms"] == ["mysdk:1", "myruntime:1-alpine"]
-    sdk = by_name["mysdk"]["build_plan"]["sources"][0]["arches"]["amd64"]
-    assert sdk["froms"] == ["myruntime:1-bookworm"]
+    ((sdk_id, sdk_source),) = by_name["mysdk"]["sources"].items()
+    ((_, tool_source),) = by_name["mytool"]["sources"].items()
+    tool = tool_source["arches"]["arm64v8"]
+    assert tool["froms"] == ["mysdk:1", "myruntime:1-alpine", "mysdk:1"]
+    assert tool["lastStageFrom"] == "myruntime:1-alpine"
+    # parents among the manifests checked together: myruntime is invalid for a review rule
+    # (s390x), which does not stop the publisher: it is in the document (so its sourceId is
+    # its child's parent), but its own message, invalid, carries no sources
+    runtime_id = tool["parents"]["myruntime:1-alpine"]["sourceId"]
+    assert tool["parents"] == {
+        "mysdk:1": {"sourceId": sdk_id, "pin": None},
+        "myruntime:1-alpine": {"sourceId": runtime_id, "pin": None},
+    }
+    assert re.fullmatch("[0-9a-f]{64}", runtime_id) and runtime_id != sdk_id
+    assert sdk_source["arches"]["amd64"]["froms"] == ["myruntime:1-bookworm"]
+    assert "sources" not in by_name["myruntime"]
     assert code == 1

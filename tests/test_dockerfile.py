@@ -239,3 +239,106 @@ def test_values_doubling_per_arg_are_capped() -> None:
     parsed = parse_dockerfile("\n".join(lines) + "\nFROM a:$A39\n")
     assert parsed.parents == ()
     assert "$A39" in parsed.errors[0].message
+
+
+# bashbrew's own `froms` and `lastStageFrom` (what the publisher's sources.json carries):
+# (name, Dockerfile, froms, last stage's FROM)
+BASHBREW: list[tuple[str, str, list[str], str]] = [
+    (
+        # golang's Dockerfiles: the build stage, the final stage, a COPY from the build stage
+        "every use, with repetitions",
+        "FROM buildpack-deps:bookworm-scm AS build\nRUN make\n"
+        "FROM buildpack-deps:bookworm-scm\nCOPY --from=build /usr/local/go /usr/local/go\n",
+        ["buildpack-deps:bookworm-scm"] * 3,
+        "buildpack-deps:bookworm-scm",
+    ),
+    (
+        "a last stage FROM a stage name is that stage's image",
+        "FROM alpine:3.20 AS builder\nRUN make\nFROM builder\n",
+        ["alpine:3.20", "alpine:3.20"],
+        "alpine:3.20",
+    ),
+    (
+        "a COPY --from after the last FROM comes after it in froms",
+        "FROM golang:1.22 AS build\nFROM debian:bookworm-slim\nCOPY --from=busybox:1 / /\n",
+        ["golang:1.22", "debian:bookworm-slim", "busybox:1"],
+        "debian:bookworm-slim",
+    ),
+    (
+        "stage names are case-sensitive",
+        "FROM alpine:3.20 AS Build\nFROM scratch\nCOPY --from=build / /\n",
+        ["alpine:3.20", "scratch", "build:latest"],
+        "scratch",
+    ),
+    (
+        "stage numbers as Go's Atoi reads them, below the stages so far",
+        "FROM a:1\nFROM b:2\nCOPY --from=0 / /\nCOPY --from=+1 / /\nCOPY --from=2 / /\n",
+        ["a:1", "b:2", "a:1", "b:2", "2:latest"],
+        "b:2",
+    ),
+    (
+        "only an explicit type=bind mount counts",
+        "FROM a:1\nRUN --mount=type=bind,from=b:2,target=/b --mount=from=c:3 --mount=type=cache,"
+        "from=d:4 true\n",
+        ["a:1", "b:2"],
+        "a:1",
+    ),
+    (
+        "any colon is a tag (a registry port too)",
+        "FROM localhost:5000/x\nFROM debian\n",
+        ["localhost:5000/x", "debian:latest"],
+        "debian:latest",
+    ),
+    (
+        "--platform is not the image",
+        "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nFROM scratch\nCOPY --from=build / /",
+        ["golang:1.22", "scratch", "golang:1.22"],
+        "scratch",
+    ),
+    (
+        # bashbrew knows no escape directive: in a backtick-escaped file a line ending in a
+        # backslash still continues, and swallows the COPY after it
+        "an escape directive is a comment to bashbrew",
+        "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\nWORKDIR C:\\\n"
+        "COPY --from=golang:1.22 C:/go C:/go\n",
+        ["mcr.microsoft.com/windows/servercore:ltsc2022"],
+        "mcr.microsoft.com/windows/servercore:ltsc2022",
+    ),
+    (
+        "a continued line keeps its leading blanks",
+        "FROM debian:\\\n  bookworm",
+        ["debian:"],
+        "debian:",
+    ),
+    (
+        "ARG defaults are substituted into FROM (bashbrew refuses a `$` there)",
+        "ARG SUITE=bookworm\nFROM debian:$SUITE\n",
+        ["debian:bookworm"],
+        "debian:bookworm",
+    ),
+    ("a backslash at the end of the file", "FROM scratch \\", ["scratch"], "scratch"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "froms", "last"),
+    [pytest.param(text, froms, last, id=name) for name, text, froms, last in BASHBREW],
+)
+def test_bashbrew_froms_and_last_stage_from(text: str, froms: list[str], last: str) -> None:
+    parsed = parse_dockerfile(text)
+    assert list(parsed.froms) == froms
+    assert parsed.last_stage_from == last
+
+
+def test_the_docker_reading_is_unchanged_beside_bashbrews() -> None:
+    # the parents the rules check still follow Docker: a backtick-escaped file keeps its COPY
+    text = BASHBREW[8][1]
+    assert parse_dockerfile(text).parents == (
+        "mcr.microsoft.com/windows/servercore:ltsc2022",
+        "golang:1.22",
+    )
+
+
+def test_no_from_has_no_last_stage() -> None:
+    parsed = parse_dockerfile("RUN true\n")
+    assert (parsed.froms, parsed.last_stage_from) == ((), None)

@@ -516,10 +516,10 @@ def test_docs_messages_validate_against_the_result_schema() -> None:
         origin = Origin.of("http", folder_digest_input(files), path="python")
         message = docs_result_message(result, origin, trigger=Trigger.CI)
         assert message["kind"] == "docs"
-        assert "build_plan" not in message
+        assert "sources" not in message
         assert [e.message for e in result_validator().iter_errors(message)] == []
-    # and a docs message may not carry a build plan
-    bad = {**message, "build_plan": {"sources": []}}
+    # and a docs message may not carry sources
+    bad = {**message, "sources": {}}
     assert list(result_validator().iter_errors(bad))
 
 

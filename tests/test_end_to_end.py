@@ -265,7 +265,10 @@ def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aw
         "path": "library/good",
         "sha256": results["good"]["origin"]["sha256"],
     }
-    assert results["good"]["build_plan"]["sources"][0]["tags"] == ["good:1.1", "good:latest"]
+    # the worker verifies upstream: the source is keyed by its real sourceId
+    ((key, source),) = results["good"]["sources"].items()
+    assert key == source["sourceId"] and source["reproducibleGitChecksum"] is not None
+    assert source["arches"]["amd64"]["tags"] == ["good:1.1", "good:latest"]
     assert results["sidecar"]["status"] == "invalid"
     assert [p["code"] for p in results["sidecar"]["problems"]] == ["git-commit-not-in-ref"]
     assert results["gone"]["status"] == "removed"

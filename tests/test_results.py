@@ -1,5 +1,5 @@
 """Result messages: every message validates against the result schema; ids are deterministic;
-the build plan carries what the publisher needs."""
+`sources` is the publisher's sources.json (its light form without upstream verification)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from manifest_validation.checks.pipeline import validate
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from manifest_validation.results.messages import Origin, Trigger, removed_message, result_message
+from manifest_validation.sources import provisional_key
 
 PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "library" / "hello-world"
@@ -37,9 +38,9 @@ def test_every_corpus_message_validates(corpus: list[tuple[str, bytes]]) -> None
         assert schema_errors(message) == [], name
 
 
-def test_the_largest_build_plans_exceed_an_sqs_message(library_dir: Path) -> None:
-    # php's plan is ~350 KiB of compact JSON, python's ~150 KiB: both are exercised by the
-    # claim-check tests of the publishers
+def test_the_largest_sources_exceed_an_sqs_message(library_dir: Path) -> None:
+    # php's sources are far more than 256 KiB of compact JSON: the claim-check tests of the
+    # publishers exercise such messages
     data = (library_dir / "php").read_bytes()
     message = message_for("php", data)
     assert len(json.dumps(message, separators=(",", ":")).encode()) > 256 * 1024
@@ -48,7 +49,7 @@ def test_the_largest_build_plans_exceed_an_sqs_message(library_dir: Path) -> Non
 def test_invalid_and_removed_messages_validate() -> None:
     invalid = message_for("img", b"Maintainers: nobody\n")
     assert invalid["status"] == "invalid"
-    assert "build_plan" not in invalid
+    assert "sources" not in invalid
     assert schema_errors(invalid) == []
     origin = Origin.of(
         "git", b"", repository="https://e.com/oi.git", commit="a" * 40, path="library/img"
@@ -60,10 +61,14 @@ def test_invalid_and_removed_messages_validate() -> None:
 
 def test_schema_rejects_a_broken_message() -> None:
     message = message_for("hello-world", EXAMPLE.read_bytes())
-    del message["build_plan"]
+    source = next(iter(message["sources"].values()))
+    del source["entries"][0]["SOURCE_DATE_EPOCH"]
     assert schema_errors(message)
     message = message_for("hello-world", EXAMPLE.read_bytes())
-    message["status"] = "invalid"  # invalid needs an error and no build plan
+    message["sources"]["not-a-source-id"] = next(iter(message["sources"].values()))
+    assert schema_errors(message)
+    message = message_for("hello-world", EXAMPLE.read_bytes())
+    message["status"] = "invalid"  # invalid needs an error and no sources
     assert schema_errors(message)
 
 
@@ -78,23 +83,57 @@ def test_id_depends_on_content_checks_and_outcome_only() -> None:
     assert message_for("other-name", data)["id"] != first["id"]
 
 
-def test_build_plan_matches_sources_json_names() -> None:
+def test_sources_without_verification_are_sources_sh_light_form() -> None:
     message = message_for("hello-world", EXAMPLE.read_bytes())
-    linux, windows = message["build_plan"]["sources"]
-    assert linux["tags"] == ["hello-world:linux"]
-    assert linux["sharedTags"] == ["hello-world:latest"]
-    assert set(linux["arches"]) == {"amd64", "arm64v8", "s390x"}
-    arm = linux["arches"]["arm64v8"]
-    assert arm["Directory"] == "arm64v8"
+    sources = message["sources"]
+    # one source per build context: each Linux architecture has its own Directory
+    assert [list(source["arches"]) for source in sources.values()] == [
+        ["amd64"],
+        ["arm64v8"],
+        ["s390x"],
+        ["windows-amd64"],
+    ]
+    commit = "3981a44a531e7c844d844e12cbbda232d10d5dfb"
+    assert list(sources)[1] == provisional_key(commit, "arm64v8", "Dockerfile", "")
+    arm64 = sources[list(sources)[1]]
+    assert (arm64["sourceId"], arm64["reproducibleGitChecksum"]) == (None, None)
+    assert arm64["entries"] == [
+        {
+            "GitRepo": "https://github.com/example/hello-world.git",
+            "GitFetch": "refs/heads/master",
+            "GitCommit": commit,
+            "Directory": "arm64v8",
+            "File": "Dockerfile",
+            "Builder": "",
+            "SOURCE_DATE_EPOCH": None,
+        }
+    ]
+    arm = arm64["arches"]["arm64v8"]
+    assert arm["tags"] == ["hello-world:linux", "hello-world:latest"]
+    assert arm["archTags"] == ["arm64v8/hello-world:linux", "arm64v8/hello-world:latest"]
     assert arm["platformString"] == "linux/arm64/v8"
     assert arm["platform"] == {"architecture": "arm64", "os": "linux", "variant": "v8"}
-    assert arm["archTags"] == ["arm64v8/hello-world:linux", "arm64v8/hello-world:latest"]
-    assert linux["entry"]["GitCommit"] == "3981a44a531e7c844d844e12cbbda232d10d5dfb"
-    win = windows["arches"]["windows-amd64"]
+    assert (arm["froms"], arm["lastStageFrom"], arm["parents"]) == ([], None, None)
+    win = sources[list(sources)[3]]["arches"]["windows-amd64"]
+    assert win["tags"] == [
+        "hello-world:nanoserver-ltsc2022",
+        "hello-world:nanoserver",
+        "hello-world:latest",
+    ]
     assert win["platformString"] == "windows/amd64"
     assert win["archTags"][0] == "winamd64/hello-world:nanoserver-ltsc2022"
-    assert windows["constraints"] == ["nanoserver-ltsc2022"]
-    assert linux["sourceId"] != windows["sourceId"]
+    assert win["platform"] == {"architecture": "amd64", "os": "windows"}
+
+
+def test_sources_are_part_of_the_id_and_can_be_left_out() -> None:
+    data = EXAMPLE.read_bytes()
+    result = validate("hello-world", data)
+    origin = Origin.of("http", data)
+    full = result_message(result, origin, trigger=Trigger.CI, verify_git=False)
+    bare = result_message(result, origin, trigger=Trigger.CI, verify_git=False, with_sources=False)
+    assert "sources" not in bare and schema_errors(bare) == []
+    other = result_message(result, origin, trigger=Trigger.CI, verify_git=False, sources={})
+    assert len({full["id"], bare["id"], other["id"]}) == 3
 
 
 def test_cli_json_results_are_result_messages(

@@ -46,7 +46,11 @@ def whole_rendering(files: list[Path], output_format: str) -> str:
         result = validate(path.name, data, source=str(path))
         found.append(result)
         origin = Origin.of("file", data, path=str(path))
-        messages.append(result_message(result, origin, trigger=Trigger.CLI, verify_git=False))
+        # `check --format json` leaves `sources` out unless asked (--sources)
+        message = result_message(
+            result, origin, trigger=Trigger.CLI, verify_git=False, with_sources=False
+        )
+        messages.append(message)
     return render(found, output_format, messages) + "\n"
 
 

@@ -10,6 +10,12 @@ added here reaches every door.
 Without a verifier, manifests are checked one at a time as the iterable yields them, so a door
 that reads files lazily keeps one in memory. With a verifier they are all read first: their
 upstream checks run together (one ref listing per repository, one read per Dockerfile).
+
+Every valid (or unverified) manifest carries `sources` in its message: its slice of the
+publisher's `sources.json` (see `sources/`) over the manifests of the call the publisher would
+have (`in_document`: review errors keep none out), so parents among them have their
+`sourceId`. Without a verifier the heavy fields are null and each manifest's document is its
+own (nothing else in it could name a parent's `sourceId`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ if TYPE_CHECKING:
     from .checks.docs.folder import DocsResult
     from .checks.pipeline import ValidationResult
     from .libraryfile.library import Library
+    from .sources import Document
     from .upstream import GitVerifier
 
 log = logging.getLogger(__name__)
@@ -82,6 +89,10 @@ class Options:
     # a comparison with a base that would cost too much: refuse the call, or leave it out
     too_complex_base: Literal["refuse", "omit"] = "refuse"
     checked_at: str | None = None
+    sources: bool = True  # messages carry `sources` (the CLI's JSON only when asked)
+    # `.external-pins` of the manifests repository (`image:tag` -> digest) for the parents'
+    # `pin`; None: no pins known (every `pin` is null)
+    pins: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,35 +126,103 @@ def check(
     if options.text_budget_seconds is not None:
         deadline = time.monotonic() + options.text_budget_seconds
     names: list[str] = []
-    for item, result in _validated(manifests, options, deadline):
+    wanted = options.messages and options.sources
+    for item, result, sources in _validated(manifests, options, deadline, sources=wanted):
         names.append(item.name)
-        yield Checked(result, _manifest_message(len(names) - 1, item, result, options))
+        yield Checked(result, _manifest_message(len(names) - 1, item, result, options, sources))
     if docs is not None:
         yield from check_docs(docs, options=options, context=docs_context, checked=names)
 
 
+@dataclass(frozen=True, slots=True)
+class SourcesRun:
+    """`sources_document`'s answer: every manifest's result (in the order given), and the
+    document of those the publisher would have (`in_document`)."""
+
+    results: list[tuple[ManifestInput, ValidationResult]]
+    document: Document
+
+
+def sources_document(manifests: Iterable[ManifestInput], *, options: Options) -> SourcesRun:
+    """The publisher's `sources.json` for `manifests` (all validated together, with the
+    verifier of `options` for the heavy fields), and each manifest's result."""
+    results = _validate_all(list(manifests), options, None)
+    return SourcesRun(results, _document([result for _, result in results], options))
+
+
 def _validated(
-    manifests: Iterable[ManifestInput], options: Options, deadline: float | None
-) -> Iterator[tuple[ManifestInput, ValidationResult]]:
+    manifests: Iterable[ManifestInput],
+    options: Options,
+    deadline: float | None,
+    *,
+    sources: bool,
+) -> Iterator[tuple[ManifestInput, ValidationResult, dict[str, Any] | None]]:
+    """Each manifest with its result and (when `sources`) its slice of the document."""
     from .checks.pipeline import validate_many
 
     if options.verifier is None:
         for item in manifests:  # one at a time: the caller may be reading them lazily
             (result,) = validate_many([(item.name, item.content, item.path)], deadline=deadline)
-            yield item, result
+            yield item, result, _document([result], options).slice(0) if sources else None
         return
-    batch = list(manifests)
+    results = _validate_all(list(manifests), options, deadline)
+    document = _document([result for _, result in results], options) if sources else None
+    for index, (item, result) in enumerate(results):
+        yield item, result, document.slice(index) if document is not None else None
+
+
+def _validate_all(
+    batch: list[ManifestInput], options: Options, deadline: float | None
+) -> list[tuple[ManifestInput, ValidationResult]]:
+    from .checks.pipeline import validate_many
+
     results = validate_many(
         [(item.name, item.content, item.path) for item in batch],
         verifier=options.verifier,
         library=options.library,
         deadline=deadline,
     )
-    yield from zip(batch, results, strict=True)
+    return list(zip(batch, results, strict=True))
+
+
+def in_document(result: ValidationResult) -> bool:
+    """Whether the publisher would have this manifest's sources: no error of it stops
+    sources.sh (review rules do not: a parent's sourceId is the same with or without them).
+    Only valid and unverified results carry their slice in their message."""
+    from .problems.catalog import stops_sources
+
+    manifest = result.parsed
+    return not any(
+        stops_sources(
+            found,
+            unused_global=not manifest.uses_global(found.line, found.field),
+            value=manifest.value_at(found.line, found.field),
+        )
+        for found in result.errors
+    )
+
+
+def _document(results: Sequence[ValidationResult], options: Options) -> Document:
+    """The document of the results the publisher would have (`in_document`); its slices
+    are indexed like `results` (empty for the others)."""
+    from .sources import Document, Image, build_document
+
+    kept = [index for index, result in enumerate(results) if in_document(result)]
+    built = build_document(
+        [Image(results[index].parsed, results[index].builds) for index in kept], options.pins
+    )
+    keys: list[list[str]] = [[] for _ in results]
+    for position, index in enumerate(kept):
+        keys[index] = built.keys[position]
+    return Document(built.sources, keys, built.conflicts)
 
 
 def _manifest_message(
-    index: int, item: ManifestInput, result: ValidationResult, options: Options
+    index: int,
+    item: ManifestInput,
+    result: ValidationResult,
+    options: Options,
+    sources: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
     from .results.messages import result_message
 
@@ -160,6 +239,8 @@ def _manifest_message(
         verify_git=options.verifier is not None,
         checked_at=options.checked_at,
         changes=changes,
+        sources=sources,
+        with_sources=options.sources,
     )
 
 

@@ -160,8 +160,13 @@ def build_reads(manifest: Manifest) -> BuildReads:
 @dataclass(slots=True)
 class BuildFindings:
     problems: list[Problem] = field(default_factory=list)
-    # entry number -> architecture -> parents in order (the build plan's `froms`)
+    # entry number -> architecture -> parents in order, each once (what the rules check)
     froms: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    # entry number -> architecture -> (froms, last stage's FROM) as bashbrew reports them
+    # (the publisher's sources.json), for the Dockerfiles that could be read and parsed
+    bashbrew_froms: dict[int, dict[str, tuple[tuple[str, ...], str | None]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(slots=True)
@@ -290,6 +295,10 @@ def build_findings(
                     _unparseable(collector, use, dockerfile)
                 else:
                     parsed.append((use, dockerfile.parents, dockerfile.final_parent))
+                    findings.bashbrew_froms.setdefault(use.entry.number, {})[use.architecture] = (
+                        dockerfile.froms,
+                        dockerfile.last_stage_from,
+                    )
         elif status is FileStatus.MISSING:
             for use in uses:
                 line, name = _path_line(use, missing_directory=_blames_directory(use, result))
@@ -307,6 +316,11 @@ def build_findings(
             unreachable.append((request, result.detail if result is not None else "not read"))
         # commit-missing and forbidden: the git checks of the same entry report them
     parsed.extend((use, parents, parents[-1] if parents else None) for use, parents in reads.fixed)
+    for use, parents in reads.fixed:  # bashbrew: `FROM scratch`, read from no file
+        findings.bashbrew_froms.setdefault(use.entry.number, {})[use.architecture] = (
+            parents,
+            parents[-1] if parents else None,
+        )
     skipped: list[str] = []
     for use, parents, final in parsed:
         findings.froms.setdefault(use.entry.number, {})[use.architecture] = list(parents)

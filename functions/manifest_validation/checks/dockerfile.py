@@ -13,6 +13,9 @@ Only what decides the parents is interpreted; everything else is skipped:
   name or by number). A mount without `type=` is a bind mount too, as in Docker (bashbrew
   reads only an explicit `type=bind`, and would miss that the build pulls X).
 * An image without a tag means `:latest` (`scratch` excepted).
+* `froms` and `last_stage_from` are what bashbrew itself reports (`ArchDockerFroms`,
+  `ArchLastStageFrom`: the publisher's `sources.json` carries them verbatim), read with
+  bashbrew's own, simpler rules (see `_bashbrew_froms`).
 * `ARG` defaults declared before the first FROM are substituted into FROM and `--from` values:
   `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`; an
   escaped `$` stays literal. A value that still holds a variable nobody set is an error.
@@ -23,6 +26,9 @@ substitution nesting and file size bounded.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -66,11 +72,19 @@ class Stage:
 @dataclass(frozen=True, slots=True)
 class ParsedDockerfile:
     """`parents`: every image the build pulls, in order of first use, each once (bashbrew's
-    `DockerFroms` without the repetitions); `stages`: every FROM in order."""
+    `DockerFroms` without the repetitions); `stages`: every FROM in order.
+
+    `froms` is bashbrew's `DockerFroms` exactly (every FROM, `COPY --from` and bind-mount
+    `from`, stage references resolved to their stage's image, with repetitions) and
+    `last_stage_from` its `ArchLastStageFrom` (the last stage's image, through stage names):
+    what the publisher's `sources.json` carries, so they follow bashbrew's reading, not
+    Docker's (see `_bashbrew_froms`)."""
 
     parents: tuple[str, ...]
     stages: tuple[Stage, ...]
     errors: tuple[DockerfileError, ...] = ()
+    froms: tuple[str, ...] = ()
+    last_stage_from: str | None = None
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -408,6 +422,95 @@ def _arg(state: _State, words: list[str]) -> None:
             state.args[name] = None  # using it later reports the unresolved variable
 
 
+# --------------------------------------------------------------------------------------------
+# bashbrew's own view (the publisher's `froms` and `lastStageFrom`)
+# --------------------------------------------------------------------------------------------
+
+_GO_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
+def _bashbrew_latest(image: str) -> str:
+    """bashbrew's `latestizeRepoTag`: any `:` counts as a tag (`localhost:5000/x` stays)."""
+    return image if image == SCRATCH or ":" in image else f"{image}:latest"
+
+
+def _bashbrew_lines(text: str) -> Iterator[list[str]]:
+    """The words of each instruction as bashbrew's parser splits them: `#` lines are comments
+    (a `# escape=` directive too: `\\` always continues a line), a line ending in `\\`
+    continues on the next one that is neither blank nor a comment, the next line's leading
+    blanks kept (so `debian:\\` then `  bookworm` is two words, as bashbrew reads it)."""
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    index = 0
+    while index < len(lines):
+        line = lines[index].strip()
+        index += 1
+        if not line or line.startswith("#"):
+            continue
+        parts = []  # joined once: a long continuation stays linear
+        while line.endswith("\\"):
+            parts.append(line[:-1])
+            line = ""
+            while index < len(lines) and not line:
+                following = lines[index].rstrip()
+                index += 1
+                if following and not following.lstrip().startswith("#"):
+                    line = following
+        parts.append(line)
+        words = "".join(parts).split()
+        if words:
+            yield words
+
+
+def _bashbrew_froms(text: str, args: dict[str, str | None]) -> tuple[tuple[str, ...], str | None]:
+    """(`froms`, `last_stage_from`) as bashbrew's `pkg/dockerfile` computes them.
+
+    It differs from the reading above on purpose, to give the values the publisher has: stage
+    names are case-sensitive, a stage number (Go's `Atoi`: an optional sign and digits) below
+    the number of stages so far means that stage, only `RUN --mount` with `type=bind` spelled
+    out counts, and each reference is listed every time it is used. bashbrew refuses a `$` in
+    a FROM; such a file still gets its value here, with the ARG defaults substituted."""
+    froms: list[str] = []
+    stages: list[str] = []  # each stage's image, stage names resolved
+    named: dict[str, int] = {}
+
+    def resolve(reference: str) -> str:
+        if reference in named:
+            return stages[named[reference]]
+        if _GO_ATOI.fullmatch(reference) and 0 <= int(reference) < len(stages):
+            return stages[int(reference)]
+        return _bashbrew_latest(reference)
+
+    for words in _bashbrew_lines(text):
+        keyword, rest = words[0].upper(), words[1:]
+        if keyword == "FROM":
+            if rest and rest[0].startswith("--platform="):
+                rest = rest[1:]
+            if not rest:
+                continue
+            image, rest = rest[0], rest[1:]
+            if "$" in image:
+                with suppress(_Unresolved, ValueError):  # the reading above reports it
+                    image = _substitute(image, args, "\\")
+            image = stages[named[image]] if image in named else _bashbrew_latest(image)
+            if len(rest) == 2 and rest[0].upper() == "AS":
+                named[rest[1]] = len(stages)
+            stages.append(image)
+            froms.append(image)
+        elif keyword in ("COPY", "RUN"):
+            for word in rest:
+                if not word.startswith("--"):
+                    break  # flags come first
+                if keyword == "COPY" and word.startswith("--from="):
+                    froms.append(resolve(word[len("--from=") :]))
+                elif keyword == "RUN" and word.startswith("--mount="):
+                    options = word[len("--mount=") :].split(",")
+                    kind = [o[len("type=") :] for o in options if o.startswith("type=")]
+                    source = [o[len("from=") :] for o in options if o.startswith("from=")]
+                    if kind and kind[-1] == "bind" and source and source[-1]:
+                        froms.append(resolve(source[-1]))
+    return tuple(froms), (stages[-1] if stages else None)
+
+
 def parse_dockerfile(data: bytes | str) -> ParsedDockerfile:
     """The parents and stages of a Dockerfile, with what could not be understood."""
     if isinstance(data, bytes):
@@ -442,4 +545,11 @@ def parse_dockerfile(data: bytes | str) -> ParsedDockerfile:
             _run(state, words, line)
     if not state.stages:
         state.errors.append(DockerfileError("no FROM instruction", 1))
-    return ParsedDockerfile(tuple(state.parents), tuple(state.stages), tuple(state.errors))
+    froms, last_stage_from = _bashbrew_froms(text, state.args)
+    return ParsedDockerfile(
+        tuple(state.parents),
+        tuple(state.stages),
+        tuple(state.errors),
+        froms,
+        last_stage_from,
+    )

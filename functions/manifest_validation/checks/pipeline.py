@@ -14,12 +14,13 @@ from ..libraryfile.model import Manifest
 from ..libraryfile.parse import parse
 from ..problems.catalog import problem
 from ..problems.problem import BySeverity, Problem
+from ..sources.model import ArchBuild
 from .rules import run_rules
 from .schema import schema_problems
 
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from ..libraryfile.library import Library
-    from ..upstream import GitVerifier
+    from ..upstream import ContextResult, GitVerifier
 from ..problems.status import Status, capped, status_of, unique_sorted
 
 
@@ -31,8 +32,9 @@ class ValidationResult(BySeverity):
     status: Status
     problems: list[Problem]
     parsed: Manifest = field(repr=False)
-    # entry number -> architecture -> parents (only when the Dockerfiles were read)
-    froms: dict[int, dict[str, list[str]]] = field(default_factory=dict, repr=False)
+    # entry number -> architecture -> what was read upstream for it (only with a verifier):
+    # the Dockerfile's FROMs and the build context's checksum, as the publisher needs them
+    builds: dict[int, dict[str, ArchBuild]] = field(default_factory=dict, repr=False)
 
 
 def _budget_exceeded(found: int, started: bool) -> Problem:
@@ -142,18 +144,18 @@ def validate_many(
         outcomes = verifier.verify(check for checks in per_manifest for check in checks)
         for problems, checks in zip(found, per_manifest, strict=True):
             problems.extend(git_problems(checks, outcomes))
-    froms = (
+    builds = (
         [{} for _ in parsed]
         if verifier is None
         else _build_checks(parsed, found, finished, verifier, library)
     )
     results = []
-    for (name, _, source), manifest, problems, parents in zip(
-        manifests, parsed, found, froms, strict=True
+    for (name, _, source), manifest, problems, built in zip(
+        manifests, parsed, found, builds, strict=True
     ):
         ordered = capped(unique_sorted(problems))
         results.append(
-            ValidationResult(name, source or name, status_of(ordered), ordered, manifest, parents)
+            ValidationResult(name, source or name, status_of(ordered), ordered, manifest, built)
         )
     return results
 
@@ -164,33 +166,80 @@ def _build_checks(
     finished: list[bool],
     verifier: GitVerifier,
     library: Library | None,
-) -> list[dict[int, dict[str, list[str]]]]:
-    """Read every Dockerfile once and check what each entry builds FROM (only for manifests
-    whose text checks finished within the budget)."""
+) -> list[dict[int, dict[str, ArchBuild]]]:
+    """Read every Dockerfile and build context once (one read: per repository and set of
+    commits, one fetch of trees and one of blobs), check what each entry builds FROM and
+    what its context holds (only for manifests whose text checks finished within the
+    budget); what each entry and architecture builds, for the publisher's document."""
     from ..libraryfile.library import Library
+    from ..upstream import FileStatus
     from .builds import build_findings, build_reads
+    from .contexts import context_findings, context_reads
 
     reads = [
         build_reads(manifest) if done else None
         for manifest, done in zip(parsed, finished, strict=True)
     ]
+    contexts = [
+        context_reads(manifest) if done else None
+        for manifest, done in zip(parsed, finished, strict=True)
+    ]
     wanted = {request for plan in reads if plan is not None for request in plan.requests}
-    contents = verifier.read_files(wanted) if wanted else {}
+    wanted_contexts = {request for plan in contexts if plan is not None for request in plan}
+    reading = verifier.read(wanted, wanted_contexts) if wanted or wanted_contexts else None
     base = library if library is not None else Library.unavailable("no library given")
     others = base.overlay(parsed)
-    froms: list[dict[int, dict[str, list[str]]]] = []
-    for plan, problems in zip(reads, found, strict=True):
-        if plan is None:
-            froms.append({})
+    builds: list[dict[int, dict[str, ArchBuild]]] = []
+    for plan, context_plan, problems in zip(reads, contexts, found, strict=True):
+        if plan is None or context_plan is None:
+            builds.append({})
             continue
-        findings = build_findings(plan, contents, others)
-        # one network failure, one problem: the git checks may already have reported the
-        # repository unreachable on that line; another repository's failure is kept
-        reported = {(p.line, p.field) for p in problems if p.code == "git-repo-unreachable"}
-        problems.extend(
-            p
-            for p in findings.problems
-            if not (p.code == "git-repo-unreachable" and (p.line, p.field) in reported)
+        files = reading.files if reading is not None else {}
+        findings = build_findings(plan, files, others)
+        missing = {
+            (use.entry.number, use.architecture)
+            for request, uses in plan.requests.items()
+            if (result := files.get(request)) is not None and result.status is FileStatus.MISSING
+            for use in uses
+        }
+        in_context = context_findings(
+            context_plan,
+            reading.contexts if reading is not None else {},
+            missing_dockerfiles=missing,
         )
-        froms.append(findings.froms)
-    return froms
+        _add_once(problems, findings.problems)
+        _add_once(problems, in_context.problems)
+        builds.append(_builds(findings.bashbrew_froms, in_context.results))
+    return builds
+
+
+def _add_once(problems: list[Problem], found: list[Problem]) -> None:
+    """One network failure, one problem: the git checks (or the Dockerfiles' read) may
+    already have reported the repository unreachable on that line; another repository's
+    failure is kept."""
+    reported = {(p.line, p.field) for p in problems if p.code == "git-repo-unreachable"}
+    problems.extend(
+        p for p in found if not (p.code == "git-repo-unreachable" and (p.line, p.field) in reported)
+    )
+
+
+def _builds(
+    froms: dict[int, dict[str, tuple[tuple[str, ...], str | None]]],
+    contexts: dict[int, dict[str, ContextResult]],
+) -> dict[int, dict[str, ArchBuild]]:
+    """What each entry and architecture builds, from its Dockerfile and its context."""
+    from ..upstream import ContextStatus
+
+    out: dict[int, dict[str, ArchBuild]] = {}
+    for number in sorted({*froms, *contexts}):
+        for architecture in {**froms.get(number, {}), **contexts.get(number, {})}:
+            parents, last = froms.get(number, {}).get(architecture, (None, None))
+            context = contexts.get(number, {}).get(architecture)
+            ok = context is not None and context.status is ContextStatus.OK
+            out.setdefault(number, {})[architecture] = ArchBuild(
+                froms=parents,
+                last_stage_from=last,
+                checksum=context.checksum if ok and context is not None else None,
+                source_date_epoch=context.source_date_epoch if context is not None else None,
+            )
+    return out

@@ -35,6 +35,9 @@ def command_check(args: argparse.Namespace) -> int:
     if not args.paths and not args.docs:
         error("give a PATH or --docs DIR")
         return EXIT_USAGE
+    if args.sources and args.format != "json":
+        error("--sources needs --format json")
+        return EXIT_USAGE
     library = None
     if args.library is not None:
         if not args.verify_git:
@@ -54,7 +57,11 @@ def command_check(args: argparse.Namespace) -> int:
         manifests = list(_inputs(paths))  # they are verified together: count them first
         verifier = make_verifier(settings, manifests=len(manifests))
     options = Options(
-        Trigger.CLI, verifier=verifier, library=library, messages=args.format == "json"
+        Trigger.CLI,
+        verifier=verifier,
+        library=library,
+        messages=args.format == "json",
+        sources=args.sources,  # CI reads status and problems: the sources only when asked
     )
     writer = ReportWriter(sys.stdout, args.format, colour=wants_colour(args))
     try:

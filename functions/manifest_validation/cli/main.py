@@ -1,6 +1,6 @@
 """`manifest-validate`: the command line door. This module only parses: each command lives in
-a module of its own (check, diff, serve, revalidate), imported when it runs, so `--help` and
-`rules` start without the core, and `check` without the upstream client.
+a module of its own (check, diff, sources, serve, revalidate), imported when it runs, so
+`--help` and `rules` start without the core, and `check` without the upstream client.
 
 Exit codes of `check`: 0 every manifest valid (warnings allowed), 1 some manifest invalid,
 2 usage error or unreadable path, 3 nothing invalid but something could not be verified upstream.
@@ -74,7 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow plain http and private addresses for exactly this host (repeatable; also "
         f"${INSECURE_HOSTS_VARIABLE}, comma-separated)",
     )
+    check.add_argument(
+        "--sources",
+        action="store_true",
+        help="with --format json: each valid result also carries `sources`, its slice of "
+        "the publisher's sources.json (with --verify-git: checksums, FROMs, parents)",
+    )
     check.set_defaults(command="check:command_check")
+
+    sources = commands.add_parser(
+        "sources",
+        help="print the publisher's sources.json for library files (as meta-scripts makes it)",
+        description="Print docker-library/meta-scripts' sources.json for the library files "
+        "given: one source per build context (keyed by sourceId), in bashbrew's build order, "
+        "with each architecture's tags, FROMs, parents and pins. The Dockerfiles and build "
+        "contexts are read upstream over git's smart HTTP. Exit 0, 1 when a file is invalid "
+        "(left out, its problems on stderr), 2 usage error, 3 when a repository could not be "
+        "reached (its fields are null).",
+    )
+    sources.add_argument("paths", nargs="*", metavar="PATH")
+    sources.add_argument(
+        "--library",
+        metavar="DIR",
+        help="the library files parents are checked against (its .external-pins beside it "
+        "gives the pins)",
+    )
+    sources.add_argument(
+        "--external-pins",
+        metavar="DIR",
+        help="the .external-pins directory (default: .external-pins beside --library)",
+    )
+    sources.add_argument("--format", choices=("json",), default="json")
+    sources.add_argument(
+        "--tab", action="store_true", help="indent with tabs, as `jq --tab` (default: as jq)"
+    )
+    sources.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    sources.set_defaults(command="sources:command_sources")
 
     diff = commands.add_parser(
         "diff",

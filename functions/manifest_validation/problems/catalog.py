@@ -547,6 +547,39 @@ _RULES = (
         "builds",
     ),
     Rule(
+        "context-submodule",
+        E,
+        "The build context (Directory at GitCommit) holds a submodule.",
+        "bashbrew archives the context from the commit's tree and cannot read a submodule "
+        "(a gitlink has no content in the repository): the publisher cannot compute its "
+        "reproducibleGitChecksum, and the image cannot be built.",
+        "Vendor the submodule's files into the repository, or move the build's Directory "
+        "away from it.",
+        "builds",
+    ),
+    Rule(
+        "context-unsupported",
+        E,
+        "The build context holds an entry bashbrew cannot archive (a file mode git no longer "
+        "writes, an empty symbolic link, a name tar cannot encode).",
+        "bashbrew writes the context as a tar stream of regular files, executables, "
+        "directories and symbolic links only; anything else stops it, so the image cannot be "
+        "built.",
+        "Re-add the file with a normal mode (`git add --chmod=-x`/`+x`), give the link a "
+        "target, or rename the file; the message names the path.",
+        "builds",
+    ),
+    Rule(
+        "context-too-large",
+        W,
+        "The build context is larger than this service reads (64 MiB by default).",
+        "Not a defect of the manifest: its reproducibleGitChecksum (and the source's "
+        "sourceId) are left out of the result, and the Dockerfile is still checked.",
+        "Nothing to fix in the manifest; a smaller context (a .dockerignore does not "
+        "help: the whole Directory is the context) builds faster too.",
+        "builds",
+    ),
+    Rule(
         "dockerfile-unparseable",
         E,
         "The Dockerfile has no FROM, or a FROM whose image still holds an unset variable.",
@@ -657,6 +690,28 @@ def refused_by_bashbrew(
     if found.code == "invalid-git-fetch" and value is not None:
         return BASHBREW_GIT_FETCH.fullmatch(value) is None
     return not (found.code == "empty-list-item" and found.field == "Constraints")
+
+
+# Errors after which the publisher's sources.sh cannot make a manifest's sources: what bashbrew
+# cannot read upstream (a ref, a commit, a Dockerfile, a build context it cannot archive).
+# Review rules (parents, constraints, our own rules of the text) do not stop it.
+_STOPS_SOURCES = frozenset(
+    {"dockerfile-not-found", "dockerfile-unparseable", "context-submodule", "context-unsupported"}
+)
+
+
+def stops_sources(found: Problem, *, unused_global: bool = False, value: str | None = None) -> bool:
+    """Whether this problem keeps the manifest out of the publisher's sources.json: bashbrew
+    refuses the file, it could not be read whole or checked in time, or sources.sh fails on
+    what it builds (upstream: a missing ref or commit, a Dockerfile, a context)."""
+    if found.severity is not Severity.ERROR:
+        return False
+    rule = RULES.get(found.code)
+    if rule is None or found.code in _STOPS_SOURCES:
+        return True
+    if rule.source in ("format", "limits", "upstream"):
+        return True
+    return refused_by_bashbrew(found, unused_global=unused_global, value=value)
 
 
 def problem(

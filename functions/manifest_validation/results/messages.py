@@ -4,10 +4,10 @@ One message per manifest per validation. Its `id` is deterministic: the same man
 checked with the same checks, with the same outcome, gives the same id, so queues de-duplicate
 re-deliveries and re-validations that found nothing new.
 
-For manifests with no defect the message carries the build plan, modelled on the publishing
-side's `sources.json` (docker-library/meta-scripts): one source per set of entries bashbrew
-merges, with `entry` (GitRepo, GitFetch, GitCommit, Directory, File, Builder), full tag
-references, and `arches` with per-architecture values, `archTags`, `platformString` and `platform`.
+For manifests with no defect the message carries `sources`: its slice of the publisher's
+`sources.json` (docker-library/meta-scripts), exactly as meta-scripts makes it (see
+`sources/` and docs/sources.md): the sources its entries build, keyed by `sourceId`, in
+bashbrew's build order, with parents resolved among the manifests checked together.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..checks.pipeline import ValidationResult
-from ..libraryfile.architectures import NAMESPACES, PLATFORMS, platform_string
-from ..libraryfile.model import Entry, Manifest
-from ..libraryfile.names import BUILD_FIELDS
 from ..problems.status import Status
+from ..sources import Image, build_document
 from .origin import Origin as Origin
 from .origin import Trigger as Trigger
 
 if TYPE_CHECKING:
     from ..checks.docs.folder import DocsResult
 
-SCHEMA_VERSION = "1.1"  # 1.1: `kind` (manifest or docs), `file` in problems, `changes`, `froms`
+# 1.1: `kind` (manifest or docs), `file` in problems, `changes`, `froms`;
+# 2.0: `sources` (the publisher's sources.json, `sourceId` as meta's) replaces `build_plan`
+SCHEMA_VERSION = "2.0"
 VALIDATOR = {"name": "manifest-validation", "version": __version__}
 
 
@@ -49,57 +49,10 @@ def result_id(manifest: str, origin: Origin, checks: dict[str, Any], outcome: An
     )
 
 
-def _arch_plan(
-    entry: Entry, image: str, architecture: str, tags: list[str], froms: list[str] | None
-) -> dict[str, Any]:
-    platform = PLATFORMS[architecture]
-    plan: dict[str, Any] = {key: entry.arch_value(architecture, key) for key in BUILD_FIELDS}
-    plan["archTags"] = [f"{NAMESPACES[architecture]}/{image}:{tag}" for tag in tags]
-    plan["platformString"] = platform_string(platform)
-    plan["platform"] = {"architecture": platform.architecture, "os": platform.os}
-    if platform.variant:
-        plan["platform"]["variant"] = platform.variant
-    if froms is not None:
-        plan["froms"] = froms
-    return plan
-
-
-def build_plan(
-    manifest: Manifest, froms: dict[int, dict[str, list[str]]] | None = None
-) -> dict[str, Any]:
-    """What the publisher builds, per merged entry and architecture (no re-parsing needed).
-
-    `froms` (entry number -> architecture -> parents, known when the Dockerfiles were read)
-    adds each architecture's parents, in order, so the publisher can order the builds."""
-    froms = froms or {}
-    image = manifest.name
-    sources = []
-    for entry in manifest.merged_entries():
-        all_tags = entry.tags + [tag for tag in entry.shared_tags if tag not in entry.tags]
-        arches = {
-            architecture: _arch_plan(
-                entry, image, architecture, all_tags, froms.get(entry.number, {}).get(architecture)
-            )
-            for architecture in entry.architectures
-            if architecture in PLATFORMS
-        }
-        built = {key: entry.scalar(key) for key in BUILD_FIELDS}
-        source_key = {
-            "entry": built,
-            "arches": {a: {k: v[k] for k in BUILD_FIELDS} for a, v in arches.items()},
-            "constraints": entry.constraints,
-        }
-        sources.append(
-            {
-                "sourceId": _digest(source_key),
-                "tags": [f"{image}:{tag}" for tag in entry.tags],
-                "sharedTags": [f"{image}:{tag}" for tag in entry.shared_tags],
-                "constraints": entry.constraints,
-                "entry": built,
-                "arches": arches,
-            }
-        )
-    return {"sources": sources}
+def manifest_sources(result: ValidationResult) -> dict[str, Any]:
+    """The document of this manifest alone (no parents among other manifests): what a
+    message carries when the caller gives no slice of a larger document."""
+    return build_document([Image(result.parsed, result.builds)]).slice(0)
 
 
 def make_message(
@@ -147,10 +100,25 @@ def result_message(
     verify_git: bool,
     checked_at: str | None = None,
     changes: dict[str, Any] | None = None,
+    sources: dict[str, Any] | None = None,
+    with_sources: bool = True,
 ) -> dict[str, Any]:
     """The message for one validation of one manifest; `changes` (see `diff_git.
-    manifest_changes`) is what it changes relative to a base, and is part of the id."""
+    manifest_changes`) is what it changes relative to a base, and is part of the id.
+
+    A manifest without errors carries `sources`: the slice given (of the document of every
+    manifest checked with it), else its own document; none with `with_sources=False`. They
+    are part of the id: a parent's new sourceId is news for the child, same text or not."""
     problems = [problem.to_json() for problem in result.problems]
+    if not with_sources or result.status not in (Status.VALID, Status.UNVERIFIED):
+        sources = None
+    elif sources is None:
+        sources = manifest_sources(result)
+    outcome: list[Any] = [result.status.value, problems]
+    if changes is not None:
+        outcome.append(changes)
+    if sources is not None:
+        outcome.append({"sources": sources})
     message = make_message(
         result.manifest,
         origin,
@@ -160,10 +128,10 @@ def result_message(
         problems=problems,
         entries=len(result.parsed.entries),
         checked_at=checked_at,
-        outcome=None if changes is None else [result.status.value, problems, changes],
+        outcome=outcome,
     )
-    if result.status in (Status.VALID, Status.UNVERIFIED):
-        message["build_plan"] = build_plan(result.parsed, result.froms)
+    if sources is not None:
+        message["sources"] = sources
     if changes is not None:
         message["changes"] = changes
     return message
@@ -176,7 +144,7 @@ def docs_result_message(
     trigger: Trigger,
     checked_at: str | None = None,
 ) -> dict[str, Any]:
-    """The message for one check of one image's docs folder (`kind: "docs"`; no build plan).
+    """The message for one check of one image's docs folder (`kind: "docs"`; no sources).
     `origin.sha256` is that of `docs.folder_digest_input(files)`."""
     problems = [problem.to_json() for problem in result.problems]
     return make_message(
