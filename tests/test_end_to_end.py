@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import doors
-from gitserver import GitServer, run_git, serve_git
+from gitserver import POLL_SECONDS, GitServer, run_git, serve_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
@@ -442,7 +442,7 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
     served = doors.rebuild()
     server = make_server("127.0.0.1", 0, served.services)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
     try:
         payload = push_payload(
             world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 import doors
+from gitserver import POLL_SECONDS
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.handlers.local_server import make_server
 
@@ -49,7 +50,7 @@ def serving(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **options: Any) -> 
         monkeypatch.delenv(name, raising=False)
     doors.forget()
     server = make_server("127.0.0.1", 0, **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

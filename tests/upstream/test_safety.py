@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gitserver import GitServer
+from gitserver import POLL_SECONDS, GitServer
 from manifest_validation.upstream import GitCheck, GitVerifier, Outcome, UrlPolicy
 from manifest_validation.upstream.policy import ForbiddenUrl, is_public_address
 
@@ -227,7 +227,7 @@ class _Redirector(BaseHTTPRequestHandler):
 def redirector() -> Iterator[tuple[ThreadingHTTPServer, type[_Redirector]]]:
     handler = type("Handler", (_Redirector,), {})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield httpd, handler
     httpd.shutdown()
