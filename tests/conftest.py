@@ -1,4 +1,5 @@
-"""Shared fixtures: the real corpus beside the project (skipped with a reason when absent)."""
+"""Shared fixtures: the real corpus beside the project (skipped, naming the absent path, when it
+is not there)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,12 @@ from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[1]
-SHARED = PROJECT.parent / "shared"
-LIBRARY = SHARED / "corpus" / "official-images" / "library"
-EVENTS = SHARED / "events"
-
-
-def corpus_files() -> list[Path]:
-    if not LIBRARY.is_dir():
-        return []
-    return sorted(path for path in LIBRARY.iterdir() if path.is_file())
+from paths import LIBRARY, beside, corpus_files
 
 
 @pytest.fixture(scope="session")
 def library_dir() -> Path:
-    if not LIBRARY.is_dir():
-        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY.name} absent)")
-    return LIBRARY
+    return beside(LIBRARY, "the official-images corpus")
 
 
 @pytest.fixture(scope="session")

@@ -19,9 +19,9 @@ import doors
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
 from manifest_validation.handlers.local_server import http_api_event
+from paths import AWS_EVENTS, PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
-SAMPLE_EVENT = PROJECT.parent / "shared" / "events" / "aws" / "apiGatewayProxyV2Event.json"
+SAMPLE_EVENT = AWS_EVENTS / "apiGatewayProxyV2Event.json"
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
 BROKEN = (PROJECT / "examples" / "invalid" / "broken-db").read_text()
 TOKEN = "t0ken-for-tests"

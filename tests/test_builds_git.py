@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from conftest import LIBRARY
 from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
+from paths import LIBRARY
 
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image

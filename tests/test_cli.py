@@ -11,8 +11,7 @@ import pytest
 
 from manifest_validation.cli.main import main
 from manifest_validation.results.report import render_rules_markdown
-
-PROJECT = Path(__file__).resolve().parents[1]
+from paths import PROJECT
 
 VALID = (
     "Maintainers: Jane Doe (@jane)\nGitRepo: https://example.com/r.git\n"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, SHARED
 from manifest_validation.checks.docs.folder import (
     DocsResult,
     cross_check,
@@ -22,23 +21,10 @@ from manifest_validation.cli.main import main
 from manifest_validation.problems.catalog import RULES
 from manifest_validation.problems.status import Status
 from manifest_validation.results.messages import Origin, Trigger, docs_result_message
+from paths import DOCS_METADATA, PROJECT
+from samples import FOLDER, PYTHON_METADATA
 
-DOCS_METADATA = SHARED / "corpus" / "docs-metadata"
 CANONICAL = DOCS_METADATA / "_canonical.json"
-
-PYTHON_METADATA = (
-    b'{\n  "hub": {\n    "categories": [\n      "languages-and-frameworks"\n    ]\n  }\n}\n'
-)
-FOLDER = {
-    "metadata.json": PYTHON_METADATA,
-    "README-short.txt": b"Python is an interpreted, interactive, object-oriented, open-source "
-    b"programming language.\n",
-    "content.md": b"# What is Python?\n\nPython is a programming language.\n",
-    "github-repo": b"https://github.com/docker-library/python\n",
-    "license.md": b"View [license information](https://docs.python.org/3/license.html).\n",
-    "maintainer.md": b"[the Docker Community](https://github.com/docker-library/python)\n",
-    "logo.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16,
-}
 
 
 def real_metadata() -> list[Path]:

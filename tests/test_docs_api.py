@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from samples import FOLDER
 from test_api import (  # the autouse fixture sets tokens and a private state directory
     HELLO_ITEM,
     Queue,
@@ -17,7 +18,6 @@ from test_api import (  # the autouse fixture sets tokens and a private state di
     sqs_queue,  # noqa: F401
     validations,
 )
-from test_docs import FOLDER
 
 TEXT_FOLDER = {name: data.decode() for name, data in FOLDER.items() if name != "logo.png"} | {
     "logo.png": {"base64": base64.b64encode(FOLDER["logo.png"]).decode()}

@@ -24,10 +24,8 @@ from gitserver import POLL_SECONDS, GitServer, run_git, serve_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
+from paths import AWS_EVENTS, GITHUB_WEBHOOKS, LIBRARY
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SAMPLES = SHARED / "events" / "github-webhooks"
-CORPUS = SHARED / "corpus" / "official-images" / "library"
 REGION = "us-east-1"
 SECRET = "webhook-secret-for-tests"
 
@@ -88,8 +86,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         app_url = server.repo_url("app.git")
         (library / "good").write_text(manifest(app_url, upstream["second"]))
         (library / "gone").write_text(manifest(app_url, upstream["first"]))
-        if CORPUS.is_dir():
-            for path in sorted(CORPUS.iterdir()):
+        if LIBRARY.is_dir():
+            for path in sorted(LIBRARY.iterdir()):
                 shutil.copy(path, library / path.name)
         (work / "README.md").write_text("manifests\n")
         world = World(server, server.repo_url("official-images.git"), work, upstream)
@@ -172,7 +170,7 @@ def aws(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 
 def push_payload(world: World, before: str, after: str, **changes: Any) -> dict[str, Any]:
-    template = SAMPLES / "push.with-new-branch.payload.json"
+    template = GITHUB_WEBHOOKS / "push.with-new-branch.payload.json"
     if not template.exists():
         pytest.skip("the GitHub webhook samples are not beside the project")
     payload: dict[str, Any] = copy.deepcopy(json.loads(template.read_text()))
@@ -378,7 +376,7 @@ def test_upstream_host_down_retries_then_publishes_unverified(
 
 
 def scheduler_event() -> dict[str, Any]:
-    sample = SHARED / "events" / "aws" / "eventBridgeSchedulerEvent.json"
+    sample = AWS_EVENTS / "eventBridgeSchedulerEvent.json"
     if not sample.exists():
         pytest.skip("the AWS event samples are not beside the project")
     event: dict[str, Any] = json.loads(sample.read_text())
@@ -407,7 +405,7 @@ def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
 
 
 def test_ping_and_other_events(world: World, aws: Aws) -> None:
-    ping = SAMPLES / "ping.payload.json"
+    ping = GITHUB_WEBHOOKS / "ping.payload.json"
     if not ping.exists():
         pytest.skip("the GitHub webhook samples are not beside the project")
     body = ping.read_bytes()

@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from manifest_validation.handlers.tracing import tracing_enabled
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 HELLO = PROJECT / "examples" / "library" / "hello-world"
 
 # The X-Ray SDK (with botocore's client), Powertools' OpenAPI models (pydantic), the AWS SDK.

@@ -13,8 +13,8 @@ from manifest_validation.checks.pipeline import validate
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from manifest_validation.results.messages import Origin, Trigger, removed_message, result_message
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 EXAMPLE = PROJECT / "examples" / "library" / "hello-world"
 
 

@@ -17,7 +17,7 @@ from manifest_validation.checks.schema import (
     registry,
 )
 from manifest_validation.libraryfile.parse import parse
-from test_properties import FIELDS
+from samples import FIELDS
 from test_rules import CASES
 
 

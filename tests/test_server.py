@@ -21,8 +21,8 @@ import doors
 from gitserver import POLL_SECONDS
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.handlers.local_server import make_server
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
 TOKEN = "local-token"
 SECRET = "local-webhook-secret"

@@ -16,8 +16,8 @@ from manifest_validation.cli.main import main
 from manifest_validation.results import messages as results_module
 from manifest_validation.results.messages import Origin, Trigger, result_message
 from manifest_validation.results.report import FORMATS, ReportWriter, _indented, render
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 INVALID_EXAMPLES = PROJECT / "examples" / "invalid"
 CHECKED_AT = "2026-01-02T03:04:05Z"
 

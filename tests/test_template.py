@@ -24,9 +24,10 @@ from typing import Any
 
 import pytest
 
+from paths import PROJECT
+
 yaml = pytest.importorskip("yaml", reason="PyYAML (a dependency of cfn-lint) is not installed")
 
-PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT / "template.yaml"
 
 # The runtimes this package is built and tested for (pyproject: requires-python >= 3.11) that

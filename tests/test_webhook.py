@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,14 +11,14 @@ import pytest
 from manifest_validation.api.webhook import plan_push, push_key, signature_of, verify_signature
 from manifest_validation.results.messages import Trigger
 from manifest_validation.work.jobs import Action, InvalidJob, Job
+from paths import GITHUB_WEBHOOKS
 
-SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "events" / "github-webhooks"
 REPOSITORY = "https://github.com/Codertocat/Hello-World.git"
 AFTER = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 
 
 def sample(name: str) -> dict[str, Any]:
-    path = SAMPLES / name
+    path = GITHUB_WEBHOOKS / name
     if not path.exists():
         pytest.skip("the GitHub webhook samples are not beside the project")
     document: dict[str, Any] = json.loads(path.read_text())

@@ -21,6 +21,7 @@ from manifest_validation.results.queues import (
     QueuedResult,
     ResultQueue,
 )
+from paths import PROJECT
 
 from .conftest import result
 
@@ -193,11 +194,10 @@ def test_concurrent_publishers_in_threads(queue: LocalResultQueue) -> None:
 
 
 def test_concurrent_publishers_in_processes(tmp_path: Path) -> None:
-    tests_dir = Path(__file__).resolve().parents[2]
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(tests_dir)!r})
+        sys.path.insert(0, {str(PROJECT)!r})
         from manifest_validation.results.queues import LocalResultQueue
         from tests.queues.conftest import result
         queue = LocalResultQueue({str(tmp_path)!r})

@@ -8,7 +8,6 @@ so object ids are stable, and are shared read-only by the tests.
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,10 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from gitserver import GitServer, run_git, serve_git
 from manifest_validation.repository import GitManifestSource
 from manifest_validation.upstream import UrlPolicy
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared/corpus/official-images/library"
+from paths import LIBRARY
 
 HELLO = b"Maintainers: Someone <someone@example.invalid> (@someone)\nGitRepo: https://x\n"
 # Multi-KB and varied, so packs hold real zlib streams and deltas between versions.
@@ -131,9 +127,9 @@ def manifests(tmp_path_factory: pytest.TempPathFactory) -> Manifests:
 
 @pytest.fixture(scope="session")
 def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the official-images corpus is not beside the project ({CORPUS} absent)")
-    return _build_corpus(tmp_path_factory.mktemp("corpus"), CORPUS)
+    if not LIBRARY.is_dir():
+        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
+    return _build_corpus(tmp_path_factory.mktemp("corpus"), LIBRARY)
 
 
 # Server variants: (protocol_v2, allow_filter).

@@ -13,8 +13,7 @@ from manifest_validation.repository import (
     SourceError,
     SourceUnavailable,
 )
-
-from .conftest import CORPUS
+from paths import LIBRARY
 
 FILES = {"hello-world": b"hello\n", "python": b"Tags: 3\n" * 500, "exec": b"#!/bin/sh\n"}
 
@@ -123,13 +122,13 @@ def test_non_utf8_names_are_skipped(tmp_path: Path) -> None:
 
 
 def test_real_library_directory() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the official-images corpus is not beside the project ({CORPUS} absent)")
-    source = LocalManifestSource(CORPUS)
+    if not LIBRARY.is_dir():
+        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
+    source = LocalManifestSource(LIBRARY)
     commit = source.resolve("master")
     names = source.list_manifests(commit)
     assert len(names) == 144
     files = source.read(commit, names)
-    assert all(files[name] == (CORPUS / name).read_bytes() for name in names)
+    assert all(files[name] == (LIBRARY / name).read_bytes() for name in names)
     # The checkout layout (its parent, official-images/) gives the same pseudo commit.
-    assert LocalManifestSource(CORPUS.parent).resolve("master") == commit
+    assert LocalManifestSource(LIBRARY.parent).resolve("master") == commit

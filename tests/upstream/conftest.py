@@ -7,15 +7,12 @@ stable, and shared read-only by all tests.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gitserver import GitServer, run_git, serve_git
 from manifest_validation.upstream import GitVerifier, UrlPolicy
