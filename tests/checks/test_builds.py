@@ -1,5 +1,5 @@
 """The build rules on parsed manifests and file contents given as a plain mapping (what the file
-reader would answer); tests/test_builds_git.py runs them over real git repositories."""
+reader would answer); tests/checks/test_builds_git.py runs them over real git repositories."""
 
 from __future__ import annotations
 

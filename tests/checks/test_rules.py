@@ -192,8 +192,8 @@ def positions(text: str | bytes, name: str) -> list[tuple[str, int | None]]:
 
 
 def test_every_static_rule_has_a_case() -> None:
-    # upstream and build rules need the network (tests/test_check_verify_git.py, test_builds*);
-    # docs-folder rules have their cases in test_docs.py
+    # upstream and build rules need the network (test_check_verify_git.py, test_builds*);
+    # docs-folder rules have their cases in docs/test_docs.py
     static = {
         code for code, rule in RULES.items() if rule.source not in ("upstream", "builds", "docs")
     } - NOT_STATIC
