@@ -19,7 +19,7 @@ from manifest_validation.checks.schema import (
 from manifest_validation.libraryfile.parse import parse
 from samples import FIELDS
 
-from .test_rules import CASES
+from .rule_cases import CASES
 
 
 def plain_errors(document: dict[str, Any]) -> set[tuple[tuple[Any, ...], str]]:
