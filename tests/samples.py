@@ -33,3 +33,15 @@ FOLDER = {
     "maintainer.md": b"[the Docker Community](https://github.com/docker-library/python)\n",
     "logo.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 16,
 }
+
+# A commit id of the right shape.
+C1 = "0123456789abcdef0123456789abcdef01234567"
+
+
+def continued_maintainers(lines: int) -> str:
+    """The issue's hostile case: a Maintainers field continued by `\\tbar,` lines."""
+    return (
+        "Maintainers: Jane Doe <jane@example.com> (@jane),\n"
+        + "\tbar,\n" * (lines - 1)
+        + f"\tbar\nGitRepo: https://e.com/r.git\n\nTags: a\nGitCommit: {C1}\n"
+    )

@@ -1,111 +1,21 @@
-"""Bounded work on hostile input, in the core: the JSON limits, the problem cap, the deadline."""
+"""Bounded work on hostile input, in the core: the problem cap and the deadline."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from manifest_validation.api import json_limits
-from manifest_validation.api.json_limits import JsonRefused, nesting_depth
 from manifest_validation.checks import pipeline as validate_module
 from manifest_validation.checks.pipeline import validate, validate_many
 from manifest_validation.problems.problem import Severity
 from manifest_validation.problems.status import MAX_MESSAGE_CHARS, MAX_PROBLEMS, Status
+from samples import C1, continued_maintainers
 
-C1 = "0123456789abcdef0123456789abcdef01234567"
 HEAD = "Maintainers: Jane Doe <jane@example.com> (@jane)\nGitRepo: https://e.com/r.git\n"
 GOOD = HEAD + f"\nTags: a\nGitCommit: {C1}\n"
-
-
-def continued_maintainers(lines: int) -> str:
-    """The issue's hostile case: a Maintainers field continued by `\\tbar,` lines."""
-    return (
-        "Maintainers: Jane Doe <jane@example.com> (@jane),\n"
-        + "\tbar,\n" * (lines - 1)
-        + f"\tbar\nGitRepo: https://e.com/r.git\n\nTags: a\nGitCommit: {C1}\n"
-    )
-
-
-# --- JSON ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "depth"),
-    [
-        ("1", 0),
-        ("[]", 1),
-        ('{"a": [1, {"b": []}]}', 4),
-        ('["[[[[", "\\"[[{{"]', 1),  # brackets in strings (escaped quotes too) do not count
-        ("[[[", 3),  # not JSON, still measured
-        ('"unterminated [[[', 0),
-    ],
-)
-def test_nesting_depth(text: str, depth: int) -> None:
-    assert nesting_depth(text) == depth
-
-
-@given(
-    st.recursive(
-        st.none() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)
-    )
-)
-def test_nesting_depth_agrees_with_the_structure(value: object) -> None:
-    def depth(node: object) -> int:
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        )
-        return 1 + max(map(depth, children), default=0) if isinstance(node, (list, dict)) else 0
-
-    assert nesting_depth(json.dumps(value)) == depth(value)
-
-
-@pytest.mark.parametrize(
-    ("body", "limit"),
-    [
-        ("[" * 100_000 + "]" * 100_000, "nested deeper than 32"),
-        ("[" * 100_000, "nested deeper than 32"),  # unbalanced: refused before parsing too
-        ('{"manifests": ' + "[" * 33 + "]" * 33 + "}", "nested deeper than 32"),
-        ('{"verify_git": 1' + "0" * 100_000 + "}", "more than 40 digits"),
-        ("-" + "9" * 41, "more than 40 digits"),
-        ("0." + "1" * 100, "longer than 40 characters"),
-        ("1e999", "out of range"),
-        ("[NaN]", "NaN is not a JSON value"),
-        ("-Infinity", "-Infinity is not a JSON value"),
-        ('["\\ud800"]', "unpaired surrogate"),  # a lone escape: JSON syntax, not Unicode
-        ('{"a\\udc00b": 1}', "unpaired surrogate"),  # in a key too
-        ('["\\ude00\\ud83d"]', "unpaired surrogate"),  # a pair the wrong way round
-    ],
-)
-def test_bodies_beyond_the_limits_are_refused_naming_the_limit(body: str, limit: str) -> None:
-    with pytest.raises(JsonRefused, match=limit):
-        json_limits.loads(body.encode())
-
-
-def test_bodies_within_the_limits_parse_as_json_does() -> None:
-    body = json.dumps({"a": [[1, -2, 3.5e10, "[{"] * 3], "b": None, "n": 10**39})
-    assert json_limits.loads(body.encode()) == json.loads(body)
-    assert json_limits.loads("[" * 32 + "]" * 32) == json.loads("[" * 32 + "]" * 32)
-    # a surrogate pair is one character; an escaped backslash before "ud800" is no escape
-    assert json_limits.loads(b'["\\ud83d\\ude00", "\\\\ud800"]') == ["\U0001f600", "\\ud800"]
-
-
-@pytest.mark.parametrize("body", [b"\xff{}", b"{", b'{"a": }', b'"\\', b""])
-def test_not_json_is_refused_with_the_same_error_type(body: bytes) -> None:
-    with pytest.raises(JsonRefused):
-        json_limits.loads(body)
-
-
-@given(st.binary(max_size=200))
-def test_any_bytes_either_parse_or_are_refused(body: bytes) -> None:
-    with contextlib.suppress(JsonRefused):
-        json_limits.loads(body)
 
 
 # --- the problem cap -----------------------------------------------------------------------------
@@ -199,63 +109,3 @@ def test_manifests_not_reached_before_the_deadline_are_not_called_valid(
 def test_without_a_deadline_nothing_is_cut() -> None:
     result = validate("img", GOOD, deadline=time.monotonic() + 60)
     assert (result.status, result.problems) == (Status.VALID, [])
-
-
-@dataclass
-class OneFile:
-    """A manifests repository holding the same text under every name."""
-
-    content: bytes
-
-    def read(self, commit: str, names: list[str]) -> dict[str, bytes]:
-        return {name: self.content for name in names}
-
-
-@dataclass
-class Published:
-    messages: list[dict[str, object]]
-
-    def publish(self, messages: list[dict[str, object]]) -> None:
-        self.messages.extend(messages)
-
-
-def test_the_worker_gives_each_job_a_budget_and_publishes_the_error_result() -> None:
-    from manifest_validation.results.messages import Trigger
-    from manifest_validation.work.jobs import Action, Job
-    from manifest_validation.work.worker import Worker
-
-    published = Published([])
-    worker = Worker(
-        lambda repository: OneFile(continued_maintainers(2000).encode()),
-        published,
-        text_budget_seconds=1e-9,
-    )
-    job = Job(Action.VALIDATE, "https://example.com/r.git", C1, Trigger.PUSH, "img")
-    worker.handle(job, final_attempt=False)  # no RetryLater: another attempt would not help
-    (message,) = published.messages
-    assert message["status"] == "invalid"
-    problems = message["problems"]
-    assert isinstance(problems, list)
-    assert "validation-budget-exceeded" in {problem["code"] for problem in problems}
-
-
-def test_the_worker_publishes_without_changes_when_the_base_is_too_costly_to_compare() -> None:
-    from manifest_validation.results.messages import Trigger
-    from manifest_validation.work.jobs import Action, Job
-    from manifest_validation.work.worker import Worker
-
-    same_tag = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(400))
-    published = Published([])
-    worker = Worker(lambda repository: OneFile(same_tag.encode()), published)
-    base = "f" * 40  # the file at the push's `before`: the same 400 entries (160,000 pairs)
-    job = Job(Action.VALIDATE, "https://example.com/r.git", C1, Trigger.PUSH, "img", None, base)
-    worker.handle(job, final_attempt=False)
-    (message,) = published.messages
-    assert "changes" not in message
-    assert message["manifest"] == "img"
-    # within the bounds the same job carries its changes
-    small = HEAD + "".join(f"\nTags: a\nGitCommit: {C1}\nDirectory: d{i}\n" for i in range(4))
-    published.messages.clear()
-    Worker(lambda repository: OneFile(small.encode()), published).handle(job, final_attempt=False)
-    (message,) = published.messages
-    assert message["changes"]["status"] == "unchanged"
