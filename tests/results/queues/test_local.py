@@ -199,7 +199,7 @@ def test_concurrent_publishers_in_processes(tmp_path: Path) -> None:
         import sys
         sys.path.insert(0, {str(PROJECT)!r})
         from manifest_validation.results.queues import LocalResultQueue
-        from tests.queues.conftest import result
+        from tests.results.queues.conftest import result
         queue = LocalResultQueue({str(tmp_path)!r})
         start = int(sys.argv[1])
         for n in range(start, start + 60):
