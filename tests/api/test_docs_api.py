@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from samples import FOLDER
-from test_api import (  # the autouse fixture sets tokens and a private state directory
+
+from .test_api import (  # the autouse fixture sets tokens and a private state directory
     HELLO_ITEM,
     Queue,
     assert_schema_valid,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_api import assert_schema_valid, environment, validations
+from .test_api import assert_schema_valid, environment, validations
 
 __all__ = ["environment"]  # the autouse fixture of test_api: tokens, state dir, AWS
 
