@@ -3,10 +3,8 @@ moto (SQS, S3, SSM, Secrets Manager)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,78 +14,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import doors
-from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers import api
 from manifest_validation.handlers.local_server import http_api_event
-from paths import AWS_EVENTS, PROJECT
+from paths import AWS_EVENTS
+
+from .client import (
+    BROKEN,
+    BROKEN_ITEM,
+    HELLO,
+    HELLO_ITEM,
+    REGION,
+    TOKEN,
+    Answer,
+    Queue,
+    assert_schema_valid,
+    call,
+    validations,
+)
 
 SAMPLE_EVENT = AWS_EVENTS / "apiGatewayProxyV2Event.json"
-HELLO = (PROJECT / "examples" / "library" / "hello-world").read_text()
-BROKEN = (PROJECT / "examples" / "invalid" / "broken-db").read_text()
-TOKEN = "t0ken-for-tests"
-HELLO_ITEM = {"name": "hello-world", "content": HELLO}
-BROKEN_ITEM = {"name": "db", "content": BROKEN}
-REGION = "us-east-1"
 
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("API_TOKENS_PARAMETER", "API_TOKENS_SECRET", "RESULTS_QUEUE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("RESULTS_BUCKET", raising=False)
-    monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", f"old-token, {TOKEN}")
-    monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    doors.rebuild()
-    yield
-    doors.forget()
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(
-    method: str,
-    path: str,
-    body: bytes | str = b"",
-    *,
-    content_type: str | None = "application/json",
-    token: str | None = TOKEN,
-    base64_body: bool = False,
-) -> Answer:
-    headers = [("Host", "api.example.com"), ("User-Agent", "pytest")]
-    if content_type:
-        headers.append(("Content-Type", content_type))
-    if token is not None:
-        headers.append(("Authorization", f"Bearer {token}"))
-    data = body.encode() if isinstance(body, str) else body
-    event = http_api_event(method, path, headers, data)
-    if base64_body and data:
-        event["body"] = base64.b64encode(data).decode()
-        event["isBase64Encoded"] = True
-    response = doors.current().api(event)
-    return Answer(response["statusCode"], response.get("headers") or {}, response.get("body", ""))
-
-
-def validations(payload: Any, query: str = "", **kwargs: Any) -> Answer:
-    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
-    return call("POST", "/v1/validations" + query, body, **kwargs)
-
-
-def assert_schema_valid(messages: list[dict[str, Any]]) -> None:
-    for message in messages:
-        errors = [e.message for e in result_validator().iter_errors(message)]
-        assert errors == [], message["manifest"]
+pytestmark = pytest.mark.usefixtures("api_environment")
 
 
 def test_our_events_have_the_shape_of_a_real_api_gateway_v2_event() -> None:
@@ -262,48 +209,6 @@ def test_size_limits_answer_413() -> None:
     assert (answer.status, answer.json()["error"]["code"]) == (413, "too_many_manifests")
     fifty = {"manifests": [{"name": f"img{i}", "content": HELLO} for i in range(50)]}
     assert validations(fifty).status == 200
-
-
-@dataclass
-class Queue:
-    sqs: Any
-    s3: Any
-    url: str
-    bucket: str
-
-    def received(self) -> list[dict[str, Any]]:
-        out = []
-        while True:
-            batch = self.sqs.receive_message(
-                QueueUrl=self.url,
-                MaxNumberOfMessages=10,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not batch:
-                return out
-            for message in batch:
-                out.append(message)
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-
-
-@pytest.fixture
-def sqs_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queue]:
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name=REGION)
-        s3 = boto3.client("s3", region_name=REGION)
-        url = sqs.create_queue(
-            QueueName="results.fifo",
-            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"},
-        )["QueueUrl"]
-        s3.create_bucket(Bucket="results-bucket")
-        monkeypatch.setenv("RESULTS_QUEUE_URL", url)
-        monkeypatch.setenv("RESULTS_BUCKET", "results-bucket")
-        doors.rebuild()
-        yield Queue(sqs, s3, url, "results-bucket")
 
 
 def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .test_api import assert_schema_valid, environment, validations
+import pytest
 
-__all__ = ["environment"]  # the autouse fixture of test_api: tokens, state dir, AWS
+from .client import assert_schema_valid, validations
+
+pytestmark = pytest.mark.usefixtures("api_environment")  # tokens, state dir, AWS
 
 
 def test_a_base_per_manifest_gives_its_changes(library_dir: Path) -> None:

@@ -10,15 +10,9 @@ import pytest
 
 from samples import FOLDER
 
-from .test_api import (  # the autouse fixture sets tokens and a private state directory
-    HELLO_ITEM,
-    Queue,
-    assert_schema_valid,
-    call,
-    environment,  # noqa: F401
-    sqs_queue,  # noqa: F401
-    validations,
-)
+from .client import HELLO_ITEM, Queue, assert_schema_valid, call, validations
+
+pytestmark = pytest.mark.usefixtures("api_environment")  # tokens and a private state directory
 
 TEXT_FOLDER = {name: data.decode() for name, data in FOLDER.items() if name != "logo.png"} | {
     "logo.png": {"base64": base64.b64encode(FOLDER["logo.png"]).decode()}
@@ -184,7 +178,7 @@ def test_openapi_documents_the_docs_field() -> None:
     assert json.dumps(schema["properties"]["docs"]).count("base64") >= 1
 
 
-def test_published_docs_results_reach_the_fifo_queue(sqs_queue: Queue) -> None:  # noqa: F811
+def test_published_docs_results_reach_the_fifo_queue(sqs_queue: Queue) -> None:
     answer = validations({"manifests": [HELLO_ITEM], "docs": [PYTHON_DOCS], "publish": True})
     assert answer.status == 200
     bodies = [json.loads(m["Body"]) for m in sqs_queue.received()]
