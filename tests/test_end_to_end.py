@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import doors
-from gitserver import POLL_SECONDS, GitServer, run_git, serve_git
+from gitserver import POLL_SECONDS, GitServer, GitServers, run_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
@@ -54,45 +54,45 @@ def manifest(repo_url: str, commit: str, tags: str = "1.0, latest") -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_git_server: GitServers) -> World:
     root = tmp_path_factory.mktemp("e2e")
     served = root / "served"
     served.mkdir()
-    with serve_git(served) as server:
-        # an upstream repository with two commits on master and one on a side branch
-        app = root / "app"
-        run_git("init", "-q", "-b", "master", app)
-        upstream = {}
-        (app / "Dockerfile").write_text("FROM scratch\n")  # what the manifests build
-        for name in ("first", "second"):
-            (app / "f").write_text(name)
-            run_git("add", "f", "Dockerfile", cwd=app)
-            run_git("commit", "-qm", name, cwd=app)
-            upstream[name] = run_git("rev-parse", "HEAD", cwd=app)
-        run_git("checkout", "-q", "-b", "side", upstream["first"], cwd=app)
-        (app / "g").write_text("side")
-        run_git("add", "g", cwd=app)
-        run_git("commit", "-qm", "side", cwd=app)
-        upstream["side"] = run_git("rev-parse", "HEAD", cwd=app)
-        run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
+    server = module_git_server(served)
+    # an upstream repository with two commits on master and one on a side branch
+    app = root / "app"
+    run_git("init", "-q", "-b", "master", app)
+    upstream = {}
+    (app / "Dockerfile").write_text("FROM scratch\n")  # what the manifests build
+    for name in ("first", "second"):
+        (app / "f").write_text(name)
+        run_git("add", "f", "Dockerfile", cwd=app)
+        run_git("commit", "-qm", name, cwd=app)
+        upstream[name] = run_git("rev-parse", "HEAD", cwd=app)
+    run_git("checkout", "-q", "-b", "side", upstream["first"], cwd=app)
+    (app / "g").write_text("side")
+    run_git("add", "g", cwd=app)
+    run_git("commit", "-qm", "side", cwd=app)
+    upstream["side"] = run_git("rev-parse", "HEAD", cwd=app)
+    run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
 
-        # the manifests repository
-        run_git("init", "-q", "--bare", "-b", "master", served / "official-images.git")
-        work = root / "official-images"
-        run_git("clone", "-q", served / "official-images.git", work)
-        run_git("checkout", "-q", "-b", "master", cwd=work)
-        library = work / "library"
-        library.mkdir()
-        app_url = server.repo_url("app.git")
-        (library / "good").write_text(manifest(app_url, upstream["second"]))
-        (library / "gone").write_text(manifest(app_url, upstream["first"]))
-        if LIBRARY.is_dir():
-            for path in sorted(LIBRARY.iterdir()):
-                shutil.copy(path, library / path.name)
-        (work / "README.md").write_text("manifests\n")
-        world = World(server, server.repo_url("official-images.git"), work, upstream)
-        world.commit("initial")
-        yield world
+    # the manifests repository
+    run_git("init", "-q", "--bare", "-b", "master", served / "official-images.git")
+    work = root / "official-images"
+    run_git("clone", "-q", served / "official-images.git", work)
+    run_git("checkout", "-q", "-b", "master", cwd=work)
+    library = work / "library"
+    library.mkdir()
+    app_url = server.repo_url("app.git")
+    (library / "good").write_text(manifest(app_url, upstream["second"]))
+    (library / "gone").write_text(manifest(app_url, upstream["first"]))
+    if LIBRARY.is_dir():
+        for path in sorted(LIBRARY.iterdir()):
+            shutil.copy(path, library / path.name)
+    (work / "README.md").write_text("manifests\n")
+    world = World(server, server.repo_url("official-images.git"), work, upstream)
+    world.commit("initial")
+    return world
 
 
 @dataclass

@@ -6,14 +6,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitserver import GitServer, commit_all, run_git, serve_git
+from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from paths import LIBRARY
@@ -84,21 +83,18 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Upstream:
 
 
 @pytest.fixture(scope="module")
-def server(upstream: Upstream) -> Iterator[GitServer]:
-    with serve_git(upstream.root) as srv:
-        yield srv
+def server(upstream: Upstream, module_git_server: GitServers) -> GitServer:
+    return module_git_server(upstream.root)
 
 
 @pytest.fixture(scope="module")
-def server_nofilter(upstream: Upstream) -> Iterator[GitServer]:
-    with serve_git(upstream.root, allow_filter=False) as srv:
-        yield srv
+def server_nofilter(upstream: Upstream, module_git_server: GitServers) -> GitServer:
+    return module_git_server(upstream.root, "v2-nofilter")
 
 
 @pytest.fixture(scope="module")
-def server_flaky(upstream: Upstream) -> Iterator[GitServer]:
-    with serve_git(upstream.root, fail_every=3) as srv:
-        yield srv
+def server_flaky(upstream: Upstream, module_git_server: GitServers) -> GitServer:
+    return module_git_server(upstream.root, fail_every=3)
 
 
 def good_manifest(url: str, commit: str) -> str:
@@ -303,14 +299,14 @@ def test_a_flaky_server(upstream: Upstream, server_flaky: GitServer, tmp_path: P
 
 
 def test_dockerfiles_that_cannot_be_read_make_it_unverified_never_invalid(
-    upstream: Upstream, tmp_path: Path
+    upstream: Upstream, tmp_path: Path, git_server: GitServers
 ) -> None:
     # the git checks pass; every shallow fetch (how files are read) fails, retries too
-    with serve_git(upstream.root, fail_when_body_has=b"deepen") as srv:
-        text = bad_manifest(srv.repo_url("app.git"), upstream.commit)
-        code, _, document = check(
-            tmp_path, text, "--library", str(upstream.library), "--insecure-host", srv.host_port
-        )
+    srv = git_server(upstream.root, fail_when_body_has=b"deepen")
+    text = bad_manifest(srv.repo_url("app.git"), upstream.commit)
+    code, _, document = check(
+        tmp_path, text, "--library", str(upstream.library), "--insecure-host", srv.host_port
+    )
     result = document["results"][0]
     assert (code, result["status"]) == (3, "unverified")
     assert problems(document) == [("git-repo-unreachable", 2, "GitRepo")]
@@ -381,7 +377,7 @@ def test_library_needs_verify_git(upstream: Upstream, tmp_path: Path) -> None:
 # --- a small real-looking library on top of the corpus' debian and alpine ---------------------
 
 
-def test_corpus_library(tmp_path: Path) -> None:
+def test_corpus_library(tmp_path: Path, git_server: GitServers) -> None:
     if not (LIBRARY / "debian").is_file() or not (LIBRARY / "alpine").is_file():
         pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
     work = tmp_path / "work"
@@ -402,35 +398,35 @@ def test_corpus_library(tmp_path: Path) -> None:
     run_git("clone", "-q", "--bare", "--no-local", work, served / "images.git")
     checked = tmp_path / "checked"
     checked.mkdir()
-    with serve_git(served) as server:
-        url = server.repo_url("images.git")
-        head = f"Maintainers: Jane Doe (@jane)\nGitRepo: {url}\nGitCommit: {commit}\n"
-        (checked / "myruntime").write_text(
-            head + "\nTags: 1-bookworm, 1\nArchitectures: amd64, arm64v8, s390x\n"
-            "Directory: runtime\n\nTags: 1-alpine\nArchitectures: amd64, arm64v8\n"
-            "Directory: runtime/alpine\n"
+    server = git_server(served)
+    url = server.repo_url("images.git")
+    head = f"Maintainers: Jane Doe (@jane)\nGitRepo: {url}\nGitCommit: {commit}\n"
+    (checked / "myruntime").write_text(
+        head + "\nTags: 1-bookworm, 1\nArchitectures: amd64, arm64v8, s390x\n"
+        "Directory: runtime\n\nTags: 1-alpine\nArchitectures: amd64, arm64v8\n"
+        "Directory: runtime/alpine\n"
+    )
+    (checked / "mysdk").write_text(
+        head + "\nTags: 1\nArchitectures: amd64, arm64v8\nDirectory: sdk\n"
+    )
+    (checked / "mytool").write_text(
+        head + "\nTags: 1\nArchitectures: amd64, arm64v8\nDirectory: tool\n"
+    )
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            [
+                "check",
+                "--format",
+                "json",
+                "--verify-git",
+                "--library",
+                str(LIBRARY),
+                "--insecure-host",
+                server.host_port,
+                str(checked),
+            ]
         )
-        (checked / "mysdk").write_text(
-            head + "\nTags: 1\nArchitectures: amd64, arm64v8\nDirectory: sdk\n"
-        )
-        (checked / "mytool").write_text(
-            head + "\nTags: 1\nArchitectures: amd64, arm64v8\nDirectory: tool\n"
-        )
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            code = main(
-                [
-                    "check",
-                    "--format",
-                    "json",
-                    "--verify-git",
-                    "--library",
-                    str(LIBRARY),
-                    "--insecure-host",
-                    server.host_port,
-                    str(checked),
-                ]
-            )
     document = json.loads(out.getvalue())
     by_name = {result["manifest"]: result for result in document["results"]}
     # debian:bookworm-slim is not built for s390x in the corpus

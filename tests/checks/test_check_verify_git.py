@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, GitServers, run_git
 from manifest_validation.cli.main import main
 
 
@@ -23,7 +22,7 @@ class Upstream:
 
 
 @pytest.fixture(scope="module")
-def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
+def upstream(tmp_path_factory: pytest.TempPathFactory, module_git_server: GitServers) -> Upstream:
     root = tmp_path_factory.mktemp("upstream")
     work = root / "work"
     run_git("init", "-q", "-b", "master", work)
@@ -50,8 +49,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
     run_git("add", "f", "Dockerfile", cwd=main_only)
     run_git("commit", "-qm", "main", cwd=main_only)
     run_git("clone", "-q", "--bare", "--no-local", main_only, served / "main-only.git")
-    with serve_git(served) as server:
-        yield Upstream(server, master, topic)
+    return Upstream(module_git_server(served), master, topic)
 
 
 def manifest(repo: str, upstream: Upstream) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gitserver import GitServer, commit_all, run_git, serve_git
+from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.cli.main import main
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 
@@ -48,7 +47,7 @@ def library_file(repo: str, commit: str, tags: str = "1.0, 1, latest") -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_git_server: GitServers) -> World:
     root = tmp_path_factory.mktemp("diffgit")
     served = root / "served"
     served.mkdir()
@@ -66,30 +65,30 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     b1 = commit_all(app, "b1")
     run_git("push", "-q", "--force", str(bare), "master:master", cwd=app)
 
-    with serve_git(served) as server, serve_git(served, protocol_v2=False) as v0:
-        app_url = server.repo_url("app.git")
-        work = root / "manifests"
-        library = work / "library"
-        library.mkdir(parents=True)
-        run_git("init", "-q", "-b", "master", work)
-        (library / "app").write_text(library_file(app_url, a[1]))
-        (library / "old-image").write_text(library_file(app_url, a[0], "9"))
-        (library / "same").write_text(library_file(app_url, a[0], "5"))
-        commits = [commit_all(work, "c0")]
-        # a fast-forward bump, `latest` moved to the 2.0 entry, arm64v8 dropped
-        (library / "app").write_text(
-            library_file(app_url, a[2], "1.0, 1")
-            .replace("Tags: 2.0-rc\n", "Tags: 2.0-rc, latest\n")
-            .replace("amd64, arm64v8", "amd64")
-        )
-        (library / "old-image").unlink()
-        (library / "new-image").write_text(library_file(app_url, a[0], "7"))
-        commits.append(commit_all(work, "c1"))
-        # after the force push upstream: the manifest follows the rewritten master
-        (library / "app").write_text(library_file(app_url, b1, "1.0, 1"))
-        commits.append(commit_all(work, "c2"))
-        run_git("clone", "-q", "--bare", "--no-local", work, served / "manifests.git")
-        yield World(server, v0, a, b1, commits, app_url)
+    server, v0 = module_git_server(served), module_git_server(served, "v0")
+    app_url = server.repo_url("app.git")
+    work = root / "manifests"
+    library = work / "library"
+    library.mkdir(parents=True)
+    run_git("init", "-q", "-b", "master", work)
+    (library / "app").write_text(library_file(app_url, a[1]))
+    (library / "old-image").write_text(library_file(app_url, a[0], "9"))
+    (library / "same").write_text(library_file(app_url, a[0], "5"))
+    commits = [commit_all(work, "c0")]
+    # a fast-forward bump, `latest` moved to the 2.0 entry, arm64v8 dropped
+    (library / "app").write_text(
+        library_file(app_url, a[2], "1.0, 1")
+        .replace("Tags: 2.0-rc\n", "Tags: 2.0-rc, latest\n")
+        .replace("amd64, arm64v8", "amd64")
+    )
+    (library / "old-image").unlink()
+    (library / "new-image").write_text(library_file(app_url, a[0], "7"))
+    commits.append(commit_all(work, "c1"))
+    # after the force push upstream: the manifest follows the rewritten master
+    (library / "app").write_text(library_file(app_url, b1, "1.0, 1"))
+    commits.append(commit_all(work, "c2"))
+    run_git("clone", "-q", "--bare", "--no-local", work, served / "manifests.git")
+    return World(server, v0, a, b1, commits, app_url)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

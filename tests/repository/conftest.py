@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gitserver import GitServer, run_git, serve_git
+from gitserver import MODES, GitServer, GitServers, run_git
 from manifest_validation.repository import GitManifestSource
 from manifest_validation.upstream import UrlPolicy
 from paths import LIBRARY
@@ -132,27 +132,17 @@ def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     return _build_corpus(tmp_path_factory.mktemp("corpus"), LIBRARY)
 
 
-# Server variants: (protocol_v2, allow_filter).
-MODES = {
-    "v2": (True, True),
-    "v2-nofilter": (True, False),
-    "v0": (False, True),
-    "v0-nofilter": (False, False),
-}
-
-
 @pytest.fixture(scope="session", params=sorted(MODES))
-def server(request: pytest.FixtureRequest, manifests: Manifests) -> Iterator[GitServer]:
+def server(
+    request: pytest.FixtureRequest, manifests: Manifests, session_git_server: GitServers
+) -> GitServer:
     """``manifests.git`` under each protocol/filter combination."""
-    protocol_v2, allow_filter = MODES[request.param]
-    with serve_git(manifests.root, protocol_v2=protocol_v2, allow_filter=allow_filter) as srv:
-        yield srv
+    return session_git_server(manifests.root, request.param)
 
 
 @pytest.fixture(scope="session")
-def server_v2(manifests: Manifests) -> Iterator[GitServer]:
-    with serve_git(manifests.root) as srv:
-        yield srv
+def server_v2(manifests: Manifests, session_git_server: GitServers) -> GitServer:
+    return session_git_server(manifests.root)
 
 
 MakeSource = Callable[..., GitManifestSource]

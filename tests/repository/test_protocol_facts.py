@@ -9,7 +9,7 @@ from __future__ import annotations
 import requests
 from dulwich.objects import Blob, Commit, Tree
 
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, GitServers, run_git
 from manifest_validation.upstream.pktline import PktReader, encode
 from manifest_validation.upstream.protocol import objects_in_pack, v0_fetch_pack, v2_fetch_pack
 
@@ -47,7 +47,7 @@ def test_v2_shallow_blobless_fetch_has_commit_and_trees_only(
 
 
 def test_v2_serves_blobs_wanted_by_id_with_or_without_filter_config(
-    manifests: Manifests,
+    manifests: Manifests, git_server: GitServers
 ) -> None:
     """upload-pack v2 accepts a want of any object it has (no reachability check),
     whatever uploadpack.allowFilter says, and sends exactly the wanted blobs."""
@@ -55,28 +55,30 @@ def test_v2_serves_blobs_wanted_by_id_with_or_without_filter_config(
     body = encode("command=fetch\n") + b"0001"
     body += b"".join(encode(f"want {oid}\n") for oid in sorted(oids))
     body += encode("done\n") + b"0000"
-    for allow_filter in (True, False):
-        with serve_git(manifests.root, allow_filter=allow_filter) as srv:
-            objects = objects_in_pack(v2_fetch_pack(PktReader(post(srv, body, v2=True))), "sha1")
+    for mode in ("v2", "v2-nofilter"):
+        srv = git_server(manifests.root, mode)
+        objects = objects_in_pack(v2_fetch_pack(PktReader(post(srv, body, v2=True))), "sha1")
         assert set(objects) == oids
         assert all(isinstance(obj, Blob) for obj in objects.values())
 
 
-def test_v0_stateless_serves_reachable_non_tip_objects(manifests: Manifests) -> None:
+def test_v0_stateless_serves_reachable_non_tip_objects(
+    manifests: Manifests, git_server: GitServers
+) -> None:
     """Over HTTP (stateless RPC) v0 upload-pack accepts wants of objects reachable
     from a ref even without allowReachableSHA1InWant: an old commit and a blob."""
     old_blob = blob_id(manifests, f"{manifests.c1}:library/debian")  # deleted at master
-    with serve_git(manifests.root, protocol_v2=False) as srv:
-        body = encode(f"want {manifests.c1} side-band-64k ofs-delta no-progress filter\n")
-        body += encode("deepen 1\n") + encode("filter blob:none\n") + b"0000" + encode("done\n")
-        out = post(srv, body, v2=False)
-        assert out.startswith(encode(f"shallow {manifests.c1}") + b"0000" + encode("NAK\n"))
-        objects = objects_in_pack(v0_fetch_pack(PktReader(out), sideband=True), "sha1")
-        assert manifests.c1 in objects
-        body = encode(f"want {old_blob} side-band-64k ofs-delta no-progress\n")
-        body += b"0000" + encode("done\n")
-        objects = objects_in_pack(v0_fetch_pack(PktReader(post(srv, body, v2=False)), True), "sha1")
-        assert set(objects) == {old_blob}
+    srv = git_server(manifests.root, "v0")
+    body = encode(f"want {manifests.c1} side-band-64k ofs-delta no-progress filter\n")
+    body += encode("deepen 1\n") + encode("filter blob:none\n") + b"0000" + encode("done\n")
+    out = post(srv, body, v2=False)
+    assert out.startswith(encode(f"shallow {manifests.c1}") + b"0000" + encode("NAK\n"))
+    objects = objects_in_pack(v0_fetch_pack(PktReader(out), sideband=True), "sha1")
+    assert manifests.c1 in objects
+    body = encode(f"want {old_blob} side-band-64k ofs-delta no-progress\n")
+    body += b"0000" + encode("done\n")
+    objects = objects_in_pack(v0_fetch_pack(PktReader(post(srv, body, v2=False)), True), "sha1")
+    assert set(objects) == {old_blob}
 
 
 def test_want_of_unknown_commit_is_refused(server_v2: GitServer) -> None:
