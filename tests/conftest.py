@@ -1,16 +1,45 @@
 """Shared fixtures: the real corpus beside the project (skipped, naming the absent path, when it
-is not there), and git servers (`git http-backend` on 127.0.0.1, tests/gitserver.py)."""
+is not there), and git servers (`git http-backend` on 127.0.0.1, tests/gitserver.py).
+
+The `shared` marker: a test that uses `library_dir` (or `corpus`, which uses it) gets it here;
+others that read ../shared through `paths.beside` carry it themselves, and one that is skipped
+for want of ../shared without carrying it fails, so `-m "not shared"` stays true.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from gitserver import GitServers
-from paths import LIBRARY, beside, corpus_files
+from paths import LIBRARY, NOT_BESIDE, beside, corpus_files
+
+# Fixtures that need ../shared: every test that uses one (even indirectly) is marked `shared`.
+SHARED_FIXTURES = {"library_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and call.excinfo is not None and NOT_BESIDE in str(call.excinfo.value):
+        if item.get_closest_marker("shared") is None:
+            report.outcome = "failed"
+            report.longrepr = f"{item.nodeid} needs ../shared but is not marked `shared`"
+        else:  # report the test that was skipped, not the line of paths.beside
+            path, line = item.reportinfo()[:2]
+            report.longrepr = (str(path), (line or 0) + 1, str(call.excinfo.value))
+    return report
 
 
 @pytest.fixture(scope="session")

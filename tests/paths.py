@@ -20,8 +20,8 @@ DOCS_METADATA = SHARED / "corpus" / "docs-metadata"
 GITHUB_WEBHOOKS = SHARED / "events" / "github-webhooks"
 AWS_EVENTS = SHARED / "events" / "aws"
 
-# The skip reason `beside` gives; tests/conftest.py recognises it.
-NOT_BESIDE = "is not beside the project"
+# In the reason `beside` skips with; tests/conftest.py recognises it.
+NOT_BESIDE = "not beside the project"
 
 
 def shown(path: Path) -> str:
@@ -32,7 +32,7 @@ def shown(path: Path) -> str:
 def beside(path: Path, what: str) -> Path:
     """`path` under `../shared` if it is there; otherwise skip the test, saying which path."""
     if not path.exists():
-        pytest.skip(f"{what} {NOT_BESIDE} ({shown(path)} absent)")
+        pytest.skip(f"{what}: {NOT_BESIDE} ({shown(path)} absent)")
     return path
 
 

@@ -24,7 +24,7 @@ from gitserver import POLL_SECONDS, GitServer, GitServers, run_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
-from paths import AWS_EVENTS, GITHUB_WEBHOOKS, LIBRARY
+from paths import AWS_EVENTS, GITHUB_WEBHOOKS, LIBRARY, beside
 
 REGION = "us-east-1"
 SECRET = "webhook-secret-for-tests"
@@ -170,9 +170,9 @@ def aws(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 
 def push_payload(world: World, before: str, after: str, **changes: Any) -> dict[str, Any]:
-    template = GITHUB_WEBHOOKS / "push.with-new-branch.payload.json"
-    if not template.exists():
-        pytest.skip("the GitHub webhook samples are not beside the project")
+    template = beside(
+        GITHUB_WEBHOOKS / "push.with-new-branch.payload.json", "the GitHub webhook samples"
+    )
     payload: dict[str, Any] = copy.deepcopy(json.loads(template.read_text()))
     payload["repository"]["clone_url"] = world.manifests_url
     payload.update(ref="refs/heads/master", before=before, after=after)
@@ -232,6 +232,7 @@ def run_worker(aws: Aws, *, receive_count: int = 1) -> tuple[list[str], list[dic
     return failed, messages
 
 
+@pytest.mark.shared
 def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aws: Aws) -> None:
     before = world.commits[-1]
     library = world.work / "library"
@@ -275,6 +276,7 @@ def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aw
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aws: Aws) -> None:
     import time
 
@@ -310,6 +312,7 @@ def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aw
         assert 6 * 24 * 3600 < expires_in <= 7 * 24 * 3600
 
 
+@pytest.mark.shared
 def test_bad_signature_is_refused_and_nothing_is_enqueued(world: World, aws: Aws) -> None:
     payload = push_payload(
         world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]
@@ -318,6 +321,7 @@ def test_bad_signature_is_refused_and_nothing_is_enqueued(world: World, aws: Aws
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_forced_push_revalidates_every_manifest(world: World, aws: Aws) -> None:
     payload = push_payload(world, world.commits[0], world.commits[-1], forced=True, commits=[])
     answer = deliver(payload)
@@ -348,6 +352,7 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(world: World, aws: A
     assert set(aws.results()) == {"good"}
 
 
+@pytest.mark.shared
 def test_upstream_host_down_retries_then_publishes_unverified(
     world: World, aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -376,13 +381,12 @@ def test_upstream_host_down_retries_then_publishes_unverified(
 
 
 def scheduler_event() -> dict[str, Any]:
-    sample = AWS_EVENTS / "eventBridgeSchedulerEvent.json"
-    if not sample.exists():
-        pytest.skip("the AWS event samples are not beside the project")
+    sample = beside(AWS_EVENTS / "eventBridgeSchedulerEvent.json", "the AWS event samples")
     event: dict[str, Any] = json.loads(sample.read_text())
     return event
 
 
+@pytest.mark.shared
 def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, aws: Aws) -> None:
 
     answer = doors.current().revalidate(scheduler_event())
@@ -393,6 +397,7 @@ def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, 
     assert {(job["trigger"], job["commit"]) for job in jobs} == {("schedule", world.commits[-1])}
 
 
+@pytest.mark.shared
 def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
     from manifest_validation.work.revalidate import UnknownManifests
 
@@ -404,10 +409,9 @@ def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_ping_and_other_events(world: World, aws: Aws) -> None:
-    ping = GITHUB_WEBHOOKS / "ping.payload.json"
-    if not ping.exists():
-        pytest.skip("the GitHub webhook samples are not beside the project")
+    ping = beside(GITHUB_WEBHOOKS / "ping.payload.json", "the GitHub webhook samples")
     body = ping.read_bytes()
     for kind, status in (("ping", 200), ("issues", 202)):
         headers = [
@@ -421,6 +425,7 @@ def test_ping_and_other_events(world: World, aws: Aws) -> None:
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import doors
 from manifest_validation.handlers import api
 from manifest_validation.handlers.local_server import http_api_event
-from paths import AWS_EVENTS
+from paths import AWS_EVENTS, beside
 
 from .client import (
     BROKEN,
@@ -37,10 +37,9 @@ SAMPLE_EVENT = AWS_EVENTS / "apiGatewayProxyV2Event.json"
 pytestmark = pytest.mark.usefixtures("api_environment")
 
 
+@pytest.mark.shared
 def test_our_events_have_the_shape_of_a_real_api_gateway_v2_event() -> None:
-    if not SAMPLE_EVENT.exists():
-        pytest.skip("the AWS event samples are not beside the project")
-    real = json.loads(SAMPLE_EVENT.read_text())
+    real = json.loads(beside(SAMPLE_EVENT, "the AWS event samples").read_text())
     ours = http_api_event("POST", "/my/path?a=1", [("X", "y")], b"{}")
     assert set(real) - {"cookies", "pathParameters", "stageVariables"} <= set(ours)
     assert set(real["requestContext"]) <= set(ours["requestContext"])

@@ -11,16 +11,14 @@ import pytest
 from manifest_validation.api.webhook import plan_push, push_key, signature_of, verify_signature
 from manifest_validation.results.messages import Trigger
 from manifest_validation.work.jobs import Action, InvalidJob, Job
-from paths import GITHUB_WEBHOOKS
+from paths import GITHUB_WEBHOOKS, beside
 
 REPOSITORY = "https://github.com/Codertocat/Hello-World.git"
 AFTER = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 
 
 def sample(name: str) -> dict[str, Any]:
-    path = GITHUB_WEBHOOKS / name
-    if not path.exists():
-        pytest.skip("the GitHub webhook samples are not beside the project")
+    path = beside(GITHUB_WEBHOOKS / name, "the GitHub webhook samples")
     document: dict[str, Any] = json.loads(path.read_text())
     return document
 
@@ -62,6 +60,7 @@ def test_no_secret_configured_refuses_everything() -> None:
     assert not verify_signature("", b"x", signature_of(b"", b"x"))
 
 
+@pytest.mark.shared
 def test_changed_files_under_library_become_jobs_in_commit_order() -> None:
     payload = push(
         [
@@ -86,6 +85,7 @@ def test_changed_files_under_library_become_jobs_in_commit_order() -> None:
     assert {job.origin_event for job in plan.jobs} == {"d-1"}
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize(
     "changes",
     [{"forced": True}, {"created": True}, {"extra_commits": 19}],
@@ -100,6 +100,7 @@ def test_untrustworthy_payloads_revalidate_everything(changes: dict[str, Any]) -
     ]
 
 
+@pytest.mark.shared
 def test_real_new_branch_sample_is_a_full_revalidation() -> None:
     plan = plan_push(
         sample("push.with-new-branch.payload.json"),
@@ -110,6 +111,7 @@ def test_real_new_branch_sample_is_a_full_revalidation() -> None:
     assert plan.full
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize(
     ("payload_name", "changes", "reason"),
     [
@@ -127,6 +129,7 @@ def test_tags_other_branches_and_deletions_are_ignored(
     assert plan.ignored is not None and reason in plan.ignored
 
 
+@pytest.mark.shared
 def test_other_repositories_are_ignored() -> None:
     payload = push([{"modified": ["library/python"]}])
     plan = plan_push(
@@ -138,6 +141,7 @@ def test_other_repositories_are_ignored() -> None:
     assert plan.ignored == "push to another repository"
 
 
+@pytest.mark.shared
 def test_repository_match_ignores_case_and_git_suffix() -> None:
     payload = push([{"modified": ["library/python"]}])
     plan = plan_push(
@@ -149,6 +153,7 @@ def test_repository_match_ignores_case_and_git_suffix() -> None:
     assert [job.manifest for job in plan.jobs] == ["python"]
 
 
+@pytest.mark.shared
 def test_push_without_library_changes_is_ignored() -> None:
     plan = plan_push(
         push([{"modified": ["README.md"]}]), repository=REPOSITORY, branch="master", delivery="d"
@@ -172,6 +177,7 @@ def test_jobs_round_trip_and_bad_jobs_are_refused() -> None:
             Job.parse(bad)
 
 
+@pytest.mark.shared
 def test_a_push_is_identified_by_repository_ref_before_and_after() -> None:
     payload = push([{"modified": ["library/python"]}])
     key = plan_push(payload, repository=REPOSITORY, branch="master", delivery="a").key

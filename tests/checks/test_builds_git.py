@@ -15,7 +15,7 @@ import pytest
 from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
-from paths import LIBRARY
+from paths import beside
 
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image
@@ -377,9 +377,9 @@ def test_library_needs_verify_git(upstream: Upstream, tmp_path: Path) -> None:
 # --- a small real-looking library on top of the corpus' debian and alpine ---------------------
 
 
-def test_corpus_library(tmp_path: Path, git_server: GitServers) -> None:
-    if not (LIBRARY / "debian").is_file() or not (LIBRARY / "alpine").is_file():
-        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
+def test_corpus_library(tmp_path: Path, git_server: GitServers, library_dir: Path) -> None:
+    for name in ("debian", "alpine"):
+        beside(library_dir / name, "the official-images corpus")
     work = tmp_path / "work"
     run_git("init", "-q", "-b", "master", work)
     dockerfiles = {
@@ -421,7 +421,7 @@ def test_corpus_library(tmp_path: Path, git_server: GitServers) -> None:
                 "json",
                 "--verify-git",
                 "--library",
-                str(LIBRARY),
+                str(library_dir),
                 "--insecure-host",
                 server.host_port,
                 str(checked),

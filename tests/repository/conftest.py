@@ -18,7 +18,6 @@ import pytest
 from gitserver import MODES, GitServer, GitServers, run_git
 from manifest_validation.repository import GitManifestSource
 from manifest_validation.upstream import UrlPolicy
-from paths import LIBRARY
 
 HELLO = b"Maintainers: Someone <someone@example.invalid> (@someone)\nGitRepo: https://x\n"
 # Multi-KB and varied, so packs hold real zlib streams and deltas between versions.
@@ -126,10 +125,8 @@ def manifests(tmp_path_factory: pytest.TempPathFactory) -> Manifests:
 
 
 @pytest.fixture(scope="session")
-def corpus_repo(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    if not LIBRARY.is_dir():
-        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
-    return _build_corpus(tmp_path_factory.mktemp("corpus"), LIBRARY)
+def corpus_repo(tmp_path_factory: pytest.TempPathFactory, library_dir: Path) -> Corpus:
+    return _build_corpus(tmp_path_factory.mktemp("corpus"), library_dir)
 
 
 @pytest.fixture(scope="session", params=sorted(MODES))

@@ -13,7 +13,6 @@ from manifest_validation.repository import (
     SourceError,
     SourceUnavailable,
 )
-from paths import LIBRARY
 
 FILES = {"hello-world": b"hello\n", "python": b"Tags: 3\n" * 500, "exec": b"#!/bin/sh\n"}
 
@@ -121,14 +120,12 @@ def test_non_utf8_names_are_skipped(tmp_path: Path) -> None:
     assert source.list_manifests(source.resolve("master")) == sorted(FILES)
 
 
-def test_real_library_directory() -> None:
-    if not LIBRARY.is_dir():
-        pytest.skip(f"the official-images corpus is not beside the project ({LIBRARY} absent)")
-    source = LocalManifestSource(LIBRARY)
+def test_real_library_directory(library_dir: Path) -> None:
+    source = LocalManifestSource(library_dir)
     commit = source.resolve("master")
     names = source.list_manifests(commit)
     assert len(names) == 144
     files = source.read(commit, names)
-    assert all(files[name] == (LIBRARY / name).read_bytes() for name in names)
+    assert all(files[name] == (library_dir / name).read_bytes() for name in names)
     # The checkout layout (its parent, official-images/) gives the same pseudo commit.
-    assert LocalManifestSource(LIBRARY.parent).resolve("master") == commit
+    assert LocalManifestSource(library_dir.parent).resolve("master") == commit

@@ -21,15 +21,14 @@ from manifest_validation.cli.main import main
 from manifest_validation.problems.catalog import RULES
 from manifest_validation.problems.status import Status
 from manifest_validation.results.messages import Origin, Trigger, docs_result_message
-from paths import DOCS_METADATA, PROJECT
+from paths import DOCS_METADATA, PROJECT, beside
 from samples import FOLDER, PYTHON_METADATA
 
 CANONICAL = DOCS_METADATA / "_canonical.json"
 
 
 def real_metadata() -> list[Path]:
-    if not DOCS_METADATA.is_dir():
-        pytest.skip(f"the docs metadata corpus is not beside the project ({DOCS_METADATA.name})")
+    beside(DOCS_METADATA, "the docs metadata corpus")
     return sorted(p for p in DOCS_METADATA.glob("*.json") if p.name != CANONICAL.name)
 
 
@@ -81,9 +80,9 @@ def test_every_docs_rule_has_a_case() -> None:
     assert found == docs_codes | {"invalid-image-name"}
 
 
+@pytest.mark.shared
 def test_the_schema_enum_is_the_docs_repository_canonical_categories() -> None:
-    if not CANONICAL.is_file():
-        pytest.skip("the docs metadata corpus is not beside the project (_canonical.json absent)")
+    beside(CANONICAL, "the docs metadata corpus")
     canonical = json.loads(CANONICAL.read_text())["hub"]["categories"]
     assert canonical_categories() == canonical
     schema = load_schema("docs-metadata.schema.json")
@@ -92,6 +91,7 @@ def test_the_schema_enum_is_the_docs_repository_canonical_categories() -> None:
     assert canonical_metadata(json.loads(CANONICAL.read_text())) == CANONICAL.read_text()
 
 
+@pytest.mark.shared
 def test_every_real_metadata_file_is_clean() -> None:
     files = real_metadata()
     assert len(files) == 145
@@ -187,10 +187,9 @@ def test_a_fourth_category() -> None:
     assert result.problems[0].field == "hub.categories"
 
 
+@pytest.mark.shared
 def test_an_unknown_category_points_at_its_item_with_a_suggestion() -> None:
-    data = (DOCS_METADATA / "nginx.json").read_bytes() if DOCS_METADATA.is_dir() else None
-    if data is None:
-        pytest.skip("the docs metadata corpus is not beside the project")
+    data = beside(DOCS_METADATA / "nginx.json", "the docs metadata corpus").read_bytes()
     assert b'"web-servers"' in data
     result = check_metadata(data.replace(b'"web-servers"', b'"web-server"'), "nginx")
     assert codes(result) == [("docs-unknown-category", "metadata.json", 4)]
@@ -241,10 +240,9 @@ def test_other_shapes_are_invalid_metadata(data: bytes, field: str | None) -> No
     assert result.problems[0].field == field
 
 
+@pytest.mark.shared
 def test_not_canonical_gives_the_exact_canonical_text() -> None:
-    real = DOCS_METADATA / "postgres.json"
-    if not real.is_file():
-        pytest.skip("the docs metadata corpus is not beside the project")
+    real = beside(DOCS_METADATA / "postgres.json", "the docs metadata corpus")
     canonical = real.read_text()
     document = json.loads(canonical)
     # the ways people write it: compact, 4-space indent, unsorted, no final newline
@@ -594,6 +592,7 @@ def test_check_docs_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "missing-docs-folder" not in out
 
 
+@pytest.mark.shared
 def test_real_metadata_in_real_shaped_folders_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
