@@ -28,6 +28,8 @@ from manifest_validation.work.worker import Worker
 
 TOKEN = "t0ken-for-tests"
 
+pytestmark = pytest.mark.slow  # a module-scoped world of real git servers, through every door
+
 
 @dataclass(frozen=True)
 class World:

@@ -29,6 +29,8 @@ from paths import AWS_EVENTS, GITHUB_WEBHOOKS, LIBRARY, beside
 REGION = "us-east-1"
 SECRET = "webhook-secret-for-tests"
 
+pytestmark = pytest.mark.slow  # git servers, moto and every Lambda door, for each test
+
 
 @dataclass
 class World:

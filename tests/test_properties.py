@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,8 @@ from manifest_validation.problems.status import Status
 from manifest_validation.results.messages import Origin, Trigger, result_message
 from paths import corpus_files
 from samples import FIELDS
+
+pytestmark = pytest.mark.slow  # hypothesis suites, hundreds of examples each
 
 CORPUS = [path.read_text() for path in corpus_files()[:40]]
 

@@ -123,6 +123,7 @@ def test_no_configured_token_refuses_everyone(monkeypatch: pytest.MonkeyPatch) -
     assert answer.status == 401
 
 
+@pytest.mark.slow
 def test_tokens_from_ssm_secure_string(monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto import mock_aws
@@ -138,6 +139,7 @@ def test_tokens_from_ssm_secure_string(monkeypatch: pytest.MonkeyPatch) -> None:
         assert validations(body, token=TOKEN).status == 401  # the environment is not used
 
 
+@pytest.mark.slow
 def test_tokens_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto import mock_aws
@@ -210,6 +212,7 @@ def test_size_limits_answer_413() -> None:
     assert validations(fifty).status == 200
 
 
+@pytest.mark.slow
 def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:
     answer = validations(
         {
@@ -228,11 +231,13 @@ def test_publish_puts_each_result_on_the_fifo_queue(sqs_queue: Queue) -> None:
     assert_schema_valid(bodies)
 
 
+@pytest.mark.slow
 def test_publish_off_publishes_nothing(sqs_queue: Queue) -> None:
     assert validations({"manifests": [HELLO_ITEM]}).status == 200
     assert sqs_queue.received() == []
 
 
+@pytest.mark.slow
 def test_large_result_goes_through_the_claim_check(sqs_queue: Queue, library_dir: Path) -> None:
     from manifest_validation.results.queues import read_claim_check
 
@@ -248,6 +253,7 @@ def test_large_result_goes_through_the_claim_check(sqs_queue: Queue, library_dir
     assert_schema_valid([stored])
 
 
+@pytest.mark.slow
 def test_publish_failure_is_an_error_the_caller_sees(
     sqs_queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -373,6 +379,7 @@ def test_our_own_bug_is_a_500_that_tells_nothing_of_it(monkeypatch: pytest.Monke
     assert "secret internal detail" in logged["exception"]  # for us, in the log
 
 
+@pytest.mark.slow
 def test_a_40k_line_manifest_gets_a_bounded_result_within_its_budget(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -454,6 +461,7 @@ REQUEST_LIKE = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_VALUES | REQUEST_LIKE)
 def test_no_json_value_gets_a_5xx(value: Any) -> None:
@@ -475,6 +483,7 @@ WELL_FORMED_REQUESTS = st.lists(
 ).map(lambda manifests: {"manifests": manifests})
 
 
+@pytest.mark.slow
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(WELL_FORMED_REQUESTS, st.sampled_from(["", "?format=github"]))
 def test_well_formed_requests_with_any_text_get_no_5xx(request: Any, query: str) -> None:
@@ -486,6 +495,7 @@ def test_well_formed_requests_with_any_text_get_no_5xx(request: Any, query: str)
         assert len(answer.json()["results"]) == len(request["manifests"])
 
 
+@pytest.mark.slow
 @settings(max_examples=MAX_EXAMPLES, deadline=None)
 @given(st.binary(max_size=300), st.sampled_from(["application/json", "text/plain", None]))
 def test_no_bytes_get_a_5xx(body: bytes, content_type: str | None) -> None:
@@ -518,6 +528,7 @@ PUSH_LIKE = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(JSON_VALUES | PUSH_LIKE)
 def test_no_signed_json_value_gets_a_5xx_from_the_webhook(value: Any) -> None:

@@ -80,6 +80,7 @@ def hostile_entries(count: int, tag: str = "same") -> str:
     )
 
 
+@pytest.mark.slow
 def test_a_base_too_costly_to_compare_is_refused_before_the_work() -> None:
     import time
 

@@ -178,6 +178,7 @@ def test_openapi_documents_the_docs_field() -> None:
     assert json.dumps(schema["properties"]["docs"]).count("base64") >= 1
 
 
+@pytest.mark.slow
 def test_published_docs_results_reach_the_fifo_queue(sqs_queue: Queue) -> None:
     answer = validations({"manifests": [HELLO_ITEM], "docs": [PYTHON_DOCS], "publish": True})
     assert answer.status == 200

@@ -30,6 +30,7 @@ def test_nesting_depth(text: str, depth: int) -> None:
     assert nesting_depth(text) == depth
 
 
+@pytest.mark.slow
 @given(
     st.recursive(
         st.none() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)

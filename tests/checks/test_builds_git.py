@@ -17,6 +17,8 @@ from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from paths import beside
 
+pytestmark = pytest.mark.slow  # real git servers and repositories built for the module
+
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image
     "multi/Dockerfile": "ARG GO=1.22\n"

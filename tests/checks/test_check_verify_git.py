@@ -13,6 +13,8 @@ import pytest
 from gitserver import GitServer, GitServers, run_git
 from manifest_validation.cli.main import main
 
+pytestmark = pytest.mark.slow  # real git servers (a module-scoped upstream)
+
 
 @dataclass(frozen=True)
 class Upstream:

@@ -222,6 +222,7 @@ def test_too_large_is_refused() -> None:
     assert "larger than" in parsed.errors[0].message
 
 
+@pytest.mark.slow
 def test_hostile_input_stays_linear() -> None:
     # a continuation of 100k lines, a FROM of 300k words, deep nesting, 500k dollars
     deep = parse_dockerfile("FROM a\nRUN x \\\n" + "y \\\n" * 100_000 + "z\n")

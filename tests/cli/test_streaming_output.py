@@ -50,6 +50,7 @@ def whole_rendering(files: list[Path], output_format: str) -> str:
     return render(found, output_format, messages) + "\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_format", FORMATS)
 def test_streamed_output_of_the_corpus_equals_the_whole_rendering(
     library_dir: Path, output_format: str, capsys: pytest.CaptureFixture[str]
@@ -158,6 +159,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(json_values, st.sampled_from(["", "  ", "    "]))
 def test_the_streamed_json_pieces_are_exactly_what_json_dumps_writes(

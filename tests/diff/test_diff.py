@@ -62,6 +62,7 @@ def changes_of(name: str, old: str, new: str) -> ChangeSummary:
     return diff_libraries({name: parse(name, old)}, {name: parse(name, new)})
 
 
+@pytest.mark.slow
 def test_every_real_file_is_unchanged_against_itself_and_a_reformatted_copy(
     corpus: list[tuple[str, bytes]],
 ) -> None:

@@ -21,6 +21,8 @@ from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.cli.main import main
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 
+pytestmark = pytest.mark.slow  # a module-scoped world of real git servers
+
 
 @dataclass(frozen=True)
 class World:

@@ -104,6 +104,7 @@ def test_oversized_and_unframed_bodies_are_refused_before_reading(base_url: str)
     connection.close()
 
 
+@pytest.mark.slow
 def test_serve_command_and_results_command(tmp_path: Path) -> None:
     env = {
         "PATH": "/usr/bin:/bin",
@@ -201,6 +202,7 @@ def test_malformed_http_gets_a_json_4xx_with_a_status_line(
     assert says in body
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "partial",
     [
@@ -221,10 +223,12 @@ def test_a_request_that_does_not_arrive_in_time_gets_408_and_is_closed(
     assert json.loads(body)["error"]["code"] == "http_408"
 
 
+@pytest.mark.slow
 def test_an_idle_connection_is_closed_without_an_answer(impatient_url: str) -> None:
     assert raw_exchange(impatient_url, b"") == b""
 
 
+@pytest.mark.slow
 def test_a_client_that_trickles_its_request_is_cut_off_at_the_read_timeout(
     impatient_url: str,
 ) -> None:
@@ -340,6 +344,7 @@ def test_json_beyond_the_limits_is_400_in_both_doors(
         assert limit in error["message"]
 
 
+@pytest.mark.slow
 def test_a_40k_line_manifest_answers_with_a_bounded_result(
     base_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

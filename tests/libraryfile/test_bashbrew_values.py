@@ -100,6 +100,7 @@ def test_cat_prints_a_continued_directory_as_bashbrew_does() -> None:
     )
 
 
+@pytest.mark.slow
 def test_cat_command_prints_what_bashbrew_prints_and_reports_our_own_errors(
     tmp_path: Path,
 ) -> None:
@@ -116,6 +117,7 @@ def test_cat_command_prints_what_bashbrew_prints_and_reports_our_own_errors(
     assert "invalid-value" in done.stderr  # the Directory with newlines, which bashbrew accepts
 
 
+@pytest.mark.slow
 def test_cat_command_refuses_what_bashbrew_refuses(tmp_path: Path) -> None:
     file = tmp_path / "img"
     file.write_text(HEADER + f"\nTags: a\nGitCommit: {COMMIT}\n \n")

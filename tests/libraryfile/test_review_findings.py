@@ -55,6 +55,7 @@ def test_a_continuation_of_an_information_separator_is_not_a_whitespace_only_lin
 # continuation line: Go's regexps are compiled with ClassNL, so `[^*?:]+$` matches
 # 'refs/heads/main\n' ($ = end of text); the catalog marks invalid-git-fetch as refused by
 # bashbrew for every value, so cat prints nothing (docs/format.md says it is an error of our own)
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "written", ["GitFetch:\n refs/heads/main\n", "GitFetch: refs/heads/main\n  \n"]
 )
@@ -68,6 +69,7 @@ def test_cat_prints_a_continued_git_fetch_as_bashbrew_does(tmp_path: Path, writt
 # bashbrew's verdict (found by the review): bashbrew accepts a space inside a GitFetch (`[^*?:]`
 # lets it through); our schema forbids whitespace (rightly), but cat then refuses what bashbrew
 # prints
+@pytest.mark.slow
 def test_cat_prints_a_git_fetch_with_a_space_as_bashbrew_does(tmp_path: Path) -> None:
     done = cat(tmp_path, HEADER + "\nTags: a\nGitFetch: refs/heads/my branch\n")
     assert done.returncode == 0

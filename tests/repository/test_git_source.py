@@ -65,6 +65,7 @@ def test_resolve_refuses_bad_names_without_a_request(
     assert source.stats.requests == before
 
 
+@pytest.mark.slow
 def test_resolve_sees_new_commits(
     tmp_path: Path, manifests: Manifests, git_server: GitServers
 ) -> None:
@@ -257,6 +258,7 @@ def test_closed_port_is_transient() -> None:
         source.close()
 
 
+@pytest.mark.slow
 def test_transient_503s_are_retried(
     manifests: Manifests, make_source: MakeSource, git_server: GitServers
 ) -> None:
@@ -272,6 +274,7 @@ def test_transient_503s_are_retried(
     assert source.stats.retries >= 1
 
 
+@pytest.mark.slow
 def test_truncated_responses_are_retried(
     manifests: Manifests, make_source: MakeSource, git_server: GitServers
 ) -> None:
@@ -280,6 +283,7 @@ def test_truncated_responses_are_retried(
     assert source.stats.retries >= 1
 
 
+@pytest.mark.slow
 def test_persistent_5xx_is_transient(
     manifests: Manifests, make_source: MakeSource, git_server: GitServers
 ) -> None:
@@ -312,6 +316,7 @@ def test_credentials_are_sent_to_the_repository_host_only(
 # -- the real library ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_reads_the_real_library_cheaply(
     corpus_repo: Corpus, make_source: MakeSource, git_server: GitServers
 ) -> None:
@@ -332,6 +337,7 @@ def test_reads_the_real_library_cheaply(
     print(f"\n144 files: {requests} requests, {sent} bytes; full clone {full_clone} bytes")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["v2-nofilter", "v0", "v0-nofilter"])
 def test_real_library_in_other_modes(
     corpus_repo: Corpus, make_source: MakeSource, mode: str, git_server: GitServers

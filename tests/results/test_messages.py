@@ -30,6 +30,7 @@ def message_for(name: str, data: bytes, **kwargs: Any) -> dict[str, Any]:
     return result_message(validate(name, data), Origin.of("http", data), **kwargs)
 
 
+@pytest.mark.slow
 def test_every_corpus_message_validates(corpus: list[tuple[str, bytes]]) -> None:
     for name, data in corpus:
         message = message_for(name, data)

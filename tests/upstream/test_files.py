@@ -228,6 +228,7 @@ def test_missing_commit_does_not_hide_the_others(
     assert results[wanted[1]].content == b"FROM debian:bookworm-slim\n"
 
 
+@pytest.mark.slow
 def test_a_commit_no_ref_reaches_is_read_in_v2_and_refused_in_v0(
     server_v0: GitServer,
     repos: Repos,

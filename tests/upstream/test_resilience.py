@@ -47,6 +47,7 @@ def test_closed_port_is_unreachable(make_verifier: MakeVerifier, repos: Repos) -
     assert verifier.stats.retries == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [{"fail_every": 2}, {"drop_every": 2}, {"drop_every": 3}])
 def test_transient_faults_are_retried_to_the_right_verdict(
     fault: dict[str, int], repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
@@ -88,6 +89,7 @@ def test_failure_after_refs_never_becomes_a_defect(
             assert outcome is Outcome.UNREACHABLE
 
 
+@pytest.mark.slow
 def test_slow_server_times_out_within_bounds(
     repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
@@ -101,6 +103,7 @@ def test_slow_server_times_out_within_bounds(
     assert time.monotonic() - started < 2.5
 
 
+@pytest.mark.slow
 def test_manifest_budget_bounds_the_whole_run(
     repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:

@@ -131,6 +131,7 @@ def test_what_python_accepts_and_json_does_not_is_invalid_json(data: bytes, mess
     assert message in result.problems[0].message
 
 
+@pytest.mark.slow
 def test_hostile_metadata_is_reported_not_crashed_on() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     assert [p.code for p in check_metadata(deep).problems] == ["docs-invalid-json"]
@@ -592,6 +593,7 @@ def test_check_docs_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "missing-docs-folder" not in out
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_real_metadata_in_real_shaped_folders_through_the_cli(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -68,6 +68,7 @@ def test_state_dir_precedence(tmp_path: Path) -> None:
     assert isinstance(argument, LocalResultQueue) and argument.state_dir == xdg
 
 
+@pytest.mark.slow
 def test_sqs_queue_when_queue_url_is_set(aws: Aws) -> None:
     queue = queue_from_env({"RESULTS_QUEUE_URL": aws.queue_url, "RESULTS_BUCKET": aws.bucket})
     assert isinstance(queue, SqsResultQueue)
@@ -82,6 +83,7 @@ def test_sqs_queue_when_queue_url_is_set(aws: Aws) -> None:
     assert "claim_check" in bodies[1]
 
 
+@pytest.mark.slow
 def test_sqs_queue_without_bucket(aws: Aws) -> None:
     queue = queue_from_env({"RESULTS_QUEUE_URL": aws.queue_url, "RESULTS_BUCKET": ""})
     assert isinstance(queue, SqsResultQueue) and queue.bucket is None
@@ -89,6 +91,7 @@ def test_sqs_queue_without_bucket(aws: Aws) -> None:
         queue.publish([large_result()])
 
 
+@pytest.mark.slow
 def test_importing_and_using_the_local_queue_does_not_load_boto3(tmp_path: Path) -> None:
     # A fresh interpreter: in this one, the SQS tests have long since imported boto3.
     script = (

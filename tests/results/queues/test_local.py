@@ -164,6 +164,7 @@ def test_locked_database_fails_the_whole_call_as_retryable(tmp_path: Path) -> No
     assert queue.count() == 2
 
 
+@pytest.mark.slow
 def test_concurrent_publishers_in_threads(queue: LocalResultQueue) -> None:
     # Overlapping ranges: every id is published by two threads at once.
     workers, per_worker = 8, 20
@@ -193,6 +194,7 @@ def test_concurrent_publishers_in_threads(queue: LocalResultQueue) -> None:
     assert sequences == sorted(set(sequences))
 
 
+@pytest.mark.slow
 def test_concurrent_publishers_in_processes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""

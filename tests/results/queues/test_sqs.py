@@ -22,6 +22,8 @@ from manifest_validation.results.queues.sqs import MAX_BATCH_ENTRIES, MAX_MESSAG
 
 from .conftest import REGION, Aws, drain, large_result, result
 
+pytestmark = pytest.mark.slow  # moto (SQS and S3) or botocore's Stubber in every test
+
 KIB = 1024
 
 
