@@ -29,15 +29,36 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["GitServer", "git_env", "run_git", "serve_git"]
+__all__ = [
+    "MODES",
+    "POLL_SECONDS",
+    "GitServer",
+    "GitServers",
+    "commit_all",
+    "git_env",
+    "run_git",
+    "serve_git",
+]
 
 GIT = shutil.which("git") or "/usr/bin/git"
+# How often the serving thread looks for a shutdown request: `shutdown()` waits up to this long
+# (socketserver's default, 0.5 s, would add half a second to every server a test stops).
+POLL_SECONDS = 0.02
+# What a server speaks, by the names the tests give it: protocol v2 or v0 (v0 when the
+# client's Git-Protocol header is hidden), with or without uploadpack.allowFilter.
+MODES: dict[str, dict[str, bool]] = {
+    "v2": {"protocol_v2": True, "allow_filter": True},
+    "v2-nofilter": {"protocol_v2": True, "allow_filter": False},
+    "v0": {"protocol_v2": False, "allow_filter": True},
+    "v0-nofilter": {"protocol_v2": False, "allow_filter": False},
+}
 
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -369,7 +390,9 @@ def serve_git(
     )
     httpd = _QuietServer(("127.0.0.1", 0), _make_handler(state, opts))
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, name="gitserver", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, args=(POLL_SECONDS,), name="gitserver", daemon=True
+    )
     thread.start()
     try:
         yield state
@@ -377,3 +400,20 @@ def serve_git(
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+class GitServers:
+    """Starts git servers on demand, each stopped when the given ExitStack closes (the fixtures
+    of tests/conftest.py close it when their scope ends).
+
+    Called with a directory, it serves every bare repository under it, over protocol v2 with
+    filters allowed; `mode` picks another of MODES ("v2-nofilter", "v0", "v0-nofilter"), and
+    the fault knobs of :func:`serve_git` (`delay`, `fail_every`, `drop_every`,
+    `refuse_blob_wants`, `fail_when_body_has`) pass through. Each call starts a new server.
+    """
+
+    def __init__(self, servers: ExitStack) -> None:
+        self._servers = servers
+
+    def __call__(self, root: Path, mode: str = "v2", **faults: Any) -> GitServer:
+        return self._servers.enter_context(serve_git(root, **MODES[mode], **faults))

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import doors
-from gitserver import GitServer, commit_all, run_git, serve_git
+from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
 from manifest_validation.libraryfile.library import LibraryCache
@@ -27,6 +27,8 @@ from manifest_validation.work.jobs import Action, Job
 from manifest_validation.work.worker import Worker
 
 TOKEN = "t0ken-for-tests"
+
+pytestmark = pytest.mark.slow  # a module-scoped world of real git servers, through every door
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def image(app_url: str, commit: str, tags: str, directory: str, arches: str = "a
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_git_server: GitServers) -> World:
     root = tmp_path_factory.mktemp("doors")
     served = root / "served"
     served.mkdir()
@@ -62,25 +64,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         (app / path).write_text(text)
     app_commit = commit_all(app, "images")
     run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
-    with serve_git(served) as server:
-        app_url = server.repo_url("app.git")
-        work = root / "official-images"
-        run_git("init", "-q", "-b", "master", work)
-        library = work / "library"
-        library.mkdir()
-        (library / "base").write_text(image(app_url, app_commit, "1", "base", "amd64, arm64v8"))
-        (library / "child").write_text(image(app_url, app_commit, "1", "child", "amd64, arm64v8"))
-        (library / "orphan").write_text(image(app_url, app_commit, "1", "orphan"))
-        commit = commit_all(work, "library")
-        run_git("clone", "-q", "--bare", "--no-local", work, served / "official-images.git")
-        yield World(
-            server,
-            server.repo_url("official-images.git"),
-            commit,
-            app_url,
-            app_commit,
-            library,
-        )
+    server = module_git_server(served)
+    app_url = server.repo_url("app.git")
+    work = root / "official-images"
+    run_git("init", "-q", "-b", "master", work)
+    library = work / "library"
+    library.mkdir()
+    (library / "base").write_text(image(app_url, app_commit, "1", "base", "amd64, arm64v8"))
+    (library / "child").write_text(image(app_url, app_commit, "1", "child", "amd64, arm64v8"))
+    (library / "orphan").write_text(image(app_url, app_commit, "1", "orphan"))
+    commit = commit_all(work, "library")
+    run_git("clone", "-q", "--bare", "--no-local", work, served / "official-images.git")
+    return World(
+        server,
+        server.repo_url("official-images.git"),
+        commit,
+        app_url,
+        app_commit,
+        library,
+    )
 
 
 class Collected:

@@ -11,6 +11,8 @@ from manifest_validation.libraryfile.cat import canonical_text
 from manifest_validation.libraryfile.parse import parse
 from manifest_validation.problems.status import Status
 
+pytestmark = pytest.mark.slow  # corpus-wide runs
+
 
 def test_corpus_has_the_expected_size(corpus: list[tuple[str, bytes]]) -> None:
     assert len(corpus) == 144

@@ -20,16 +20,16 @@ from typing import Any
 import pytest
 
 import doors
-from gitserver import GitServer, run_git, serve_git
+from gitserver import POLL_SECONDS, GitServer, GitServers, run_git
 from manifest_validation.api.webhook import signature_of
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
+from paths import AWS_EVENTS, GITHUB_WEBHOOKS, LIBRARY, beside
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-SAMPLES = SHARED / "events" / "github-webhooks"
-CORPUS = SHARED / "corpus" / "official-images" / "library"
 REGION = "us-east-1"
 SECRET = "webhook-secret-for-tests"
+
+pytestmark = pytest.mark.slow  # git servers, moto and every Lambda door, for each test
 
 
 @dataclass
@@ -56,45 +56,45 @@ def manifest(repo_url: str, commit: str, tags: str = "1.0, latest") -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(tmp_path_factory: pytest.TempPathFactory, module_git_server: GitServers) -> World:
     root = tmp_path_factory.mktemp("e2e")
     served = root / "served"
     served.mkdir()
-    with serve_git(served) as server:
-        # an upstream repository with two commits on master and one on a side branch
-        app = root / "app"
-        run_git("init", "-q", "-b", "master", app)
-        upstream = {}
-        (app / "Dockerfile").write_text("FROM scratch\n")  # what the manifests build
-        for name in ("first", "second"):
-            (app / "f").write_text(name)
-            run_git("add", "f", "Dockerfile", cwd=app)
-            run_git("commit", "-qm", name, cwd=app)
-            upstream[name] = run_git("rev-parse", "HEAD", cwd=app)
-        run_git("checkout", "-q", "-b", "side", upstream["first"], cwd=app)
-        (app / "g").write_text("side")
-        run_git("add", "g", cwd=app)
-        run_git("commit", "-qm", "side", cwd=app)
-        upstream["side"] = run_git("rev-parse", "HEAD", cwd=app)
-        run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
+    server = module_git_server(served)
+    # an upstream repository with two commits on master and one on a side branch
+    app = root / "app"
+    run_git("init", "-q", "-b", "master", app)
+    upstream = {}
+    (app / "Dockerfile").write_text("FROM scratch\n")  # what the manifests build
+    for name in ("first", "second"):
+        (app / "f").write_text(name)
+        run_git("add", "f", "Dockerfile", cwd=app)
+        run_git("commit", "-qm", name, cwd=app)
+        upstream[name] = run_git("rev-parse", "HEAD", cwd=app)
+    run_git("checkout", "-q", "-b", "side", upstream["first"], cwd=app)
+    (app / "g").write_text("side")
+    run_git("add", "g", cwd=app)
+    run_git("commit", "-qm", "side", cwd=app)
+    upstream["side"] = run_git("rev-parse", "HEAD", cwd=app)
+    run_git("clone", "-q", "--bare", "--no-local", app, served / "app.git")
 
-        # the manifests repository
-        run_git("init", "-q", "--bare", "-b", "master", served / "official-images.git")
-        work = root / "official-images"
-        run_git("clone", "-q", served / "official-images.git", work)
-        run_git("checkout", "-q", "-b", "master", cwd=work)
-        library = work / "library"
-        library.mkdir()
-        app_url = server.repo_url("app.git")
-        (library / "good").write_text(manifest(app_url, upstream["second"]))
-        (library / "gone").write_text(manifest(app_url, upstream["first"]))
-        if CORPUS.is_dir():
-            for path in sorted(CORPUS.iterdir()):
-                shutil.copy(path, library / path.name)
-        (work / "README.md").write_text("manifests\n")
-        world = World(server, server.repo_url("official-images.git"), work, upstream)
-        world.commit("initial")
-        yield world
+    # the manifests repository
+    run_git("init", "-q", "--bare", "-b", "master", served / "official-images.git")
+    work = root / "official-images"
+    run_git("clone", "-q", served / "official-images.git", work)
+    run_git("checkout", "-q", "-b", "master", cwd=work)
+    library = work / "library"
+    library.mkdir()
+    app_url = server.repo_url("app.git")
+    (library / "good").write_text(manifest(app_url, upstream["second"]))
+    (library / "gone").write_text(manifest(app_url, upstream["first"]))
+    if LIBRARY.is_dir():
+        for path in sorted(LIBRARY.iterdir()):
+            shutil.copy(path, library / path.name)
+    (work / "README.md").write_text("manifests\n")
+    world = World(server, server.repo_url("official-images.git"), work, upstream)
+    world.commit("initial")
+    return world
 
 
 @dataclass
@@ -172,9 +172,9 @@ def aws(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
 
 
 def push_payload(world: World, before: str, after: str, **changes: Any) -> dict[str, Any]:
-    template = SAMPLES / "push.with-new-branch.payload.json"
-    if not template.exists():
-        pytest.skip("the GitHub webhook samples are not beside the project")
+    template = beside(
+        GITHUB_WEBHOOKS / "push.with-new-branch.payload.json", "the GitHub webhook samples"
+    )
     payload: dict[str, Any] = copy.deepcopy(json.loads(template.read_text()))
     payload["repository"]["clone_url"] = world.manifests_url
     payload.update(ref="refs/heads/master", before=before, after=after)
@@ -234,6 +234,7 @@ def run_worker(aws: Aws, *, receive_count: int = 1) -> tuple[list[str], list[dic
     return failed, messages
 
 
+@pytest.mark.shared
 def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aws: Aws) -> None:
     before = world.commits[-1]
     library = world.work / "library"
@@ -280,6 +281,7 @@ def test_push_goes_through_webhook_work_queue_worker_to_results(world: World, aw
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aws: Aws) -> None:
     import time
 
@@ -315,6 +317,7 @@ def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aw
         assert 6 * 24 * 3600 < expires_in <= 7 * 24 * 3600
 
 
+@pytest.mark.shared
 def test_bad_signature_is_refused_and_nothing_is_enqueued(world: World, aws: Aws) -> None:
     payload = push_payload(
         world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]
@@ -323,6 +326,7 @@ def test_bad_signature_is_refused_and_nothing_is_enqueued(world: World, aws: Aws
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_forced_push_revalidates_every_manifest(world: World, aws: Aws) -> None:
     payload = push_payload(world, world.commits[0], world.commits[-1], forced=True, commits=[])
     answer = deliver(payload)
@@ -353,6 +357,7 @@ def test_one_failing_job_in_a_batch_is_the_only_one_retried(world: World, aws: A
     assert set(aws.results()) == {"good"}
 
 
+@pytest.mark.shared
 def test_upstream_host_down_retries_then_publishes_unverified(
     world: World, aws: Aws, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -381,13 +386,12 @@ def test_upstream_host_down_retries_then_publishes_unverified(
 
 
 def scheduler_event() -> dict[str, Any]:
-    sample = SHARED / "events" / "aws" / "eventBridgeSchedulerEvent.json"
-    if not sample.exists():
-        pytest.skip("the AWS event samples are not beside the project")
+    sample = beside(AWS_EVENTS / "eventBridgeSchedulerEvent.json", "the AWS event samples")
     event: dict[str, Any] = json.loads(sample.read_text())
     return event
 
 
+@pytest.mark.shared
 def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, aws: Aws) -> None:
 
     answer = doors.current().revalidate(scheduler_event())
@@ -398,6 +402,7 @@ def test_schedule_enqueues_one_job_per_manifest_at_the_branch_tip(world: World, 
     assert {(job["trigger"], job["commit"]) for job in jobs} == {("schedule", world.commits[-1])}
 
 
+@pytest.mark.shared
 def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
     from manifest_validation.work.revalidate import UnknownManifests
 
@@ -409,10 +414,9 @@ def test_manual_revalidation_of_a_subset(world: World, aws: Aws) -> None:
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_ping_and_other_events(world: World, aws: Aws) -> None:
-    ping = SAMPLES / "ping.payload.json"
-    if not ping.exists():
-        pytest.skip("the GitHub webhook samples are not beside the project")
+    ping = beside(GITHUB_WEBHOOKS / "ping.payload.json", "the GitHub webhook samples")
     body = ping.read_bytes()
     for kind, status in (("ping", 200), ("issues", 202)):
         headers = [
@@ -426,6 +430,7 @@ def test_ping_and_other_events(world: World, aws: Aws) -> None:
     assert aws.drain(aws.work_url) == []
 
 
+@pytest.mark.shared
 def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -445,7 +450,7 @@ def test_local_server_takes_webhooks_and_runs_jobs_in_process(
     monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
     served = doors.rebuild()
     server = make_server("127.0.0.1", 0, served.services)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True).start()
     try:
         payload = push_payload(
             world, world.commits[0], world.commits[-1], commits=[{"modified": ["library/good"]}]

@@ -8,13 +8,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from manifest_validation.handlers.tracing import tracing_enabled
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 HELLO = PROJECT / "examples" / "library" / "hello-world"
 
 # The X-Ray SDK (with botocore's client), Powertools' OpenAPI models (pydantic), the AWS SDK.
@@ -54,6 +53,7 @@ def cli(*argv: str) -> str:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("handler", ["api", "worker", "revalidate"])
 def test_cold_import_of_a_handler_loads_no_tracing_sdk_models_or_aws_sdk(handler: str) -> None:
     loaded = loaded_after(f"import manifest_validation.handlers.{handler}")
@@ -63,6 +63,7 @@ def test_cold_import_of_a_handler_loads_no_tracing_sdk_models_or_aws_sdk(handler
     assert sorted(loaded.intersection(UPSTREAM)) == []
 
 
+@pytest.mark.slow
 def test_api_handler_cold_import_loads_no_validation_core() -> None:
     # the webhook, health and documentation routes do without it; the first validation
     # request loads it
@@ -78,6 +79,7 @@ def test_api_handler_cold_import_loads_no_validation_core() -> None:
     assert sorted(loaded.intersection(core)) == []
 
 
+@pytest.mark.slow
 def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> None:
     code = (
         "from manifest_validation.handlers import api\n"
@@ -91,6 +93,7 @@ def test_api_handler_loads_the_openapi_models_on_the_first_docs_request() -> Non
     assert "pydantic" in loaded_after(code)
 
 
+@pytest.mark.slow
 def test_tracing_in_lambda_creates_the_tracer_with_the_xray_sdk() -> None:
     code = (
         "from manifest_validation.handlers import api, tracing\n"
@@ -138,6 +141,7 @@ def test_tracing_is_enabled_exactly_where_powertools_would_trace(
     assert tracing_enabled() == (not Tracer._is_tracer_disabled())
 
 
+@pytest.mark.slow
 def test_help_loads_neither_the_core_nor_jsonschema_nor_the_upstream_client() -> None:
     loaded = loaded_after(cli("--help"))
     assert "argparse" in loaded
@@ -158,12 +162,14 @@ def test_the_check_formats_of_help_are_the_formats_the_report_writes() -> None:
     assert CHECK_FORMATS == FORMATS
 
 
+@pytest.mark.slow
 def test_rules_loads_neither_jsonschema_nor_the_upstream_client() -> None:
     loaded = loaded_after(cli("rules"))
     assert "manifest_validation.problems.catalog" in loaded
     assert sorted(loaded.intersection({"jsonschema", *UPSTREAM})) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("output_format", ["text", "json", "github"])
 def test_check_without_verify_git_loads_no_upstream_client(output_format: str) -> None:
     loaded = loaded_after(cli("check", "--format", output_format, str(HELLO)))
@@ -171,6 +177,7 @@ def test_check_without_verify_git_loads_no_upstream_client(output_format: str) -
     assert sorted(loaded.intersection(UPSTREAM)) == []
 
 
+@pytest.mark.slow
 def test_cat_loads_no_upstream_client() -> None:
     loaded = loaded_after(cli("cat", str(HELLO)))
     assert sorted(loaded.intersection(UPSTREAM)) == []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import corpus_files
 from manifest_validation.checks.pipeline import ValidationResult, validate
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.libraryfile.cat import canonical_text
@@ -16,22 +16,11 @@ from manifest_validation.problems.catalog import RULES
 from manifest_validation.problems.problem import Severity
 from manifest_validation.problems.status import Status
 from manifest_validation.results.messages import Origin, Trigger, result_message
+from paths import corpus_files
+from samples import FIELDS
 
-FIELDS = [
-    "Maintainers",
-    "Tags",
-    "SharedTags",
-    "Architectures",
-    "GitRepo",
-    "GitFetch",
-    "GitCommit",
-    "Directory",
-    "File",
-    "Builder",
-    "Constraints",
-    "arm64v8-GitCommit",
-    "amd64-Directory",
-]
+pytestmark = pytest.mark.slow  # hypothesis suites, hundreds of examples each
+
 CORPUS = [path.read_text() for path in corpus_files()[:40]]
 
 

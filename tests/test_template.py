@@ -24,9 +24,10 @@ from typing import Any
 
 import pytest
 
+from paths import PROJECT
+
 yaml = pytest.importorskip("yaml", reason="PyYAML (a dependency of cfn-lint) is not installed")
 
-PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATE = PROJECT / "template.yaml"
 
 # The runtimes this package is built and tested for (pyproject: requires-python >= 3.11) that
@@ -678,6 +679,7 @@ def test_samconfig_overrides_name_template_parameters_with_their_defaults(
         assert value == str(parameters[key]["Default"]), entry
 
 
+@pytest.mark.slow
 def test_cfn_lint_reports_nothing() -> None:
     pytest.importorskip("cfnlint", reason="cfn-lint is not installed (pip install cfn-lint)")
     from cfnlint.api import ManualArgs, lint_file
@@ -760,6 +762,7 @@ def parameters_script(tmp_path: Path) -> Any:
     return Script()
 
 
+@pytest.mark.slow
 def test_create_rotate_retire_never_leak_a_token(parameters_script: Any) -> None:
     created = parameters_script.run("create")
     assert created.returncode == 0, created.stderr
@@ -792,6 +795,7 @@ def test_create_rotate_retire_never_leak_a_token(parameters_script: Any) -> None
     assert first not in log and new not in log
 
 
+@pytest.mark.slow
 def test_webhook_secret_is_created_once_and_shown_only_when_asked(
     parameters_script: Any,
 ) -> None:

@@ -7,7 +7,6 @@ stable, and shared read-only by all tests.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,7 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gitserver import GitServer, run_git, serve_git
+from gitserver import GitServer, GitServers, run_git
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 
 
@@ -91,28 +88,24 @@ def repos(tmp_path_factory: pytest.TempPathFactory) -> Repos:
 
 
 @pytest.fixture(scope="session")
-def server(repos: Repos) -> Iterator[GitServer]:
+def server(repos: Repos, session_git_server: GitServers) -> GitServer:
     """Protocol v2 with filters allowed: the modern default."""
-    with serve_git(repos.root) as srv:
-        yield srv
+    return session_git_server(repos.root)
 
 
 @pytest.fixture(scope="session")
-def server_v0(repos: Repos) -> Iterator[GitServer]:
-    with serve_git(repos.root, protocol_v2=False) as srv:
-        yield srv
+def server_v0(repos: Repos, session_git_server: GitServers) -> GitServer:
+    return session_git_server(repos.root, "v0")
 
 
 @pytest.fixture(scope="session")
-def server_nofilter(repos: Repos) -> Iterator[GitServer]:
-    with serve_git(repos.root, allow_filter=False) as srv:
-        yield srv
+def server_nofilter(repos: Repos, session_git_server: GitServers) -> GitServer:
+    return session_git_server(repos.root, "v2-nofilter")
 
 
 @pytest.fixture(scope="session")
-def server_v0_nofilter(repos: Repos) -> Iterator[GitServer]:
-    with serve_git(repos.root, protocol_v2=False, allow_filter=False) as srv:
-        yield srv
+def server_v0_nofilter(repos: Repos, session_git_server: GitServers) -> GitServer:
+    return session_git_server(repos.root, "v0-nofilter")
 
 
 MakeVerifier = Callable[..., GitVerifier]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from gitserver import GitServer, serve_git
+from gitserver import MODES, GitServer, GitServers
 from manifest_validation.upstream import (
     FileRequest,
     FileResult,
@@ -41,24 +40,16 @@ def docker(tmp_path_factory: pytest.TempPathFactory) -> DockerRepos:
     return build_docker_repos(tmp_path_factory)
 
 
-SERVER_KINDS = {
-    "v2": {},
-    "v0": {"protocol_v2": False},
-    "v2-nofilter": {"allow_filter": False},
-    "v0-nofilter": {"protocol_v2": False, "allow_filter": False},
-}
-
-
-@pytest.fixture(scope="module", params=sorted(SERVER_KINDS))
-def any_server(request: pytest.FixtureRequest, docker: DockerRepos) -> Iterator[GitServer]:
-    with serve_git(docker.root, **SERVER_KINDS[request.param]) as server:
-        yield server
+@pytest.fixture(scope="module", params=sorted(MODES))
+def any_server(
+    request: pytest.FixtureRequest, docker: DockerRepos, module_git_server: GitServers
+) -> GitServer:
+    return module_git_server(docker.root, request.param)
 
 
 @pytest.fixture(scope="module")
-def server(docker: DockerRepos) -> Iterator[GitServer]:
-    with serve_git(docker.root) as srv:
-        yield srv
+def server(docker: DockerRepos, module_git_server: GitServers) -> GitServer:
+    return module_git_server(docker.root)
 
 
 def requests_for(server: GitServer, commit: str, paths: list[str]) -> list[FileRequest]:
@@ -237,14 +228,19 @@ def test_missing_commit_does_not_hide_the_others(
     assert results[wanted[1]].content == b"FROM debian:bookworm-slim\n"
 
 
+@pytest.mark.slow
 def test_a_commit_no_ref_reaches_is_read_in_v2_and_refused_in_v0(
-    server_v0: GitServer, repos: Repos, make_verifier: MakeVerifier, docker: DockerRepos
+    server_v0: GitServer,
+    repos: Repos,
+    make_verifier: MakeVerifier,
+    docker: DockerRepos,
+    git_server: GitServers,
 ) -> None:
     """git's v0 upload-pack serves only commits reachable from a ref; v2 serves any."""
-    with serve_git(repos.root) as v2:
-        verifier = make_verifier(v2)
-        request = FileRequest(v2.repo_url("project.git"), repos.d1, "file.txt")
-        assert read_one(verifier, request).content == b"m6\n"
+    v2 = git_server(repos.root)
+    verifier = make_verifier(v2)
+    request = FileRequest(v2.repo_url("project.git"), repos.d1, "file.txt")
+    assert read_one(verifier, request).content == b"m6\n"
     verifier = make_verifier(server_v0)
     request = FileRequest(server_v0.repo_url("project.git"), repos.d1, "file.txt")
     result = read_one(verifier, request)
@@ -278,26 +274,26 @@ def test_an_object_that_is_not_a_commit(
 
 
 def test_server_refusing_blob_wants_gets_the_snapshot(
-    docker: DockerRepos, make_verifier: MakeVerifier
+    docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(docker.root, refuse_blob_wants=True) as server:
-        verifier = make_verifier(server)
-        wanted = requests_for(server, docker.c1, C1_FILES)
-        wanted += requests_for(server, docker.c2, C2_FILES)
-        results = verifier.read_files(wanted)
-        # Advertisement, trees, the refused blob fetch, one snapshot of both commits.
-        assert server.requests == 4
+    server = git_server(docker.root, refuse_blob_wants=True)
+    verifier = make_verifier(server)
+    wanted = requests_for(server, docker.c1, C1_FILES)
+    wanted += requests_for(server, docker.c2, C2_FILES)
+    results = verifier.read_files(wanted)
+    # Advertisement, trees, the refused blob fetch, one snapshot of both commits.
+    assert server.requests == 4
     bare = docker.root / "docker.git"
     for request in wanted:
         assert results[request].content == git_show(bare, request.commit, request.path)
 
 
 def test_without_filter_the_size_cap_makes_it_unreachable(
-    docker: DockerRepos, make_verifier: MakeVerifier
+    docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(docker.root, allow_filter=False) as server:
-        verifier = make_verifier(server, max_response_bytes=600, retries=0)
-        result = read_one(verifier, requests_for(server, docker.c1, ["3.12/slim/Dockerfile"])[0])
+    server = git_server(docker.root, "v2-nofilter")
+    verifier = make_verifier(server, max_response_bytes=600, retries=0)
+    result = read_one(verifier, requests_for(server, docker.c1, ["3.12/slim/Dockerfile"])[0])
     assert result.status is FileStatus.UNREACHABLE
     assert "cap of 600 bytes" in result.detail
 
@@ -307,12 +303,12 @@ def test_without_filter_the_size_cap_makes_it_unreachable(
 
 @pytest.mark.parametrize("fault", [{"fail_every": 2}, {"drop_every": 2}])
 def test_flaky_server_is_retried_to_the_right_answer(
-    fault: dict[str, int], docker: DockerRepos, make_verifier: MakeVerifier
+    fault: dict[str, int], docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(docker.root, **fault) as server:
-        verifier = make_verifier(server, retries=3, max_workers=1)
-        wanted = requests_for(server, docker.c1, [*C1_FILES, "3.12/nope/Dockerfile"])
-        results = verifier.read_files(wanted)
+    server = git_server(docker.root, **fault)
+    verifier = make_verifier(server, retries=3, max_workers=1)
+    wanted = requests_for(server, docker.c1, [*C1_FILES, "3.12/nope/Dockerfile"])
+    results = verifier.read_files(wanted)
     bare = docker.root / "docker.git"
     for request in wanted[:-1]:
         assert results[request].content == git_show(bare, request.commit, request.path)
@@ -322,26 +318,26 @@ def test_flaky_server_is_retried_to_the_right_answer(
 
 @pytest.mark.parametrize("fault", [{"fail_every": 1}, {"drop_every": 1}])
 def test_persistent_failure_is_unreachable_never_missing(
-    fault: dict[str, int], docker: DockerRepos, make_verifier: MakeVerifier
+    fault: dict[str, int], docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(docker.root, **fault) as server:
-        verifier = make_verifier(server, retries=1)
-        wanted = requests_for(server, docker.c1, ["3.12/slim/Dockerfile", "nope/Dockerfile"])
-        wanted += requests_for(server, "1" * 40, ["Dockerfile"])
-        results = verifier.read_files(wanted)
+    server = git_server(docker.root, **fault)
+    verifier = make_verifier(server, retries=1)
+    wanted = requests_for(server, docker.c1, ["3.12/slim/Dockerfile", "nope/Dockerfile"])
+    wanted += requests_for(server, "1" * 40, ["Dockerfile"])
+    results = verifier.read_files(wanted)
     assert {r.status for r in results.values()} == {FileStatus.UNREACHABLE}
     assert all(r.detail.startswith("Could not read files from http://") for r in results.values())
 
 
 def test_failure_after_the_trees_keeps_what_is_known(
-    docker: DockerRepos, make_verifier: MakeVerifier
+    docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
     """The request cap stops the blob fetch: absent paths are still MISSING (a tree
     proved it), files that need the blob fetch are UNREACHABLE."""
-    with serve_git(docker.root) as server:
-        verifier = make_verifier(server, max_requests=2, retries=0)
-        wanted = requests_for(server, docker.c1, ["3.12/slim/Dockerfile", "nope/Dockerfile"])
-        results = verifier.read_files(wanted)
+    server = git_server(docker.root)
+    verifier = make_verifier(server, max_requests=2, retries=0)
+    wanted = requests_for(server, docker.c1, ["3.12/slim/Dockerfile", "nope/Dockerfile"])
+    results = verifier.read_files(wanted)
     assert results[wanted[0]].status is FileStatus.UNREACHABLE
     assert "cap of 2 HTTP requests" in results[wanted[0]].detail
     assert results[wanted[1]].status is FileStatus.MISSING
@@ -360,10 +356,12 @@ def test_server_down_is_unreachable(docker: DockerRepos, make_verifier: MakeVeri
     assert time.monotonic() - started < 5
 
 
-def test_slow_server_times_out(docker: DockerRepos, make_verifier: MakeVerifier) -> None:
-    with serve_git(docker.root, delay=2) as server:
-        verifier = make_verifier(server, read_timeout=0.3, retries=0)
-        result = read_one(verifier, requests_for(server, docker.c1, ["Dockerfile"])[0])
+def test_slow_server_times_out(
+    docker: DockerRepos, make_verifier: MakeVerifier, git_server: GitServers
+) -> None:
+    server = git_server(docker.root, delay=2)
+    verifier = make_verifier(server, read_timeout=0.3, retries=0)
+    result = read_one(verifier, requests_for(server, docker.c1, ["Dockerfile"])[0])
     assert result.status is FileStatus.UNREACHABLE
     assert "timed out" in result.detail
 

@@ -8,13 +8,12 @@ read_files result.  Each test names the design decision that depends on it.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import requests
 from dulwich.objects import Blob, Commit, Tree
 
-from gitserver import GIT, GitServer, git_env, serve_git
+from gitserver import GIT, GitServer, GitServers, git_env
 from manifest_validation.upstream.pktline import PktReader, encode
 from manifest_validation.upstream.protocol import objects_in_pack, v0_fetch_pack, v2_fetch_pack
 
@@ -45,15 +44,13 @@ def dangling_blob(docker: DockerRepos) -> str:
 
 
 @pytest.fixture(scope="module")
-def v2(docker: DockerRepos) -> Iterator[GitServer]:
-    with serve_git(docker.root) as server:
-        yield server
+def v2(docker: DockerRepos, module_git_server: GitServers) -> GitServer:
+    return module_git_server(docker.root)
 
 
 @pytest.fixture(scope="module")
-def v0(docker: DockerRepos) -> Iterator[GitServer]:
-    with serve_git(docker.root, protocol_v2=False) as server:
-        yield server
+def v0(docker: DockerRepos, module_git_server: GitServers) -> GitServer:
+    return module_git_server(docker.root, "v0")
 
 
 def post(server: GitServer, body: bytes, *, version2: bool) -> bytes:
@@ -153,22 +150,22 @@ def test_deepen_1_with_blob_none_sends_the_commits_and_all_their_trees_only(
 
 
 def test_without_allow_filter_no_filter_is_advertised_and_one_gets_no_answer(
-    docker: DockerRepos,
+    docker: DockerRepos, git_server: GitServers
 ) -> None:
     """Why the fallback is chosen from the advertisement before asking: a filter the
     server does not allow gets an empty 200 response, not an error to react to."""
-    with serve_git(docker.root, allow_filter=False) as server:
-        caps = requests.get(
-            server.repo_url("docker.git/info/refs?service=git-upload-pack"),
-            headers={"Git-Protocol": "version=2"},
-            timeout=10,
-        ).text
-        fetch = next(line for line in caps.splitlines() if "fetch=" in line)
-        assert "shallow" in fetch and "filter" not in fetch
-        body = v2_fetch([docker.c1], "deepen 1", "filter blob:none")
-        assert post(server, body, version2=True) == b""
-    with serve_git(docker.root, allow_filter=False, protocol_v2=False) as server:
-        caps = requests.get(
-            server.repo_url("docker.git/info/refs?service=git-upload-pack"), timeout=10
-        ).text
-        assert " shallow " in caps and " filter " not in caps
+    server = git_server(docker.root, "v2-nofilter")
+    caps = requests.get(
+        server.repo_url("docker.git/info/refs?service=git-upload-pack"),
+        headers={"Git-Protocol": "version=2"},
+        timeout=10,
+    ).text
+    fetch = next(line for line in caps.splitlines() if "fetch=" in line)
+    assert "shallow" in fetch and "filter" not in fetch
+    body = v2_fetch([docker.c1], "deepen 1", "filter blob:none")
+    assert post(server, body, version2=True) == b""
+    server = git_server(docker.root, "v0-nofilter")
+    caps = requests.get(
+        server.repo_url("docker.git/info/refs?service=git-upload-pack"), timeout=10
+    ).text
+    assert " shallow " in caps and " filter " not in caps

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gitserver import GitServer, serve_git
+from gitserver import GitServer, GitServers
 from manifest_validation.upstream import GitCheck, MemoryAnswerCache, Outcome
 
 from .conftest import MakeVerifier, Repos
@@ -47,40 +47,41 @@ def test_closed_port_is_unreachable(make_verifier: MakeVerifier, repos: Repos) -
     assert verifier.stats.retries == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [{"fail_every": 2}, {"drop_every": 2}, {"drop_every": 3}])
 def test_transient_faults_are_retried_to_the_right_verdict(
-    fault: dict[str, int], repos: Repos, make_verifier: MakeVerifier
+    fault: dict[str, int], repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(repos.root, **fault) as server:
-        expected = mixed_checks(server, repos)
-        # One worker: the server counts requests globally, so with concurrency an
-        # unlucky interleaving could hand one request's every retry a failure.
-        verifier = make_verifier(server, retries=3, max_workers=1)
-        assert outcomes(verifier.verify(expected)) == expected
-        assert verifier.stats.retries > 0
+    server = git_server(repos.root, **fault)
+    expected = mixed_checks(server, repos)
+    # One worker: the server counts requests globally, so with concurrency an
+    # unlucky interleaving could hand one request's every retry a failure.
+    verifier = make_verifier(server, retries=3, max_workers=1)
+    assert outcomes(verifier.verify(expected)) == expected
+    assert verifier.stats.retries > 0
 
 
 @pytest.mark.parametrize("fault", [{"fail_every": 1}, {"drop_every": 1}])
 def test_persistent_faults_are_unreachable_never_defects(
-    fault: dict[str, int], repos: Repos, make_verifier: MakeVerifier
+    fault: dict[str, int], repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
-    with serve_git(repos.root, **fault) as server:
-        checks = mixed_checks(server, repos)
-        verifier = make_verifier(server, retries=2)
-        results = verifier.verify(checks)
-        assert {r.outcome for r in results.values()} == {Outcome.UNREACHABLE}
-        assert server.requests == 3  # 1 + 2 retries of the advertisement, then give up
+    server = git_server(repos.root, **fault)
+    checks = mixed_checks(server, repos)
+    verifier = make_verifier(server, retries=2)
+    results = verifier.verify(checks)
+    assert {r.outcome for r in results.values()} == {Outcome.UNREACHABLE}
+    assert server.requests == 3  # 1 + 2 retries of the advertisement, then give up
 
 
 def test_failure_after_refs_never_becomes_a_defect(
-    repos: Repos, make_verifier: MakeVerifier
+    repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
 ) -> None:
     """Refs succeed (requests 1-2) but no negotiation may run: tips are still OK,
     refs still checked, everything needing the network says "could not verify"."""
-    with serve_git(repos.root) as server:
-        checks = mixed_checks(server, repos)
-        verifier = make_verifier(server, retries=1, max_requests=2)
-        got = outcomes(verifier.verify(checks))
+    server = git_server(repos.root)
+    checks = mixed_checks(server, repos)
+    verifier = make_verifier(server, retries=1, max_requests=2)
+    got = outcomes(verifier.verify(checks))
     for check, outcome in got.items():
         if check.commit == repos.m[5] or check.ref == "refs/heads/nope":
             assert outcome is checks[check]
@@ -88,24 +89,30 @@ def test_failure_after_refs_never_becomes_a_defect(
             assert outcome is Outcome.UNREACHABLE
 
 
-def test_slow_server_times_out_within_bounds(repos: Repos, make_verifier: MakeVerifier) -> None:
-    with serve_git(repos.root, delay=3) as server:
-        verifier = make_verifier(server, read_timeout=0.3, retries=1)
-        check = GitCheck(server.repo_url("project.git"), "refs/heads/master", repos.m[0])
-        started = time.monotonic()
-        result = verifier.verify([check])[check]
-        assert result.outcome is Outcome.UNREACHABLE
-        assert "timed out" in result.detail
-        assert time.monotonic() - started < 2.5
+@pytest.mark.slow
+def test_slow_server_times_out_within_bounds(
+    repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
+) -> None:
+    server = git_server(repos.root, delay=3)
+    verifier = make_verifier(server, read_timeout=0.3, retries=1)
+    check = GitCheck(server.repo_url("project.git"), "refs/heads/master", repos.m[0])
+    started = time.monotonic()
+    result = verifier.verify([check])[check]
+    assert result.outcome is Outcome.UNREACHABLE
+    assert "timed out" in result.detail
+    assert time.monotonic() - started < 2.5
 
 
-def test_manifest_budget_bounds_the_whole_run(repos: Repos, make_verifier: MakeVerifier) -> None:
-    with serve_git(repos.root, delay=0.4) as server:
-        verifier = make_verifier(server, manifest_budget_seconds=1.0, read_timeout=5)
-        checks = mixed_checks(server, repos)
-        started = time.monotonic()
-        results = verifier.verify(checks)
-        elapsed = time.monotonic() - started
+@pytest.mark.slow
+def test_manifest_budget_bounds_the_whole_run(
+    repos: Repos, make_verifier: MakeVerifier, git_server: GitServers
+) -> None:
+    server = git_server(repos.root, delay=0.4)
+    verifier = make_verifier(server, manifest_budget_seconds=1.0, read_timeout=5)
+    checks = mixed_checks(server, repos)
+    started = time.monotonic()
+    results = verifier.verify(checks)
+    elapsed = time.monotonic() - started
     assert elapsed < 1.8
     got = {r.outcome for r in results.values()}
     assert Outcome.UNREACHABLE in got

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gitserver import GitServer
+from gitserver import POLL_SECONDS, GitServer, GitServers
 from manifest_validation.upstream import GitCheck, GitVerifier, Outcome, UrlPolicy
 from manifest_validation.upstream.policy import ForbiddenUrl, is_public_address
 
@@ -189,22 +189,23 @@ def test_tls_pools_keep_hostname_for_sni_and_certificates() -> None:
 
 
 def test_credentials_go_only_to_their_host_and_never_into_details(
-    repos: Repos, make_verifier: MakeVerifier, caplog: pytest.LogCaptureFixture
+    repos: Repos,
+    make_verifier: MakeVerifier,
+    caplog: pytest.LogCaptureFixture,
+    git_server: GitServers,
 ) -> None:
-    from gitserver import serve_git
-
-    with serve_git(repos.root) as one, serve_git(repos.root) as two:
-        verifier = make_verifier(one, two, credentials={one.host_port: "tok-hunter2"}, retries=0)
-        checks = [
-            GitCheck(one.repo_url("project.git"), "refs/heads/master", repos.m[0]),
-            GitCheck(two.repo_url("project.git"), "refs/heads/master", repos.m[0]),
-            GitCheck(one.repo_url("missing.git"), "refs/heads/master", repos.m[0]),
-        ]
-        with caplog.at_level(logging.DEBUG):
-            results = verifier.verify(checks)
-        expected = "Basic " + base64.b64encode(b"x-access-token:tok-hunter2").decode()
-        assert {h.get("Authorization") for h in one.headers} == {expected}
-        assert {h.get("Authorization") for h in two.headers} == {None}
+    one, two = git_server(repos.root), git_server(repos.root)
+    verifier = make_verifier(one, two, credentials={one.host_port: "tok-hunter2"}, retries=0)
+    checks = [
+        GitCheck(one.repo_url("project.git"), "refs/heads/master", repos.m[0]),
+        GitCheck(two.repo_url("project.git"), "refs/heads/master", repos.m[0]),
+        GitCheck(one.repo_url("missing.git"), "refs/heads/master", repos.m[0]),
+    ]
+    with caplog.at_level(logging.DEBUG):
+        results = verifier.verify(checks)
+    expected = "Basic " + base64.b64encode(b"x-access-token:tok-hunter2").decode()
+    assert {h.get("Authorization") for h in one.headers} == {expected}
+    assert {h.get("Authorization") for h in two.headers} == {None}
     for result in results.values():
         assert "hunter2" not in result.detail
     assert "hunter2" not in caplog.text
@@ -227,7 +228,7 @@ class _Redirector(BaseHTTPRequestHandler):
 def redirector() -> Iterator[tuple[ThreadingHTTPServer, type[_Redirector]]]:
     handler = type("Handler", (_Redirector,), {})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(POLL_SECONDS,), daemon=True)
     thread.start()
     yield httpd, handler
     httpd.shutdown()

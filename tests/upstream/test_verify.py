@@ -54,6 +54,7 @@ def cases(repos: Repos) -> list[tuple[str, str, str, Outcome]]:
     ]
 
 
+@pytest.mark.slow
 def test_verdicts(any_server: GitServer, repos: Repos, make_verifier: MakeVerifier) -> None:
     verifier = make_verifier(any_server)
     table = cases(repos)

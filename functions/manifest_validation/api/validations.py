@@ -175,7 +175,8 @@ def parse_request(
         raise ApiError(400, "unknown_field", _unknown_field(unknown[0], known), unknown[0])
     docs = _docs(document["docs"], max_manifests) if "docs" in document else []
     items = document.get("manifests", [] if docs else None)
-    if not isinstance(items, list) or not (items or docs):
+    # given, `manifests` is a non-empty list even beside docs, as `docs` is (the schema's minItems)
+    if not isinstance(items, list) or (not items and "manifests" in document):
         raise ApiError(
             400, "invalid_manifests", "manifests (or docs) must be a non-empty list", "manifests"
         )
