@@ -29,6 +29,11 @@ def error(message: object) -> None:
     print(f"manifest-validate: error: {message}", file=sys.stderr)
 
 
+def warning(message: object) -> None:
+    """A warning line on stderr: the command goes on (e.g. what git would warn about)."""
+    print(f"manifest-validate: warning: {message}", file=sys.stderr)
+
+
 def note(message: object) -> None:
     """A note on stderr: what the command made of its arguments."""
     print(f"manifest-validate: {message}", file=sys.stderr)
@@ -97,4 +102,5 @@ __all__ = [
     "make_verifier",
     "positive_seconds",
     "settings_of",
+    "warning",
 ]

@@ -26,6 +26,16 @@ AWS_EXTRA_MODULES = frozenset({"aws_lambda_powertools", "boto3", "botocore", "py
 INSECURE_HOSTS_VARIABLE = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 
 
+GIT_HELP = (
+    "OLD is a manifests repository: a URL (git smart HTTP), a local clone, worktree or bare "
+    "repository; NEW is a git range of it"
+)
+RANGE_HELP = (
+    "with --git: A..B, or A...B (from the merge base of A and B, as `git diff A...B`); each "
+    "side any revision git takes (a branch, origin/master, a tag, HEAD~1, an abbreviated id)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manifest-validate",
@@ -79,22 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="what a change does: tags, entries, architectures and build fields, per image",
-        description="Compare two library files, two directories of them, or (with --git) the "
-        "library of a manifests repository at two commits, on the parsed model. Exit 0 "
-        "when the comparison was made (changes and warnings are output, not failures), 1 "
-        "when a file could not be read fully (the errors are output; only what could be "
-        "read is compared), 2 on a usage error or an unreadable input.",
+        description="Compare two library files, two directories of them (/dev/null on one "
+        "side: a new or removed image), or (with --git) the library of a manifests "
+        "repository at two commits, on the parsed model. Exit 0 when the comparison was "
+        "made (changes and warnings are output, not failures), 1 when a file could not be "
+        "read fully (the errors are output; only what could be read is compared), 2 on a "
+        "usage error or an unreadable input.",
     )
     # two positionals, not one of nargs=2: argparse's help cannot print a tuple metavar
     diff.add_argument(
         "old", metavar="OLD", help="a file or a directory; with --git: the repository"
     )
-    diff.add_argument("new", metavar="NEW", help="a file or a directory; with --git: BASE..HEAD")
-    diff.add_argument(
-        "--git",
-        action="store_true",
-        help="OLD is a manifests repository URL (smart HTTP), NEW is BASE..HEAD",
-    )
+    diff.add_argument("new", metavar="NEW", help=f"a file or a directory; {RANGE_HELP}")
+    diff.add_argument("--git", action="store_true", help=GIT_HELP)
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     diff.add_argument(
         "--verify-git",
