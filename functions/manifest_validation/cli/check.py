@@ -30,7 +30,7 @@ def command_check(args: argparse.Namespace) -> int:
     Docs folders come after the manifests (they are cross-checked against their names)."""
     from ..application import Options, check
     from ..results.origin import Trigger
-    from ..results.report import ReportWriter
+    from ..results.unreachable import FoldingReportWriter
 
     if not args.paths and not args.docs:
         error("give a PATH or --docs DIR")
@@ -47,16 +47,20 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     paths = Paths.of(args.paths)
     verifier = None
+    progress = None
     if args.verify_git:
         from .common import make_verifier
+        from .progress import upstream_progress
 
         settings = settings_of(args)
         manifests = list(_inputs(paths))  # they are verified together: count them first
-        verifier = make_verifier(settings, manifests=len(manifests))
+        progress = upstream_progress()
+        verifier = make_verifier(settings, manifests=len(manifests), progress=progress)
     options = Options(
         Trigger.CLI, verifier=verifier, library=library, messages=args.format == "json"
     )
-    writer = ReportWriter(sys.stdout, args.format, colour=wants_colour(args))
+    # an unreachable host is said once (text and github; JSON as it is)
+    writer = FoldingReportWriter(sys.stdout, args.format, colour=wants_colour(args))
     try:
         for checked in check(
             manifests if verifier is not None else _inputs(paths),
@@ -64,8 +68,12 @@ def command_check(args: argparse.Namespace) -> int:
             options=options,
             docs_context=_docs_context(args, paths),
         ):
+            if progress is not None:
+                progress.clear()  # the upstream checks are done: results come now
             writer.add(checked.result, checked.message)
     finally:
+        if progress is not None:
+            progress.clear()
         if verifier is not None:
             verifier.close()
     counts = writer.close()
