@@ -112,6 +112,44 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     diff.set_defaults(command="diff:command_diff")
 
+    review = commands.add_parser(
+        "review",
+        help="one page for a reviewer: every changed manifest checked, with what it changes, "
+        "per image",
+        description="Check every library file a change adds or modifies (the new side, "
+        "compared with the old: what each change does comes with its problems), report the "
+        "removed ones, and with --docs check the changed images' docs folders; one page, "
+        "per image. The change is OLD NEW (two files, two directories, /dev/null for a new "
+        "or removed image) or, with --git, a range of a manifests repository. Exit 1 when "
+        "a changed manifest or docs folder is invalid, 3 when nothing is invalid but "
+        "upstream could not be reached, 2 on a usage error or an unreadable input, else 0.",
+    )
+    review.add_argument("old", metavar="OLD", help="a file or a directory; with --git: REPO")
+    review.add_argument("new", metavar="NEW", help=f"a file or a directory; {RANGE_HELP}")
+    review.add_argument("--git", action="store_true", help=GIT_HELP)
+    review.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="markdown: for a pull-request comment or a job summary (within GitHub's size limit)",
+    )
+    review.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of the changed images in DIR (a docker-library/docs "
+        "checkout), cross-checked against them (a new image needs one)",
+    )
+    review.add_argument(
+        "--verify-git",
+        action="store_true",
+        help="also check upstream (GitFetch, GitCommit, what the Dockerfiles build FROM, "
+        "whether moved commits descend from the old ones); the parents are checked against "
+        "the new library (the head of the range, a directory NEW) unless --library is given",
+    )
+    review.add_argument("--library", metavar="DIR", help="with --verify-git: see check")
+    review.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    review.set_defaults(command="review:command_review")
+
     cat = commands.add_parser(
         "cat", help="print the canonical text of a library file, as `bashbrew cat` does"
     )
