@@ -362,3 +362,15 @@ def test_commits_are_reviewed_not_the_working_tree(
         "app (modified): valid, 0 errors, 0 warnings",
         f"  tag 1: GitCommit {A[:12]} -> {B[:12]}",
     ]
+
+
+def test_changes_read_back_from_json_are_the_same(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from manifest_validation.diff.model import ImageChanges
+
+    assert main(["diff", "--git", str(repo.bare), "master..pr", "--format", "json"]) == 0
+    images = json.loads(capsys.readouterr().out)["images"]
+    assert len(images) == 4
+    for image in images:
+        assert ImageChanges.from_json(image).to_json() == image
