@@ -177,7 +177,7 @@ def test_markdown_page(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     lines = out.splitlines()
     assert lines[:9] == [
-        "## Review of the library changes",
+        "## Review of the changes",
         "",
         "3 images changed: 1 modified, 1 added, 1 removed (1 unchanged); 2 checked: 1 valid, "
         "1 invalid (2 errors, 0 warnings)",

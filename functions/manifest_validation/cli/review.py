@@ -31,12 +31,15 @@ class Change:
     unchanged: int = 0
     compared: dict[str, str] = field(default_factory=dict)
     library: Mapping[str, bytes] | None = None
+    # the changed folders of a docker-library/docs repository, and its categories
+    docs: list[DocsInput] | None = None
+    categories: tuple[str, ...] | None = None
 
 
 def command_review(args: argparse.Namespace) -> int:
     """Exit 1 when a changed manifest (or docs folder) is invalid, 3 when nothing is invalid
     but upstream could not be reached, 2 on a usage error or an unreadable input, else 0."""
-    from ..application import Options, check, removed
+    from ..application import DocsContext, Options, check, removed
     from ..repository import SourceError
     from ..results.origin import Trigger
     from ..results.review import render_review, review_document
@@ -45,7 +48,7 @@ def command_review(args: argparse.Namespace) -> int:
     try:
         change = _in_repository(args, settings) if args.git else _in_files(args.old, args.new)
         library = _library(args, change)
-        docs = _docs(args.docs, change) if args.docs else None
+        docs = _docs(args.docs, change) if args.docs else change.docs
     except (UnreadablePath, SourceError, OSError) as failure:
         error(failure)
         return EXIT_USAGE
@@ -56,7 +59,9 @@ def command_review(args: argparse.Namespace) -> int:
         progress = upstream_progress()
         verifier = make_verifier(settings, manifests=len(change.manifests), progress=progress)
     options = Options(Trigger.CLI, verifier=verifier, library=library, too_complex_base="omit")
-    context = _docs_context(args.docs, change) if args.docs else None
+    context = (
+        _docs_context(args.docs, change) if args.docs else DocsContext(categories=change.categories)
+    )
     try:
         checked = list(check(change.manifests, docs, options=options, docs_context=context))
         gone = list(removed(change.removed, options=options))
@@ -117,6 +122,8 @@ def _in_repository(args: argparse.Namespace, settings: Settings) -> Change:
         )
         if args.verify_git and args.library is None:  # the parents: the new library as a whole
             change.library = source.read(head, source.list_manifests(head))
+        if not (files.old or files.new or files.unchanged):
+            _docs_repository(source, base, head, change)
     for name in sorted(set(files.old) | set(files.new)):
         before, after = files.old.get(name), files.new.get(name)
         path = f"library/{name}"
@@ -132,6 +139,27 @@ def _in_repository(args: argparse.Namespace, settings: Settings) -> Change:
             ManifestInput(name, after, path, origin, base=Base(before, base_origin))
         )
     return change
+
+
+def _docs_repository(source: object, base: str, head: str, change: Change) -> None:
+    """A local clone of a docker-library/docs-shaped repository (a root metadata.json, image
+    folders, no library/): the image folders the range changed, read at its head."""
+    from ..application import DocsInput
+    from ..checks.docs.checkout import categories_of
+    from ..checks.docs.layout import CHECKED_FILES, METADATA
+    from ..repository import LocalGitManifestSource
+    from ..repository.folders import changed_directories, read_directory
+
+    if not isinstance(source, LocalGitManifestSource):
+        return  # over HTTP only the library is read
+    top = source.tree(head)
+    if top.get(METADATA, ("", ""))[0] != "file" or "library" in top:
+        return
+    change.categories = categories_of(source.blob(top[METADATA][1]))
+    change.docs = [
+        DocsInput(name, read_directory(source, head, name, names=CHECKED_FILES), name)
+        for name in changed_directories(source, base, head)
+    ]
 
 
 def _library(args: argparse.Namespace, change: Change) -> Library | None:

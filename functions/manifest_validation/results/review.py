@@ -141,13 +141,16 @@ def summary_line(summary: Mapping[str, int]) -> str:
     """`3 images changed: 1 modified, 1 added, 1 removed (4 unchanged); 2 checked: 1 valid,
     1 invalid (2 errors, 1 warning)`."""
     changed = summary["images"]
-    line = (
-        f"{changed} {'image' if changed == 1 else 'images'} changed: {summary['modified']} "
-        f"modified, {summary['added']} added, {summary['removed']} removed "
-        f"({summary['unchanged']} unchanged)"
-    )
+    parts = []
+    if changed or not summary["docs"]:
+        parts.append(
+            f"{changed} {'image' if changed == 1 else 'images'} changed: {summary['modified']} "
+            f"modified, {summary['added']} added, {summary['removed']} removed "
+            f"({summary['unchanged']} unchanged)"
+        )
     if summary["docs"]:
-        line += f", {_plural(summary['docs'], 'docs folder')}"
+        parts.append(_plural(summary["docs"], "docs folder"))
+    line = ", ".join(parts)
     checked = summary["valid"] + summary["invalid"] + summary["unverified"]
     if checked:
         parts = [f"{summary['valid']} valid", f"{summary['invalid']} invalid"]
@@ -243,7 +246,7 @@ def render_review_markdown(document: Mapping[str, Any], *, limit: int = MARKDOWN
     """A pull-request comment (or job summary): a table of the images, then a section per
     image; images that would take it over `limit` characters are named at the end."""
     summary = document["summary"]
-    out = ["## Review of the library changes", "", summary_line(summary)]
+    out = ["## Review of the changes", "", summary_line(summary)]
     images = document["images"]
     if images:
         out += ["", "| image | change | result | problems |", "| --- | --- | --- | --- |"]
