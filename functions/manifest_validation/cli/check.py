@@ -118,8 +118,13 @@ def _docs_context(args: argparse.Namespace, paths: Paths) -> DocsContext:
     from ..application import DocsContext
 
     if not args.docs:
-        root = str(paths.docs_folders[0].parent) if paths.docs_folders else None
-        return DocsContext(root=root)
+        if not paths.docs_folders:
+            return DocsContext()
+        from ..checks.docs.checkout import checkout_categories
+
+        # folders of a docs checkout are held to its categories, as its CI holds them
+        parent = paths.docs_folders[0].parent
+        return DocsContext(root=str(parent), categories=checkout_categories(parent))
     if docs_kind(Path(args.docs)) == "folder":
         return DocsContext(root=str(Path(args.docs).parent))
     from ..checks.docs.checkout import checkout_categories
