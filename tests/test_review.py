@@ -374,3 +374,25 @@ def test_changes_read_back_from_json_are_the_same(
     assert len(images) == 4
     for image in images:
         assert ImageChanges.from_json(image).to_json() == image
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown", "json"])
+def test_review_git_dot_in_a_clone_prints_the_page_in_each_format(
+    repo: Repo,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    output_format: str,
+) -> None:
+    monkeypatch.chdir(repo.clone)
+    code, out, err = review(capsys, "--git", ".", "origin/master...HEAD", "--format", output_format)
+    assert (code, err) == (1, "")
+    first = {
+        "text": "app (modified): valid, 0 errors, 0 warnings",
+        "markdown": "## Review of the changes",
+        "json": "{",
+    }[output_format]
+    assert out.splitlines()[0] == first
+    if output_format == "json":
+        document = json.loads(out)
+        assert document["compared"]["repository"] == str(repo.clone)
+        assert [entry["image"] for entry in document["images"]] == ["app", "fresh", "gone"]

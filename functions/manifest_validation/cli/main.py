@@ -1,6 +1,6 @@
 """`manifest-validate`: the command line door. This module only parses: each command lives in
-a module of its own (check, diff, serve, revalidate), imported when it runs, so `--help` and
-`rules` start without the core, and `check` without the upstream client.
+a module of its own (check, diff, review, serve, revalidate), imported when it runs, so `--help`
+and `rules` start without the core, and `check` without the upstream client.
 
 Exit codes of `check`: 0 every manifest valid (warnings allowed), 1 some manifest invalid,
 2 usage error or unreadable path, 3 nothing invalid but something could not be verified upstream.
