@@ -300,9 +300,7 @@ def test_the_action_annotates_the_pull_request_and_writes_the_review(
 
     assert run.code == 1, run.stderr
     lines = run.stdout.splitlines()
-    assert (
-        "Checking 1 path(s) changed in " + f"{pull_request.base_sha}...HEAD: library/app" in lines
-    )
+    assert "Checking 1 path(s): library/app" in lines
     annotations = [line for line in lines if line.startswith("::")]
     assert annotations == [
         "::error file=library/app,line=4,title=latest-in-tag::Tags 'latest-app' contains "
@@ -356,6 +354,34 @@ def test_a_clean_pull_request_passes_with_a_text_summary(
         "app (modified): valid, 0 errors, 0 warnings",
     ]
     assert run.summary.splitlines()[-1] == "~~~~~~~~"
+
+
+def test_the_paths_input_chooses_what_is_annotated(
+    runner: Runner, pull_request: PullRequest
+) -> None:
+    event = {"github.event.pull_request.base.sha": pull_request.base_sha}
+    run = run_action(
+        runner,
+        pull_request.workspace,
+        pull_request.tmp,
+        {"paths": "library/other\n  library/app", "summary-format": "none"},
+        event,
+        steps=slice(1, None),
+    )
+    assert run.code == 1
+    assert "Checking 2 path(s): library/other library/app" in run.stdout.splitlines()
+    assert "2 manifests checked: 1 valid, 1 invalid, 0 unverified" in run.stdout.splitlines()
+    assert run.summary == "" and run.outputs["summary"] == ""
+    run = run_action(
+        runner,
+        pull_request.workspace,
+        pull_request.tmp,
+        {"paths": "library/other"},
+        event,
+        steps=slice(1, None),
+    )
+    assert (run.code, run.outputs["exit-code"]) == (0, "0")
+    assert "| `app` | modified | ❌ invalid | 1 error |" in run.summary  # still the whole range
 
 
 def test_without_history_the_action_says_what_to_do(
