@@ -60,6 +60,17 @@ class ManifestInput:
 
 
 @dataclass(frozen=True, slots=True)
+class RemovedInput:
+    """A manifest a change deletes: its image name, the text it had (`base.text`, None when
+    unknown) and where it was (`path`; `origin`: as for ManifestInput, of no content)."""
+
+    name: str
+    base: Base
+    path: str
+    origin: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DocsInput:
     name: str  # the image name (the folder's name)
     files: Mapping[str, bytes]
@@ -262,6 +273,24 @@ def _changes(
             raise BaseTooComplex(index, item.name, str(error)) from error
         log.warning("no changes for %s: %s", item.name, error)
         return None
+
+
+def removed(items: Iterable[RemovedInput], *, options: Options) -> Iterator[dict[str, Any]]:
+    """The result messages of manifests a change deletes (there is nothing to check): status
+    `removed`, with `changes` (the entries and tags that go away) when the text is known."""
+    from .diff.git import removal_changes
+    from .results.messages import removed_message
+
+    for item in items:
+        origin = item.origin or Origin.of(options.origin_kind, b"", path=item.path)
+        message = removed_message(
+            item.name, origin, trigger=options.trigger, checked_at=options.checked_at
+        )
+        if item.base.text is not None:
+            message["changes"] = removal_changes(
+                item.name, item.base.text, base_origin=dict(item.base.origin)
+            )
+        yield message
 
 
 def check_docs(

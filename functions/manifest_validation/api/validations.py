@@ -4,8 +4,10 @@ the web framework (the Lambda handler and the local server both go through here)
 A request is JSON `{"manifests": [{"name", "content", "path"?, "base"?}], "verify_git": bool,
 "publish": bool}` (`base`: the text the manifest replaces, or null for a new file; the answer then
 carries what the change does as each result's `changes`), or one manifest as `text/plain` with
-`?name=`. Every refusal is an `ApiError` with the HTTP status, a stable code, a message and the
-offending field.
+`?name=`. `content` and `base` are the file's text, or `{"base64": "..."}`: its bytes exactly, so
+that a file that is not UTF-8 reaches the checks (`invalid-encoding`) instead of being refused or
+mended on the way. Every refusal is an `ApiError` with the HTTP status, a stable code, a message
+and the offending field.
 
 Docs folders (docker-library/docs) come as `"docs": [{"name", "files": {"metadata.json": "...",
 ...}, "path"?}]` beside or instead of `manifests` (a file's content is its UTF-8 text, or
@@ -46,7 +48,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # real files (the build plans), so a request within MAX_BODY_BYTES can ask for too much.
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 MAX_MANIFESTS = 50
-FORMATS = ("json", "github")
+FORMATS = ("json", "github", "markdown")
 MAX_DOCS_FILES = 32  # a docs folder holds a dozen files; we check nine of them
 DOCS_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -145,7 +147,7 @@ def parse_request(
         )
     output_format = query.get("format", "json")
     if output_format not in FORMATS:
-        raise ApiError(400, "invalid_format", "format must be json or github", "format")
+        raise ApiError(400, "invalid_format", "format must be json, github or markdown", "format")
     media_type = _media_type(content_type)
     if media_type == "text/plain":
         name = _check_name(query.get("name"), "name")
@@ -194,10 +196,7 @@ def parse_request(
         name = _named_item(
             item, where, {"name", "content", "path", "base"}, "invalid_manifest", "manifest", seen
         )
-        content = item.get("content")
-        if not isinstance(content, str):
-            raise ApiError(400, "invalid_content", "content must be a string", f"{where}.content")
-        _unicode(content, f"{where}.content")
+        content = _text_or_bytes(item.get("content"), f"{where}.content", "content")
         path = _path(item, where, f"library/{name}")
         manifests.append(ManifestInput(name, content, path, base=_base(item, where)))
     return ValidationRequest(
@@ -217,10 +216,27 @@ def _base(item: Mapping[str, Any], where: str) -> Base | None:
     text = item["base"]
     if text is None:
         return Base(None)
-    if not isinstance(text, str):
+    if not isinstance(text, str | dict):
         raise ApiError(400, "invalid_base", "base must be a string or null", f"{where}.base")
-    _unicode(text, f"{where}.base")
-    return Base(text, {"sha256": Origin.of("http", text).sha256})
+    data = _text_or_bytes(text, f"{where}.base", "base", code="invalid_base")
+    return Base(data, {"sha256": Origin.of("http", data).sha256})
+
+
+def _text_or_bytes(
+    value: Any, where: str, what: str, *, code: str = "invalid_content"
+) -> str | bytes:
+    """A file sent as its text (a string) or as its bytes (`{"base64": "..."}`)."""
+    if isinstance(value, str):
+        return _unicode(value, where)
+    if isinstance(value, dict) and set(value) == {"base64"}:
+        encoded = value["base64"]
+        try:
+            if not isinstance(encoded, str):
+                raise ValueError(encoded)
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise ApiError(400, code, f"{what}: base64 is not valid base64", where) from error
+    raise ApiError(400, code, f'{what} must be a string or {{"base64": "..."}}', where)
 
 
 def _docs(items: Any, max_folders: int) -> list[DocsInput]:
@@ -399,6 +415,13 @@ def response_body(request: ValidationRequest, checked: Sequence[Checked]) -> tup
     results = [item.result for item in checked]
     if request.output_format == "github":
         content_type, body = "text/plain; charset=utf-8", render_github(results) + "\n"
+    elif request.output_format == "markdown":
+        from ..results.review import render_review_markdown, review_document
+
+        # the reviewer's page (as `manifest-validate review`): problems and, for manifests
+        # sent with a base, what each change does
+        content_type = "text/markdown; charset=utf-8"
+        body = render_review_markdown(review_document(checked))
     else:
         messages = [item.message for item in checked if item.message is not None]
         document = json_document(results, messages)

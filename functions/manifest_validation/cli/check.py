@@ -30,7 +30,7 @@ def command_check(args: argparse.Namespace) -> int:
     Docs folders come after the manifests (they are cross-checked against their names)."""
     from ..application import Options, check
     from ..results.origin import Trigger
-    from ..results.report import ReportWriter
+    from ..results.unreachable import FoldingReportWriter
 
     if not args.paths and not args.docs:
         error("give a PATH or --docs DIR")
@@ -50,12 +50,15 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     paths = Paths.of(args.paths)
     verifier = None
+    progress = None
     if args.verify_git:
         from .common import make_verifier
+        from .progress import upstream_progress
 
         settings = settings_of(args)
         manifests = list(_inputs(paths))  # they are verified together: count them first
-        verifier = make_verifier(settings, manifests=len(manifests))
+        progress = upstream_progress()
+        verifier = make_verifier(settings, manifests=len(manifests), progress=progress)
     options = Options(
         Trigger.CLI,
         verifier=verifier,
@@ -63,7 +66,8 @@ def command_check(args: argparse.Namespace) -> int:
         messages=args.format == "json",
         sources=args.sources,  # CI reads status and problems: the sources only when asked
     )
-    writer = ReportWriter(sys.stdout, args.format, colour=wants_colour(args))
+    # an unreachable host is said once (text and github; JSON as it is)
+    writer = FoldingReportWriter(sys.stdout, args.format, colour=wants_colour(args))
     try:
         for checked in check(
             manifests if verifier is not None else _inputs(paths),
@@ -71,8 +75,12 @@ def command_check(args: argparse.Namespace) -> int:
             options=options,
             docs_context=_docs_context(args, paths),
         ):
+            if progress is not None:
+                progress.clear()  # the upstream checks are done: results come now
             writer.add(checked.result, checked.message)
     finally:
+        if progress is not None:
+            progress.clear()
         if verifier is not None:
             verifier.close()
     counts = writer.close()
@@ -117,8 +125,13 @@ def _docs_context(args: argparse.Namespace, paths: Paths) -> DocsContext:
     from ..application import DocsContext
 
     if not args.docs:
-        root = str(paths.docs_folders[0].parent) if paths.docs_folders else None
-        return DocsContext(root=root)
+        if not paths.docs_folders:
+            return DocsContext()
+        from ..checks.docs.checkout import checkout_categories
+
+        # folders of a docs checkout are held to its categories, as its CI holds them
+        parent = paths.docs_folders[0].parent
+        return DocsContext(root=str(parent), categories=checkout_categories(parent))
     if docs_kind(Path(args.docs)) == "folder":
         return DocsContext(root=str(Path(args.docs).parent))
     from ..checks.docs.checkout import checkout_categories

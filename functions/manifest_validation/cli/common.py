@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +28,11 @@ MANIFEST_BUDGET_SECONDS = 120.0
 def error(message: object) -> None:
     """An error line on stderr, in the form every command uses."""
     print(f"manifest-validate: error: {message}", file=sys.stderr)
+
+
+def warning(message: object) -> None:
+    """A warning line on stderr: the command goes on (e.g. what git would warn about)."""
+    print(f"manifest-validate: warning: {message}", file=sys.stderr)
 
 
 def note(message: object) -> None:
@@ -64,15 +70,22 @@ def wants_colour(args: argparse.Namespace) -> bool:
     return sys.stdout.isatty() and not settings_of(args).no_color
 
 
-def make_verifier(settings: Settings, *, manifests: int = 1) -> GitVerifier:
+def make_verifier(
+    settings: Settings,
+    *,
+    manifests: int = 1,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> GitVerifier:
     """The upstream verifier of one run. All manifests are verified in one call (one ref
-    listing per repository), so the time budget is the per-manifest budget times their number."""
+    listing per repository), so the time budget is the per-manifest budget times their number.
+    `progress` is told what the checks are doing (see `progress.upstream_progress`)."""
     from ..upstream import GitVerifier, UrlPolicy
 
     return GitVerifier(
         UrlPolicy(settings.insecure_hosts),
         credentials=dict(settings.git_tokens),
         manifest_budget_seconds=MANIFEST_BUDGET_SECONDS * max(1, manifests),
+        progress=progress,
     )
 
 
@@ -97,4 +110,5 @@ __all__ = [
     "make_verifier",
     "positive_seconds",
     "settings_of",
+    "warning",
 ]

@@ -1,6 +1,6 @@
 """`manifest-validate`: the command line door. This module only parses: each command lives in
-a module of its own (check, diff, sources, serve, revalidate), imported when it runs, so
-`--help` and `rules` start without the core, and `check` without the upstream client.
+a module of its own (check, diff, review, sources, serve, revalidate), imported when it runs,
+so `--help` and `rules` start without the core, and `check` without the upstream client.
 
 Exit codes of `check`: 0 every manifest valid (warnings allowed), 1 some manifest invalid,
 2 usage error or unreadable path, 3 nothing invalid but something could not be verified upstream.
@@ -24,6 +24,16 @@ CHECK_FORMATS = ("text", "json", "github")
 AWS_EXTRA_MODULES = frozenset({"aws_lambda_powertools", "boto3", "botocore", "pydantic"})
 # settings.INSECURE_HOSTS, written out for the same reason (a test keeps the two equal)
 INSECURE_HOSTS_VARIABLE = "MANIFEST_VALIDATION_INSECURE_HOSTS"
+
+
+GIT_HELP = (
+    "OLD is a manifests repository: a URL (git smart HTTP), a local clone, worktree or bare "
+    "repository; NEW is a git range of it"
+)
+RANGE_HELP = (
+    "with --git: A..B, or A...B (from the merge base of A and B, as `git diff A...B`); each "
+    "side any revision git takes (a branch, origin/master, a tag, HEAD~1, an abbreviated id)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,22 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="what a change does: tags, entries, architectures and build fields, per image",
-        description="Compare two library files, two directories of them, or (with --git) the "
-        "library of a manifests repository at two commits, on the parsed model. Exit 0 "
-        "when the comparison was made (changes and warnings are output, not failures), 1 "
-        "when a file could not be read fully (the errors are output; only what could be "
-        "read is compared), 2 on a usage error or an unreadable input.",
+        description="Compare two library files, two directories of them (/dev/null on one "
+        "side: a new or removed image), or (with --git) the library of a manifests "
+        "repository at two commits, on the parsed model. Exit 0 when the comparison was "
+        "made (changes and warnings are output, not failures), 1 when a file could not be "
+        "read fully (the errors are output; only what could be read is compared), 2 on a "
+        "usage error or an unreadable input.",
     )
     # two positionals, not one of nargs=2: argparse's help cannot print a tuple metavar
     diff.add_argument(
         "old", metavar="OLD", help="a file or a directory; with --git: the repository"
     )
-    diff.add_argument("new", metavar="NEW", help="a file or a directory; with --git: BASE..HEAD")
-    diff.add_argument(
-        "--git",
-        action="store_true",
-        help="OLD is a manifests repository URL (smart HTTP), NEW is BASE..HEAD",
-    )
+    diff.add_argument("new", metavar="NEW", help=f"a file or a directory; {RANGE_HELP}")
+    diff.add_argument("--git", action="store_true", help=GIT_HELP)
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     diff.add_argument(
         "--verify-git",
@@ -139,6 +146,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     diff.set_defaults(command="diff:command_diff")
+
+    review = commands.add_parser(
+        "review",
+        help="one page for a reviewer: every changed manifest checked, with what it changes, "
+        "per image",
+        description="Check every library file a change adds or modifies (the new side, "
+        "compared with the old: what each change does comes with its problems), report the "
+        "removed ones, and with --docs check the changed images' docs folders; one page, "
+        "per image. The change is OLD NEW (two files, two directories, /dev/null for a new "
+        "or removed image) or, with --git, a range of a manifests repository. Exit 1 when "
+        "a changed manifest or docs folder is invalid, 3 when nothing is invalid but "
+        "upstream could not be reached, 2 on a usage error or an unreadable input, else 0.",
+    )
+    review.add_argument("old", metavar="OLD", help="a file or a directory; with --git: REPO")
+    review.add_argument("new", metavar="NEW", help=f"a file or a directory; {RANGE_HELP}")
+    review.add_argument("--git", action="store_true", help=GIT_HELP)
+    review.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="markdown: for a pull-request comment or a job summary (within GitHub's size limit)",
+    )
+    review.add_argument(
+        "--docs",
+        metavar="DIR",
+        help="also check the docs folders of the changed images in DIR (a docker-library/docs "
+        "checkout), cross-checked against them (a new image needs one)",
+    )
+    review.add_argument(
+        "--verify-git",
+        action="store_true",
+        help="also check upstream (GitFetch, GitCommit, what the Dockerfiles build FROM, "
+        "whether moved commits descend from the old ones); the parents are checked against "
+        "the new library (the head of the range, a directory NEW) unless --library is given",
+    )
+    review.add_argument("--library", metavar="DIR", help="with --verify-git: see check")
+    review.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    review.set_defaults(command="review:command_review")
 
     cat = commands.add_parser(
         "cat", help="print the canonical text of a library file, as `bashbrew cat` does"

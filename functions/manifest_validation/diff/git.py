@@ -17,6 +17,7 @@ that could not complete (network, policy, a commit the server does not serve) is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..libraryfile.model import Manifest
@@ -46,21 +47,41 @@ def resolve_revision(source: ManifestSource, revision: str) -> str:
     return source.resolve(revision)
 
 
-def changes_between_commits(source: BlobIdSource, base: str, head: str) -> ChangeSummary:
-    """The changes of the library between two commits of a manifests repository: the two
-    trees are compared by blob id, and only the files that differ are read and parsed.
-    Raises `SourceError` (or `SourceUnavailable`) when either side cannot be read."""
+@dataclass(frozen=True, slots=True)
+class ChangedFiles:
+    """The library files that differ between two commits: their texts at the base (`old`)
+    and at the head (`new`; a name on one side only was added or removed), and the names of
+    those that are the same at both."""
+
+    old: dict[str, bytes]
+    new: dict[str, bytes]
+    unchanged: list[str]
+
+
+def changed_files(source: BlobIdSource, base: str, head: str) -> ChangedFiles:
+    """The library files a range changes: the two trees are compared by blob id, and only the
+    files that differ are read. Raises `SourceError` (or `SourceUnavailable`) when either side
+    cannot be read."""
     old_ids, new_ids = source.blob_ids(base), source.blob_ids(head)
     differing = sorted(
         name for name in set(old_ids) | set(new_ids) if old_ids.get(name) != new_ids.get(name)
     )
-    old_files = source.read(base, [name for name in differing if name in old_ids])
-    new_files = source.read(head, [name for name in differing if name in new_ids])
-    old: dict[str, Manifest | None] = {name: parse(name, data) for name, data in old_files.items()}
-    new: dict[str, Manifest | None] = {name: parse(name, data) for name, data in new_files.items()}
+    return ChangedFiles(
+        source.read(base, [name for name in differing if name in old_ids]),
+        source.read(head, [name for name in differing if name in new_ids]),
+        sorted(set(old_ids) & set(new_ids) - set(differing)),
+    )
+
+
+def changes_between_commits(source: BlobIdSource, base: str, head: str) -> ChangeSummary:
+    """The changes of the library between two commits of a manifests repository: the two
+    trees are compared by blob id, and only the files that differ are read and parsed.
+    Raises `SourceError` (or `SourceUnavailable`) when either side cannot be read."""
+    files = changed_files(source, base, head)
+    old: dict[str, Manifest | None] = {name: parse(name, data) for name, data in files.old.items()}
+    new: dict[str, Manifest | None] = {name: parse(name, data) for name, data in files.new.items()}
     summary = diff_libraries(old, new)
-    same = set(old_ids) & set(new_ids) - set(differing)
-    summary.images += [ImageChanges(name, "unchanged") for name in same]
+    summary.images += [ImageChanges(name, "unchanged") for name in files.unchanged]
     summary.images.sort(key=lambda image: image.name)
     return summary
 
@@ -150,4 +171,11 @@ def manifest_changes(
     image = diff_manifests(new.name, old, new, new_reading_errors=False)
     if verifier is not None:
         verify_commit_moves(ChangeSummary([image]), verifier)
+    return {"base": base_origin, **image.to_json()}
+
+
+def removal_changes(name: str, base: bytes | str, *, base_origin: dict[str, str]) -> dict[str, Any]:
+    """The `changes` field of the result of a removed manifest: what goes away with `base`
+    (the text it had): its entries and tags, and the errors met reading it."""
+    image = diff_manifests(name, parse(name, base), None)
     return {"base": base_origin, **image.to_json()}

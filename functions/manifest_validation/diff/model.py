@@ -5,7 +5,7 @@ of result messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,10 @@ class FieldChange:
             "new": self.new,
         }
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> FieldChange:
+        return cls(document["field"], document["old"], document["new"], document["architecture"])
+
 
 @dataclass(frozen=True, slots=True)
 class TagChanges:
@@ -56,6 +60,16 @@ class TagChanges:
             "fields": [change.to_json() for change in self.fields],
         }
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> TagChanges:
+        return cls(
+            tuple(document["tags"]),
+            tuple(document["architectures_added"]),
+            tuple(document["architectures_removed"]),
+            tuple(FieldChange.from_json(change) for change in document["fields"]),
+            document["shared"],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TagMove:
@@ -71,6 +85,12 @@ class TagMove:
             "from_entry": self.old_entry,
             "to_entry": self.new_entry,
         }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> TagMove:
+        return cls(
+            document["tag"], document["from_entry"], document["to_entry"], document["shared"]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +125,16 @@ class EntrySummary:
             "GitCommit": self.git_commit,
             "line": self.line,
         }
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> EntrySummary:
+        return cls(
+            tuple(document["tags"]),
+            tuple(document["shared_tags"]),
+            tuple(document["architectures"]),
+            document["GitCommit"],
+            document["line"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +204,40 @@ class ImageChanges:
             "problems": [found.to_json() for found in self.problems],
         }
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> ImageChanges:
+        """The changes `to_json` (or a result message's `changes`) describes, as they were."""
+        image = cls(
+            document["image"],
+            document["status"],
+            entries_added=[EntrySummary.from_json(e) for e in document["entries_added"]],
+            entries_removed=[EntrySummary.from_json(e) for e in document["entries_removed"]],
+            tags_added=list(document["tags_added"]),
+            tags_removed=list(document["tags_removed"]),
+            tags_moved=[TagMove.from_json(move) for move in document["tags_moved"]],
+            shared_tags_added=list(document["shared_tags_added"]),
+            shared_tags_removed=list(document["shared_tags_removed"]),
+            changed=[TagChanges.from_json(change) for change in document["changed"]],
+            maintainers_added=list(document["maintainers_added"]),
+            maintainers_removed=list(document["maintainers_removed"]),
+            problems=[_problem(found) for found in document["problems"]],
+        )
+        for commit in document["commits"]:
+            move = CommitMove(
+                commit["GitRepo"],
+                commit["GitFetch"],
+                commit["old"],
+                commit["new"],
+                tuple(commit["tags"]),
+                tuple(commit["architectures"]),
+                commit["line"],
+                # the field is not in the JSON; its line is what the renderers show
+            )
+            image.commit_moves.append(move)
+            if commit["ancestry"] != "not-checked":
+                image.commit_checks.append(CommitCheck(move, commit["ancestry"], commit["detail"]))
+        return image
+
     def _commit_json(self, move: CommitMove) -> dict[str, Any]:
         check = next((c for c in self.commit_checks if c.move == move), None)
         return {
@@ -221,6 +285,18 @@ class ChangeSummary:
             "summary": self.counts(),
             "images": [image.to_json() for image in self.changed],
         }
+
+
+def _problem(document: Mapping[str, Any]) -> Problem:
+    return Problem(
+        document["code"],
+        Severity(document["severity"]),
+        document["message"],
+        document["line"],
+        document["field"],
+        document["hint"],
+        document.get("file"),
+    )
 
 
 def _label_of(tags: Iterable[str], shared: Iterable[str], line: int) -> str:

@@ -79,25 +79,30 @@ def _image_lines(image: ImageChanges) -> Iterable[str]:
         yield "maintainers removed: " + "; ".join(image.maintainers_removed)
 
 
+def image_text_lines(image: ImageChanges) -> list[str]:
+    """What changed in one image, a line each (`tags added: ...`, `tag 1.0: GitCommit ...`),
+    then its commit checks and problems: the body of its section in the text output."""
+    lines = list(_image_lines(image))
+    for change in image.changed:
+        label = ("shared tag" if change.shared else "tag") + ("s" if len(change.tags) > 1 else "")
+        parts = "; ".join(_tag_change_parts(change))
+        lines.append(f"{label} {', '.join(change.tags)}: {parts}")
+    for check in image.commit_checks:
+        if check.verdict == "descendant":
+            lines.append(f"{_check_text(check.move)}: descends from the old commit")
+        elif check.verdict == "unknown":
+            lines.append(f"{_check_text(check.move)}: not checked: {check.detail}")
+    for found in image.problems:
+        where = f"line {found.line}: " if found.line else ""
+        lines.append(f"{where}{found.code} {found.severity.value}: {found.message}")
+    return lines
+
+
 def render_diff_text(summary: ChangeSummary) -> str:
     lines: list[str] = []
     for image in summary.changed:
         lines.append(f"{image.name} ({image.status})")
-        lines += [f"  {line}" for line in _image_lines(image)]
-        for change in image.changed:
-            label = ("shared tag" if change.shared else "tag") + (
-                "s" if len(change.tags) > 1 else ""
-            )
-            parts = "; ".join(_tag_change_parts(change))
-            lines.append(f"  {label} {', '.join(change.tags)}: {parts}")
-        for check in image.commit_checks:
-            if check.verdict == "descendant":
-                lines.append(f"  {_check_text(check.move)}: descends from the old commit")
-            elif check.verdict == "unknown":
-                lines.append(f"  {_check_text(check.move)}: not checked: {check.detail}")
-        for found in image.problems:
-            where = f"line {found.line}: " if found.line else ""
-            lines.append(f"  {where}{found.code} {found.severity.value}: {found.message}")
+        lines += [f"  {line}" for line in image_text_lines(image)]
     lines.append(_counts_line(summary))
     return "\n".join(lines)
 
@@ -153,7 +158,13 @@ def render_diff_markdown(summary: ChangeSummary, *, limit: int = MARKDOWN_LIMIT)
 
 def _md_image(image: ImageChanges) -> list[str]:
     """The section of one image: bullets, a table of per-tag changes, warnings."""
-    out = ["", f"### {_md(image.name)} ({image.status})", ""]
+    return ["", f"### {_md(image.name)} ({image.status})", "", *image_markdown(image)]
+
+
+def image_markdown(image: ImageChanges) -> list[str]:
+    """What changed in one image, in Markdown (bullets, a table of per-tag changes, commit
+    checks and warnings): the body of its section in the `markdown` output."""
+    out: list[str] = []
     bullets = []
     for verb, entries in (("added", image.entries_added), ("removed", image.entries_removed)):
         for entry in entries:

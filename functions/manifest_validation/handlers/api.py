@@ -88,10 +88,11 @@ def health() -> dict[str, str]:
     description="JSON with up to 50 manifests and docs folders, or one manifest as text/plain "
     "with ?name=. "
     "Answers 200 with a result per manifest (also when manifests are invalid); "
-    "?format=github answers with GitHub Actions annotations.",
+    "?format=github answers with GitHub Actions annotations, ?format=markdown with the "
+    "review page (problems and, for manifests sent with a base, what each change does).",
     security=[{"bearer": []}],
     responses={
-        200: {"description": "Results (JSON) or annotations (?format=github)."},
+        200: {"description": "Results (JSON), annotations (?format=github) or Markdown."},
         400: _ERROR,
         401: _ERROR,
         413: _ERROR,

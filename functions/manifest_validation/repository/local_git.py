@@ -154,6 +154,48 @@ class LocalGitManifestSource:
         with self._lock:
             return dict(self._listing(commit))
 
+    def tree(self, commit: str, directory: str = "") -> dict[str, tuple[str, str]]:
+        """``{name: (kind, id)}`` of what is directly in ``directory`` (``""``: the top) at
+        ``commit``: kind ``"file"`` (a regular file, its blob id) or ``"dir"`` (its tree id);
+        symbolic links, submodules and names that are not UTF-8 are left out.  Empty when
+        ``directory`` is not a directory there (a docker-library/docs checkout's folders,
+        compared between two commits by their tree ids)."""
+        parts = [part for part in directory.split("/") if part]
+        if any(part in (".", "..") for part in parts):
+            raise ValueError(f"directory {directory!r} is not a relative directory path")
+        with self._lock:
+            oid = self._check_commit(commit)
+            top = self._object(oid, f"commit {oid}")
+            if not isinstance(top, Commit):
+                raise SourceError(f"{oid} is a {_kind(top)}, not a commit, in {self.describe()}")
+            tree = self._object(top.tree.decode("ascii"), f"the tree of commit {oid}")
+            for part in parts:
+                entry = _entry(tree, part) if isinstance(tree, Tree) else None
+                if entry is None or not stat.S_ISDIR(entry[0]):
+                    return {}
+                tree = self._object(entry[1], f"directory {part} of commit {oid}")
+            if not isinstance(tree, Tree):
+                raise SourceError(f"{self.describe()}: a tree of commit {oid} is not a tree")
+            found: dict[str, tuple[str, str]] = {}
+            for item in tree.iteritems():
+                try:
+                    name = item.path.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                if stat.S_ISREG(item.mode):
+                    found[name] = ("file", item.sha.decode("ascii"))
+                elif stat.S_ISDIR(item.mode):
+                    found[name] = ("dir", item.sha.decode("ascii"))
+            return found
+
+    def blob(self, oid: str) -> bytes:
+        """The content of the file whose blob id is ``oid`` (from :meth:`tree`)."""
+        with self._lock:
+            found = self._object(oid, f"file {oid}")
+            if not isinstance(found, Blob):
+                raise SourceError(f"{self.describe()}: object {oid} is not a file")
+            return found.as_raw_string()
+
     def history(self) -> _LocalHistory:
         """The refs and commit graph as they are now, for :mod:`.revisions` (a new view
         per call: refs and the shallow boundary are read afresh)."""

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 K = TypeVar("K")
 R = TypeVar("R")
+# (what: "repositories", "commits" or "Dockerfiles", how many are done, of how many)
+Progress = Callable[[str, int, int], None]
 _HEX = re.compile(r"^[0-9a-f]+$")
 _OID_LENGTH = {"sha1": 40, "sha256": 64}
 
@@ -80,8 +82,12 @@ class GitVerifier:
         max_response_bytes: int = 64 * 1024 * 1024,
         max_requests: int = 2000,
         retries: int = 3,
+        progress: Progress | None = None,
     ) -> None:
         self.policy = policy if policy is not None else UrlPolicy()
+        # told (what, done, total) as the repositories and commits of a run are decided, and
+        # when the Dockerfiles are read: a command line shows it on a terminal
+        self.progress = progress
         self.cache: AnswerCache = cache if cache is not None else MemoryAnswerCache()
         self.max_workers = max(1, max_workers)
         self.manifest_budget_seconds = manifest_budget_seconds
@@ -134,7 +140,12 @@ class GitVerifier:
         with this verifier's policy, credentials, caps and retries; trees and blobs
         are cached by id.  See :mod:`.files`.
         """
-        return self._files.read(requests)
+        wanted = list(requests)
+        self._tell("Dockerfiles", 0, len(wanted))
+        try:
+            return self._files.read(wanted)
+        finally:
+            self._tell("Dockerfiles", len(wanted), len(wanted))
 
     def read(
         self, files: Iterable[FileRequest] = (), contexts: Iterable[ContextRequest] = ()
@@ -183,6 +194,7 @@ class GitVerifier:
         pool = cf.ThreadPoolExecutor(self.max_workers, thread_name_prefix="git-verify")
         try:
             states = self._run_phase(
+                "repositories",
                 pool,
                 limits,
                 {
@@ -207,6 +219,7 @@ class GitVerifier:
                 groups[(repo_url, tip)].append(commit)
             settled: dict[tuple[str, str, str], bool | None] = {}
             group_answers = self._run_phase(
+                "commits",
                 pool,
                 limits,
                 {
@@ -222,6 +235,7 @@ class GitVerifier:
                 for commit, answer in answers_of_group.items():
                     settled[(repo_url, tip, commit)] = answer
             answers = self._run_phase(
+                "commits",
                 pool,
                 limits,
                 {
@@ -310,20 +324,33 @@ class GitVerifier:
             return True, f"Commit {descendant} descends from {ancestor} in {where}."
         return False, f"Commit {descendant} does not descend from {ancestor} in {where}."
 
-    @staticmethod
+    def _tell(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None and total:
+            self.progress(what, done, total)
+
     def _run_phase(
+        self,
+        what: str,
         pool: cf.ThreadPoolExecutor,
         limits: RunLimits,
         jobs: Mapping[K, Callable[[], R]],
         on_error: Callable[[BaseException], R],
     ) -> dict[K, R]:
-        """Run ``jobs`` {key: thunk} on the pool within the run's deadline.
+        """Run ``jobs`` {key: thunk} on the pool within the run's deadline (``progress``,
+        if any, told of each job done: ``what`` they decide).
 
         Exceptions become ``on_error(exc)``; jobs unfinished at the deadline become
         ``on_error`` of a budget message.
         """
         futures = {pool.submit(job): key for key, job in jobs.items()}
-        done, _ = cf.wait(futures, timeout=max(0.0, limits.remaining()))
+        done: set[cf.Future[R]] = set()
+        self._tell(what, 0, len(futures))
+        try:
+            for future in cf.as_completed(futures, timeout=max(0.0, limits.remaining())):
+                done.add(future)
+                self._tell(what, len(done), len(futures))
+        except cf.TimeoutError:
+            pass  # what is not done now is decided by on_error below
         out: dict[K, R] = {}
         for future, key in futures.items():
             if future in done:

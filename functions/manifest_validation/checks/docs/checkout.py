@@ -38,8 +38,17 @@ def checkout_categories(root: Path) -> tuple[str, ...] | None:
         return None
     try:
         with (root / METADATA).open("rb") as handle:
-            document = json.loads(handle.read(MAX_DOCS_FILE_BYTES))
-    except (OSError, ValueError, RecursionError):
+            return categories_of(handle.read(MAX_DOCS_FILE_BYTES))
+    except OSError:
+        return None
+
+
+def categories_of(root_metadata: bytes) -> tuple[str, ...] | None:
+    """The canonical categories in the text of a docs checkout's root metadata.json (read
+    from disk, or from a commit), or None when it has none we can read."""
+    try:
+        document = json.loads(root_metadata)
+    except (ValueError, RecursionError):
         return None
     if not _has_categories(document) or not document["hub"]["categories"]:
         return None
