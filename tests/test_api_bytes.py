@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
-
 from test_api import assert_schema_valid, environment, validations
 
 __all__ = ["environment"]  # the autouse fixture of test_api: tokens, state dir, AWS
