@@ -37,22 +37,32 @@ CACHE_SECONDS = 300  # how long a secret read from SSM or Secrets Manager is kep
 
 def secret_source(setting: SecretSetting) -> Callable[[], str]:
     """The value of a secret: from the SSM parameter, else the Secrets Manager secret (each
-    cached for a few minutes, so a rotation is seen), else the setting's own value."""
+    cached for a few minutes, so a rotation is seen), else the setting's own value.
+
+    Each source has a Powertools provider of its own, made on first use, rather than the
+    module-wide default one: its AWS client and cache then live and die with these services
+    (a new container, a new test), never with whichever services came first in the process."""
     parameter, secret = setting.parameter, setting.secret
     if parameter:
+        ssm: list[Any] = []
 
         def from_ssm() -> str:
-            from aws_lambda_powertools.utilities import parameters
+            if not ssm:
+                from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-            return str(parameters.get_parameter(parameter, decrypt=True, max_age=CACHE_SECONDS))
+                ssm.append(SSMProvider())
+            return str(ssm[0].get(parameter, decrypt=True, max_age=CACHE_SECONDS))
 
         return from_ssm
     if secret:
+        secrets: list[Any] = []
 
         def from_secrets_manager() -> str:
-            from aws_lambda_powertools.utilities import parameters
+            if not secrets:
+                from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-            return str(parameters.get_secret(secret, max_age=CACHE_SECONDS))
+                secrets.append(SecretsProvider())
+            return str(secrets[0].get(secret, max_age=CACHE_SECONDS))
 
         return from_secrets_manager
     value = setting.value
