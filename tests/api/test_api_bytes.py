@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
+import pytest
 from jsonschema import Draft202012Validator
-from test_api import assert_schema_valid, environment, validations
 
-__all__ = ["environment"]  # the autouse fixture of test_api: tokens, state dir, AWS
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
+from .client import assert_schema_valid, validations
+
+pytestmark = pytest.mark.usefixtures("api_environment")  # tokens, state dir, AWS
 HELLO = (PROJECT / "examples" / "library" / "hello-world").read_bytes()
 LATIN_1 = HELLO.replace(b"Maintainers: ", b"Maintainers: Ren\xe9 (@rene),\n  ", 1)
 

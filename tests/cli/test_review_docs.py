@@ -15,8 +15,9 @@ from gitserver import commit_all, run_git
 from manifest_validation.cli.main import main
 from manifest_validation.repository import LocalGitManifestSource
 from manifest_validation.repository.folders import changed_directories, read_directory
+from paths import PROJECT
 
-DOCS = Path(__file__).resolve().parents[1] / "examples" / "docs"
+DOCS = PROJECT / "examples" / "docs"
 
 
 @pytest.fixture

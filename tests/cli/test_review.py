@@ -24,8 +24,8 @@ from gitserver import commit_all, run_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from manifest_validation.results.review import render_review_markdown
+from paths import PROJECT
 
-PROJECT = Path(__file__).resolve().parents[1]
 DOCS = PROJECT / "examples" / "docs"
 A, B, C, D = "a" * 40, "b" * 40, "c" * 40, "d" * 40
 
