@@ -162,3 +162,14 @@ def test_console_script_runs_as_a_module() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "valid" in completed.stdout
+
+
+def test_the_variables_the_help_names_are_the_settings() -> None:
+    import importlib
+
+    from manifest_validation import settings
+
+    cli_main = importlib.import_module("manifest_validation.cli.main")
+
+    assert cli_main.INSECURE_HOSTS_VARIABLE == settings.INSECURE_HOSTS
+    assert cli_main.REGISTRY_MIRRORS_VARIABLE == settings.REGISTRY_MIRRORS

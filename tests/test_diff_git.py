@@ -20,7 +20,7 @@ import pytest
 
 from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.cli.main import main
-from manifest_validation.upstream import GitVerifier, UrlPolicy
+from manifest_validation.upstream import GitVerifier, RegistryClient, UrlPolicy
 
 
 @dataclass(frozen=True)
@@ -389,6 +389,9 @@ def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> No
 
         def library(self) -> Library:
             return Library.unavailable("no library in this test")
+
+        def registry(self) -> RegistryClient:
+            return RegistryClient(UrlPolicy([]), transport=self.given.transport)
 
         def queue(self) -> Any:
             raise AssertionError("nothing is published")

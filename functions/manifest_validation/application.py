@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .checks.docs.folder import DocsResult
     from .checks.pipeline import ValidationResult
     from .libraryfile.library import Library
-    from .upstream import GitVerifier
+    from .upstream import GitVerifier, RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,11 @@ class DocsContext:
 class Options:
     trigger: Trigger
     verifier: GitVerifier | None = None  # upstream checks and Dockerfiles (None: text only)
-    library: Library | None = None  # the other official images parents are checked against
+    # the other official images parents are checked against, and the external pins of the
+    # same revision (`Library.pins`)
+    library: Library | None = None
+    # with the verifier: which architectures pinned external parents serve (None: not checked)
+    registry: RegistryClient | None = None
     text_budget_seconds: float | None = None  # for the text checks of the whole call
     messages: bool = True  # build result messages (a text report needs none)
     origin_kind: str = "file"  # of origins the inputs do not give ("file" or "http")
@@ -137,6 +141,7 @@ def _validated(
         [(item.name, item.content, item.path) for item in batch],
         verifier=options.verifier,
         library=options.library,
+        registry=options.registry,
         deadline=deadline,
     )
     yield from zip(batch, results, strict=True)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..application import Checked
     from ..libraryfile.library import Library
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier
+    from ..upstream import GitVerifier, RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -321,6 +321,7 @@ class ValidationServices(Protocol):
 
     def verifier(self) -> GitVerifier: ...
     def library(self) -> Library: ...
+    def registry(self) -> RegistryClient: ...
     def queue(self) -> ResultQueue: ...
 
 
@@ -360,6 +361,7 @@ def answer(
             Trigger.CI,
             verifier=services.verifier() if verify else None,
             library=services.library() if verify else None,
+            registry=services.registry() if verify else None,
             text_budget_seconds=text_budget_seconds,
             origin_kind="http",
         )

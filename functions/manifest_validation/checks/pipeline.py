@@ -19,7 +19,7 @@ from .schema import schema_problems
 
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from ..libraryfile.library import Library
-    from ..upstream import GitVerifier
+    from ..upstream import GitVerifier, RegistryClient
 from ..problems.status import Status, capped, status_of, unique_sorted
 
 
@@ -81,6 +81,7 @@ def validate(
     source: str | None = None,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    registry: RegistryClient | None = None,
     deadline: float | None = None,
 ) -> ValidationResult:
     """Validate one library file named `name` (the image name) and report every problem.
@@ -90,7 +91,11 @@ def validate(
     `deadline` (a `time.monotonic()` value) bounds the text checks: see `validate_many`.
     """
     return validate_many(
-        [(name, data, source)], verifier=verifier, library=library, deadline=deadline
+        [(name, data, source)],
+        verifier=verifier,
+        library=library,
+        registry=registry,
+        deadline=deadline,
     )[0]
 
 
@@ -99,6 +104,7 @@ def validate_many(
     *,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    registry: RegistryClient | None = None,
     deadline: float | None = None,
 ) -> list[ValidationResult]:
     """Validate several manifests; upstream checks are shared across all of them (one ref
@@ -107,7 +113,8 @@ def validate_many(
 
     With a `verifier`, each entry's Dockerfiles are read and their parents checked against
     `library` (the other official images; the manifests given here take precedence over its
-    copies). Without a library, parents that need one are skipped with a note.
+    copies) and its external pins, whose digests `registry` is asked about. Without a library
+    (or pins, or a registry client), the parents that need one are skipped with a note.
 
     `deadline` is a `time.monotonic()` value for the text checks (parsing, schema, rules) of
     all manifests together, checked before each manifest, between stages and between the
@@ -145,7 +152,7 @@ def validate_many(
     froms = (
         [{} for _ in parsed]
         if verifier is None
-        else _build_checks(parsed, found, finished, verifier, library)
+        else _build_checks(parsed, found, finished, verifier, library, registry)
     )
     results = []
     for (name, _, source), manifest, problems, parents in zip(
@@ -164,11 +171,13 @@ def _build_checks(
     finished: list[bool],
     verifier: GitVerifier,
     library: Library | None,
+    registry: RegistryClient | None = None,
 ) -> list[dict[int, dict[str, list[str]]]]:
     """Read every Dockerfile once and check what each entry builds FROM (only for manifests
-    whose text checks finished within the budget)."""
+    whose text checks finished within the budget); each pinned external parent's registry is
+    asked once for the whole call."""
     from ..libraryfile.library import Library
-    from .builds import build_findings, build_reads
+    from .builds import build_findings, build_reads, registry_lookup
 
     reads = [
         build_reads(manifest) if done else None
@@ -178,12 +187,13 @@ def _build_checks(
     contents = verifier.read_files(wanted) if wanted else {}
     base = library if library is not None else Library.unavailable("no library given")
     others = base.overlay(parsed)
+    lookup = registry_lookup(registry) if registry is not None else None
     froms: list[dict[int, dict[str, list[str]]]] = []
     for plan, problems in zip(reads, found, strict=True):
         if plan is None:
             froms.append({})
             continue
-        findings = build_findings(plan, contents, others)
+        findings = build_findings(plan, contents, others, registry=lookup)
         # one network failure, one problem: the git checks may already have reported the
         # repository unreachable on that line; another repository's failure is kept
         reported = {(p.line, p.field) for p in problems if p.code == "git-repo-unreachable"}
