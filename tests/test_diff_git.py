@@ -20,7 +20,7 @@ import pytest
 
 from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.cli.main import main
-from manifest_validation.upstream import GitVerifier, RegistryClient, UrlPolicy
+from manifest_validation.upstream import GitVerifier, HistoryChecker, RegistryClient, UrlPolicy
 
 
 @dataclass(frozen=True)
@@ -392,6 +392,11 @@ def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> No
 
         def registry(self) -> RegistryClient:
             return RegistryClient(UrlPolicy([]), transport=self.given.transport)
+
+        def history(self) -> HistoryChecker:
+            return HistoryChecker(
+                UrlPolicy([world.server.host_port]), transport=self.given.transport
+            )
 
         def queue(self) -> Any:
             raise AssertionError("nothing is published")

@@ -3,9 +3,9 @@
 The CLI (`check`, `revalidate`), the HTTP API and the worker each translate what they got
 (files, a request, a job) into `ManifestInput`s and `DocsInput`s, call `check` once, and
 translate the `Checked` items back out (print, answer, publish). Everything between is here:
-validate (with upstream checks and parents when a verifier is given), compare with a base, build
-the result message, check docs folders and cross-check them against the manifests. A capability
-added here reaches every door.
+validate (with upstream checks, parents and histories when a verifier is given), compare with a
+base, build the result message, check docs folders and cross-check them against the manifests. A
+capability added here reaches every door.
 
 Without a verifier, manifests are checked one at a time as the iterable yields them, so a door
 that reads files lazily keeps one in memory. With a verifier they are all read first: their
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .checks.docs.folder import DocsResult
     from .checks.pipeline import ValidationResult
     from .libraryfile.library import Library
-    from .upstream import GitVerifier, RegistryClient
+    from .upstream import GitVerifier, HistoryChecker, RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,10 @@ class Options:
     # the other official images parents are checked against, and the external pins of the
     # same revision (`Library.pins`)
     library: Library | None = None
-    # with the verifier: which architectures pinned external parents serve (None: not checked)
+    # with the verifier: which architectures pinned external parents serve, and unpleasant
+    # commits in GitCommits' histories (None: not checked)
     registry: RegistryClient | None = None
+    history: HistoryChecker | None = None
     text_budget_seconds: float | None = None  # for the text checks of the whole call
     messages: bool = True  # build result messages (a text report needs none)
     origin_kind: str = "file"  # of origins the inputs do not give ("file" or "http")
@@ -142,6 +144,7 @@ def _validated(
         verifier=options.verifier,
         library=options.library,
         registry=options.registry,
+        history=options.history,
         deadline=deadline,
     )
     yield from zip(batch, results, strict=True)

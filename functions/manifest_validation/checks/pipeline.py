@@ -19,7 +19,7 @@ from .schema import schema_problems
 
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from ..libraryfile.library import Library
-    from ..upstream import GitVerifier, RegistryClient
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient
 from ..problems.status import Status, capped, status_of, unique_sorted
 
 
@@ -82,6 +82,7 @@ def validate(
     verifier: GitVerifier | None = None,
     library: Library | None = None,
     registry: RegistryClient | None = None,
+    history: HistoryChecker | None = None,
     deadline: float | None = None,
 ) -> ValidationResult:
     """Validate one library file named `name` (the image name) and report every problem.
@@ -95,6 +96,7 @@ def validate(
         verifier=verifier,
         library=library,
         registry=registry,
+        history=history,
         deadline=deadline,
     )[0]
 
@@ -105,6 +107,7 @@ def validate_many(
     verifier: GitVerifier | None = None,
     library: Library | None = None,
     registry: RegistryClient | None = None,
+    history: HistoryChecker | None = None,
     deadline: float | None = None,
 ) -> list[ValidationResult]:
     """Validate several manifests; upstream checks are shared across all of them (one ref
@@ -114,7 +117,9 @@ def validate_many(
     With a `verifier`, each entry's Dockerfiles are read and their parents checked against
     `library` (the other official images; the manifests given here take precedence over its
     copies) and its external pins, whose digests `registry` is asked about. Without a library
-    (or pins, or a registry client), the parents that need one are skipped with a note.
+    (or pins, or a registry client), the parents that need one are skipped with a note. With a
+    `history` checker too, the history of every GitCommit is searched for unpleasant commits
+    (naughty-commits.sh), one check call per manifest.
 
     `deadline` is a `time.monotonic()` value for the text checks (parsing, schema, rules) of
     all manifests together, checked before each manifest, between stages and between the
@@ -149,6 +154,12 @@ def validate_many(
         outcomes = verifier.verify(check for checks in per_manifest for check in checks)
         for problems, checks in zip(found, per_manifest, strict=True):
             problems.extend(git_problems(checks, outcomes))
+        if history is not None:
+            from .commits import commit_problems
+
+            for problems, checks in zip(found, per_manifest, strict=True):
+                if checks:
+                    problems.extend(commit_problems(checks, history, problems))
     froms = (
         [{} for _ in parsed]
         if verifier is None

@@ -49,7 +49,7 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     paths = Paths.of(args.paths)
     verifier = None
-    registry = None
+    registry = history = None
     if args.verify_git:
         from .common import make_services, make_verifier
 
@@ -58,7 +58,7 @@ def command_check(args: argparse.Namespace) -> int:
         verifier = make_verifier(settings, manifests=len(manifests))
         services = make_services(settings, verifier)
         try:
-            registry = services.registry()
+            registry, history = services.registry(), services.history()
         except ValueError as failure:  # a registry mirror that is not HOST=URL
             verifier.close()
             error(failure)
@@ -68,6 +68,7 @@ def command_check(args: argparse.Namespace) -> int:
         verifier=verifier,
         library=library,
         registry=registry,
+        history=history,
         messages=args.format == "json",
     )
     writer = ReportWriter(sys.stdout, args.format, colour=wants_colour(args))

@@ -80,8 +80,9 @@ def make_verifier(settings: Settings, *, manifests: int = 1) -> GitVerifier:
 
 
 def make_services(settings: Settings, verifier: GitVerifier) -> Services:
-    """The composition root of one run: the registry client is built from the settings,
-    through `verifier`'s transport, with the per-manifest budget of a command line run."""
+    """The composition root of one run: the registry client and the history checker are
+    built from the settings, through `verifier`'s transport, with the per-manifest budget of
+    a command line run."""
     from ..handlers.root import Services
 
     return Services(settings, verifier=verifier, budget_seconds=MANIFEST_BUDGET_SECONDS)

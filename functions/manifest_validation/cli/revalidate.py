@@ -33,16 +33,16 @@ def command_revalidate(args: argparse.Namespace) -> int:
             source, repository, args.branch, only=args.manifest or None, trigger=Trigger.CLI
         )
         prefetch(source, jobs)
-        registry = None
+        registry = history = None
         if verifier is not None:
-            registry = services.registry()
+            registry, history = services.registry(), services.history()
     except (SourceError, UnknownManifests, ValueError) as failure:
         error(failure)
         if verifier is not None:
             verifier.close()
         return EXIT_USAGE
     recording = RecordingResults(services.queue())
-    worker = Worker(services.source, recording, None, verifier, registry=registry)
+    worker = Worker(services.source, recording, None, verifier, registry=registry, history=history)
     failures = run_in_process(
         jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs)).advance
     )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..libraryfile.library import Library, LibraryCache
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier, RegistryClient, UrlPolicy
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient, UrlPolicy
     from ..work.jobs import Enqueued, Job, WorkQueue
     from ..work.worker import Worker
 
@@ -73,13 +73,14 @@ class Services:
         budget_seconds: float = API_VERIFY_BUDGET_SECONDS,
     ) -> None:
         self.settings = settings
-        # the time one manifest's upstream checks may take (verifier, registry)
+        # the time one manifest's upstream checks may take (verifier, registry, history)
         self.budget_seconds = budget_seconds
         self._lock = threading.Lock()
         self._tokens = tokens
         self._queue = queue
         self._verifier = verifier
         self._registry: RegistryClient | None = None
+        self._history: HistoryChecker | None = None
         self._work_queue = work_queue
         self._webhook_secret: Callable[[], str] | None = None
         self._sources: dict[str, ManifestSource] = {}
@@ -186,6 +187,22 @@ class Services:
                 )
             return self._registry
 
+    def history(self) -> HistoryChecker:
+        """Unpleasant commits in GitCommits' histories (naughty-commits.sh): one checker for
+        the life of the process (its verdicts per repository and commit are kept as long),
+        through the verifier's transport and so with its credentials."""
+        verifier = self.verifier()
+        with self._lock:
+            if self._history is None:
+                from ..upstream import HistoryChecker
+
+                self._history = HistoryChecker(
+                    self.policy(),
+                    transport=verifier.transport,
+                    budget_seconds=self.budget_seconds,
+                )
+            return self._history
+
     def libraries(self) -> LibraryCache:
         """Libraries of the manifests repository, kept for the life of the process."""
         with self._lock:
@@ -217,6 +234,7 @@ class Services:
             self.libraries(),
             text_budget_seconds=self.settings.text_budget_seconds,
             registry=self.registry(),
+            history=self.history(),
         )
 
     def _sqs_work_queue(self) -> WorkQueue | None:

@@ -540,6 +540,18 @@ _RULES = (
         "Check again later; if it persists, check that GitRepo is reachable.",
         "upstream",
     ),
+    Rule(
+        "unpleasant-commit",
+        E,
+        "A commit in GitCommit's history modifies a binary file whose path holds `.tar`, "
+        "of 3 MiB or more.",
+        "Every such rewrite keeps another copy of a large tarball in the repository's history, "
+        "which every clone and fetch of it downloads forever; official-images CI refuses it "
+        "(naughty-commits.sh, `Unpleasant commits detected`: `larger than 2MB` in whole MiB).",
+        "Keep large tarballs out of the repository (download them in the Dockerfile and verify "
+        "a checksum), or build from a repository or branch whose history does not rewrite them.",
+        "upstream",
+    ),
     # --- what each entry builds (verify_git: the Dockerfiles at GitCommit) -----------------------
     Rule(
         "dockerfile-not-found",

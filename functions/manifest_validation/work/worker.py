@@ -25,7 +25,7 @@ from .jobs import Action, Job, WorkQueue
 if TYPE_CHECKING:
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier, RegistryClient
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient
 
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,9 @@ class Worker:
     libraries: LibraryCache = field(default_factory=LibraryCache)
     # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
     text_budget_seconds: float | None = None
-    # with the verifier: the registries of pinned external parents
+    # with the verifier: the registries of pinned external parents, unpleasant commits
     registry: RegistryClient | None = None
+    history: HistoryChecker | None = None
 
     def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
         """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
@@ -112,6 +113,7 @@ class Worker:
             verifier=self.verifier,
             library=self._library(job, source) if self.verifier is not None else None,
             registry=self.registry if self.verifier is not None else None,
+            history=self.history if self.verifier is not None else None,
             text_budget_seconds=self.text_budget_seconds,
             too_complex_base="omit",  # the result goes out without what changed
         )
