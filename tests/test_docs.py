@@ -675,9 +675,9 @@ def test_the_bundled_docs_examples_behave_as_the_readme_says(
         1,
         "1 docs folder checked: 0 valid, 1 invalid (6 errors, 2 warnings)",
     )
-    readme = (PROJECT / "README.md").read_text()
-    assert "check --docs examples/docs examples/library" in readme
-    assert "check examples/invalid-docs/broken-db" in readme
+    page = (PROJECT / "docs" / "docs-folders.md").read_text()
+    assert "check --docs examples/docs examples/library" in page
+    assert "check examples/invalid-docs/broken-db" in page
 
 
 def test_a_real_shaped_checkout_with_its_root_metadata_json(

@@ -126,3 +126,18 @@ def test_a_pins_directory_that_is_not_one_is_refused(tmp_path: Path) -> None:
         pytest.raises(SourceError, match=r"more than 10000 files in \.external-pins"),
     ):
         git.read_pins(commit)
+
+
+def test_pins_at_a_commit_of_a_local_git_repository(checkout: Checkout) -> None:
+    from manifest_validation.repository.local_git import LocalGitManifestSource
+
+    for path in (checkout.work, checkout.served / "official-images.git"):
+        with LocalGitManifestSource(path) as local:
+            assert local.read_pins(checkout.with_pins) == PINS
+            assert local.read_pins(checkout.without_pins) is None
+            assert (
+                load_library(local, checkout.with_pins).pins.pin(
+                    "mcr.microsoft.com/windows/servercore:ltsc2022"
+                )
+                == SERVERCORE
+            )

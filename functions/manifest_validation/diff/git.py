@@ -1,4 +1,12 @@
-"""`diff --verify-git`: does each moved GitCommit descend from the commit it replaces?
+"""`diff --git`: what changed in the library of a manifests repository between two commits, and
+`diff --verify-git`: does each moved GitCommit descend from the commit it replaces?
+
+`changes_between_commits(source, base, head)` takes any source that knows git's blob ids
+(`repository.BlobIdSource`: `GitManifestSource` over smart HTTP, `LocalGitManifestSource` over a
+local clone) and gives the same `ChangeSummary` for the same commits whichever it is. The two
+commits usually come from `repository.resolve_range(source, "A..B")` (or `"A...B"`, the merge base
+of A and B against B, as `git diff A...B`); `repository.open_manifests_repository` opens a URL or
+a local clone.
 
 A GitCommit that moved on the same GitRepo and GitFetch to a commit that is not a descendant of
 the old one is a `commit-not-descendant` warning (history rewritten, or a downgrade). A check
@@ -19,20 +27,26 @@ from .changes import diff_libraries, diff_manifests
 from .model import ChangeSummary, CommitCheck, ImageChanges
 
 if TYPE_CHECKING:
-    from ..repository import GitManifestSource
+    from ..repository import BlobIdSource, ManifestSource
     from ..upstream import GitVerifier
 
 _COMMIT = re.compile(COMMIT.pattern, re.IGNORECASE)  # as a revision, any case
 
 
-def resolve_revision(source: GitManifestSource, revision: str) -> str:
-    """A full commit id as it is, anything else as a branch (or a full `refs/...` name)."""
+def resolve_revision(source: ManifestSource, revision: str) -> str:
+    """A full commit id as it is; anything else by the source: any single revision git
+    accepts (`HEAD~2`, a tag, `origin/master`, an abbreviated id...) for a source with
+    history (see `repository.revisions`), a branch for any other source."""
     if _COMMIT.fullmatch(revision):
         return revision.lower()
+    from ..repository.revisions import HistorySource, resolve_commit
+
+    if isinstance(source, HistorySource):
+        return resolve_commit(source, revision)
     return source.resolve(revision)
 
 
-def changes_between_commits(source: GitManifestSource, base: str, head: str) -> ChangeSummary:
+def changes_between_commits(source: BlobIdSource, base: str, head: str) -> ChangeSummary:
     """The changes of the library between two commits of a manifests repository: the two
     trees are compared by blob id, and only the files that differ are read and parsed.
     Raises `SourceError` (or `SourceUnavailable`) when either side cannot be read."""

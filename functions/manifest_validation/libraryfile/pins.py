@@ -21,6 +21,10 @@ SEPARATOR = "___"
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 # A pin file is a few dozen bytes; anything far larger is not one.
 MAX_PIN_BYTES = 1024
+# `.external-pins/` nests a directory per registry and path component, and official-images has
+# a few dozen pins: a tree beyond these bounds is not a pins directory (sources refuse it).
+MAX_PIN_DEPTH = 8
+MAX_PIN_FILES = 10_000
 
 
 def pin_path(reference: str) -> str | None:

@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ManifestSource", "SourceError", "SourceUnavailable", "is_manifest_name"]
+__all__ = [
+    "BlobIdSource",
+    "ManifestSource",
+    "SourceError",
+    "SourceUnavailable",
+    "is_manifest_name",
+]
 
 
 class SourceError(Exception):
@@ -64,6 +70,18 @@ class ManifestSource(Protocol):
 
     def describe(self) -> str:
         """Where the manifests come from, for logs (never with credentials)."""
+        ...
+
+
+@runtime_checkable
+class BlobIdSource(ManifestSource, Protocol):
+    """A source that knows git's content ids of its files (the git sources, over HTTP or
+    local): comparing two commits then needs no file contents, only the ids."""
+
+    def blob_ids(self, commit: str) -> dict[str, str]:
+        """``{name: blob id}`` of the manifests at ``commit`` (the names
+        :meth:`ManifestSource.list_manifests` returns): a manifest's text is the same at
+        two commits exactly when its ids are equal."""
         ...
 
 

@@ -20,6 +20,30 @@ the commit, bounded by ``max_response_bytes``), and its library blobs are kept s
 ``read`` needs no second fetch.  Every pack is decoded by dulwich, which also
 recomputes each object's id from its content, so a server cannot hand us content
 that does not match the tree.
+
+Revisions over HTTP (:meth:`GitManifestSource.history`, the store :mod:`.revisions`
+resolves ranges with):
+
+* ref names: one ``ls-refs`` holding every name git's precedence rules try for a name
+  (``NAME``, ``refs/NAME``, ``refs/tags/NAME``, ...), annotated tags peeled by the server;
+  a v0 server's advertisement already lists them all;
+* full object ids are taken as they are (the listing fetch says when one does not exist);
+* suffixes (``~N``, ``^N``) and the merge base of ``A...B`` need the commit graph.  It is
+  fetched without trees or blobs: ``want`` the commits, ``deepen D``, ``filter tree:0``,
+  which git's upload-pack serves for any commit it has, in one request (a test pins what
+  ``git http-backend`` sends).  The first fetch goes 32 commits deep; when a walk needs a
+  commit below what is loaded, the whole front of the loaded graph (up to 64 commits) is
+  deepened by twice the previous depth, at most 8 fetches in all (8,160 levels).  A commit
+  is a few hundred bytes compressed, so even all of official-images' history is a few MB,
+  bounded by ``max_response_bytes`` like every response.  Resolving these is worth that:
+  ``master...pr`` and ``HEAD~1..HEAD`` are what a reviewer types, and refusing them over a
+  URL would send everyone to a local clone for a few kilobytes of commits.  A server that
+  cannot filter (or deepen) is refused with a message instead: the same fetch would carry
+  every file of every commit;
+* abbreviated ids are refused: the protocol has no lookup by prefix (``want`` takes full
+  ids, and git itself cannot fetch an abbreviation), and searching the fetched history
+  would miss what git counts when it decides ambiguity (trees, blobs, commits no ref
+  reaches), so the answer could differ from git's on the same repository.
 """
 
 from __future__ import annotations
@@ -33,12 +57,13 @@ from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
 from dulwich.object_format import get_object_format
-from dulwich.objects import Blob, Commit, ShaFile, Tree
+from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 
 from ..libraryfile.pins import DIRECTORY as PINS_DIRECTORY
+from ..libraryfile.pins import MAX_PIN_DEPTH, MAX_PIN_FILES
 from ..upstream.pktline import NotOurRef, ServerError
 from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
-from ..upstream.protocol import UpstreamRepo
+from ..upstream.protocol import UpstreamRepo, refused_oid
 from ..upstream.transport import (
     LimitExceeded,
     RunLimits,
@@ -47,15 +72,18 @@ from ..upstream.transport import (
     UpstreamUnavailable,
 )
 from .base import SourceError, SourceUnavailable, check_names, is_manifest_name
+from .revisions import (
+    MAX_TAG_DEPTH,
+    AbbreviationsUnsupported,
+    CommitInfo,
+    MissingObject,
+    NotACommit,
+)
 
 __all__ = ["GitManifestSource"]
 
 _T = TypeVar("_T")
 _HEX_OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-# `.external-pins/` nests a directory per registry and path component; official-images has a
-# few dozen pins. A tree beyond these bounds is not a pins directory.
-_MAX_PIN_DEPTH = 8
-_MAX_PIN_FILES = 10_000
 # What git's check-ref-format refuses, reduced to what matters here: the name goes
 # into a pkt-line, so whitespace and control characters could inject protocol lines.
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.lock$|^-")
@@ -227,6 +255,11 @@ class GitManifestSource:
             contents.update(self._fetch_blobs(commit, missing))
         return contents
 
+    def history(self) -> _RemoteHistory:
+        """The refs and commit graph over HTTP, for :mod:`.revisions` (a new view per
+        call, loaded as resolution needs it; see the module docstring)."""
+        return _RemoteHistory(self)
+
     def blob_ids(self, commit: str) -> dict[str, str]:
         """``{name: blob id}`` of the manifests at ``commit`` (the listing
         :meth:`list_manifests` returns, with git's content ids): two commits hold the same
@@ -351,16 +384,16 @@ class GitManifestSource:
                     name = prefix + item.path.decode("utf-8")
                 except UnicodeDecodeError:
                     continue  # no image reference has such a name
-                if stat.S_ISDIR(item.mode) and depth < _MAX_PIN_DEPTH:
+                if stat.S_ISDIR(item.mode) and depth < MAX_PIN_DEPTH:
                     child = objects.get(item.sha.decode("ascii"))
                     if not isinstance(child, Tree):
                         raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
                     pending.append((name + "/", child, depth + 1))
                 elif stat.S_ISREG(item.mode):
                     found[name] = item.sha.decode("ascii")
-                    if len(found) > _MAX_PIN_FILES:
+                    if len(found) > MAX_PIN_FILES:
                         raise SourceError(
-                            f"{self.describe()} has more than {_MAX_PIN_FILES} files in "
+                            f"{self.describe()} has more than {MAX_PIN_FILES} files in "
                             f"{'/'.join(path)} (tree {root[:12]})"
                         )
         return dict(sorted(found.items()))
@@ -429,6 +462,171 @@ class GitManifestSource:
         while self._blob_bytes > self._blob_cache_bytes:
             _, evicted = self._blobs.popitem(last=False)
             self._blob_bytes -= len(evicted)
+
+
+# How the commit graph is fetched over HTTP (see the module docstring).
+HISTORY_FIRST_DEPTH = 32
+HISTORY_MAX_FETCHES = 8
+HISTORY_MAX_WANTS = 64
+
+
+class _RemoteHistory:
+    """The :class:`~.revisions.RevisionStore` of a repository over smart HTTP: refs by
+    ``ls-refs``, commits by filtered, deepened fetches, loaded as walks need them.  One
+    instance per resolution (its graph is not shared between calls)."""
+
+    def __init__(self, source: GitManifestSource) -> None:
+        self._source = source
+        self._commits: dict[str, CommitInfo] = {}
+        self._targets: dict[str, str] = {}  # tag id -> the object it tags
+        self._kinds: dict[str, str] = {}  # every object id seen -> commit, tag, tree, blob
+        self._frontier: set[str] = set()  # parents named by loaded commits, not loaded
+        self._fetches = 0
+        self._fresh = True  # the first request re-reads the advertisement (current refs)
+        self._hex_length: int | None = None
+        self._supported: bool | None = None  # can the server send commits only?
+
+    @property
+    def hex_length(self) -> int:
+        if self._hex_length is None:
+            with self._source._lock, self._operation() as repo:
+                name = repo.object_format
+            self._hex_length = int(get_object_format(name).hex_length)
+        return self._hex_length
+
+    def describe(self) -> str:
+        return self._source.describe()
+
+    def refs(self, names: Sequence[str]) -> dict[str, str]:
+        with self._source._lock, self._operation() as repo:
+            tips = repo.list_refs(names)
+        found: dict[str, str] = {}
+        for name, tip in tips.items():
+            oid, commit = tip.oid.lower(), tip.commit.lower()
+            if oid != commit:
+                self._targets[oid] = commit  # peeled by the server
+                self._kinds[oid] = "tag"
+            found[name] = oid
+        return found
+
+    def peel(self, oid: str) -> str:
+        current = oid
+        for _ in range(MAX_TAG_DEPTH):
+            if current in self._commits:
+                return current
+            if current in self._targets:
+                current = self._targets[current]
+                continue
+            if not self._history_supported():
+                # Nothing can be fetched to check it: a ref as ls-refs peeled it, a full id
+                # as it is (reading its listing says when it is no commit), as before there
+                # was history over HTTP.
+                return current
+            if current not in self._kinds:
+                self._load([current])
+            kind = self._kinds.get(current)
+            if kind is None:
+                where = self.describe()
+                raise MissingObject(current, f"object {current} does not exist in {where}")
+            if kind not in ("commit", "tag"):
+                raise NotACommit(current, kind)
+            if current not in self._commits and current not in self._targets:
+                raise MissingObject(current, f"{self.describe()} did not send object {current}")
+        raise SourceError(f"tag {oid} in {self.describe()} is a chain of too many tags")
+
+    def commit(self, oid: str) -> CommitInfo:
+        info = self._commits.get(oid)
+        if info is None:
+            self._load([oid])
+            info = self._commits.get(oid)
+        if info is None:
+            kind = self._kinds.get(oid)
+            if kind is not None and kind != "commit":
+                raise NotACommit(oid, kind)
+            raise MissingObject(oid, f"commit {oid} does not exist in {self.describe()}")
+        return info
+
+    def abbreviations(self, prefix: str) -> list[str]:
+        raise AbbreviationsUnsupported(
+            f"an abbreviated commit id cannot be looked up over HTTP (a git server takes "
+            f"full ids only): give the full id, or a local clone of {self.describe()}"
+        )
+
+    def object_kind(self, oid: str) -> str:
+        return self._kinds.get(oid, "object")
+
+    def prefetch(self, commits: Iterable[str]) -> None:
+        """One fetch of the history below these objects (tags the server peeled are
+        replaced by their commits), unless it is loaded or the server cannot send it."""
+        wanted = []
+        for oid in commits:
+            while oid in self._targets:
+                oid = self._targets[oid]
+            if oid not in self._commits and oid not in self._kinds:
+                wanted.append(oid)
+        if wanted and self._history_supported():
+            self._load(wanted)
+
+    # -- fetching ------------------------------------------------------------------------
+
+    @contextmanager
+    def _operation(self) -> Iterator[_Repo]:
+        fresh, self._fresh = self._fresh, False
+        with self._source._operation(fresh=fresh) as repo:
+            yield repo
+
+    def _history_supported(self) -> bool:
+        if self._supported is None:
+            with self._source._lock, self._operation() as repo:
+                self._supported = repo.supports_filter and repo.supports_shallow
+        return self._supported
+
+    def _load(self, wants: Sequence[str], *, depth: int | None = None) -> None:
+        """One fetch of the commits (and tags) below ``wants``, ``depth`` deep (32, then
+        twice as deep at every fetch), with the rest of the loaded graph's front."""
+        if self._fetches >= HISTORY_MAX_FETCHES:
+            raise SourceError(
+                f"walking the history of {self.describe()} over HTTP needs more than "
+                f"{HISTORY_MAX_FETCHES} fetches of commits; use a local clone for ranges "
+                "this far apart"
+            )
+        if depth is None:
+            depth = HISTORY_FIRST_DEPTH << self._fetches
+        wanted = sorted(set(wants))
+        extra = sorted(self._frontier - set(wanted))[: max(0, HISTORY_MAX_WANTS - len(wanted))]
+        with self._source._lock, self._operation() as repo:
+            if not (repo.supports_filter and repo.supports_shallow):
+                raise SourceError(
+                    f"{self.describe()} cannot send commits without their files (no filter "
+                    "or shallow support), so ~, ^ and A...B cannot be resolved over HTTP; "
+                    "give full commit ids and BASE..HEAD, or use a local clone"
+                )
+            self._fetches += 1
+            try:
+                objects = repo.fetch_pack(wanted + extra, filter_spec="tree:0", deepen=depth)
+            except NotOurRef as exc:
+                refused = refused_oid(exc)
+                if not extra or refused in wanted:
+                    # git refuses an object it does not have (or will not serve) this way
+                    for oid in wanted:
+                        self._kinds.pop(oid, None)
+                    return
+                self._frontier.discard(refused or "")
+                objects = repo.fetch_pack(wanted, filter_spec="tree:0", deepen=depth)
+        self._record(objects)
+
+    def _record(self, objects: Mapping[str, ShaFile]) -> None:
+        for oid, obj in objects.items():
+            self._kinds[oid] = obj.type_name.decode("ascii")
+            if isinstance(obj, Commit):
+                parents = tuple(parent.decode("ascii") for parent in obj.parents)
+                self._commits[oid] = CommitInfo(parents, int(obj.commit_time))
+            elif isinstance(obj, Tag):
+                self._targets[oid] = obj.object[1].decode("ascii")
+        for oid in objects:
+            self._frontier.discard(oid)
+        for info in self._commits.values():
+            self._frontier.update(p for p in info.parents if p not in self._commits)
 
 
 def _entry(tree: Tree, name: str) -> tuple[int, str] | None:
