@@ -464,6 +464,22 @@ def test_an_unreachable_registry_makes_it_unverified_naming_the_image(
     )
 
 
+def test_a_command_line_mirror_wins_over_the_environments(
+    upstream: Upstream, server: GitServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("MANIFEST_VALIDATION_REGISTRY_MIRRORS", f"mcr.microsoft.com=http://{closed}")
+    text = good_manifest(server.repo_url("app.git"), upstream.commit)
+    args = ("--library", str(upstream.library), "--insecure-host", server.host_port)
+    code, _, document = check(tmp_path, text, *args, "--insecure-host", closed)
+    assert (code, [p["code"] for p in document["results"][0]["problems"]]) == (
+        3,
+        ["registry-unreachable"],
+    )
+    code, _, document = check(tmp_path, text, *args, *upstream.pinned.args)
+    assert (code, document["results"][0]["problems"]) == (0, [])
+
+
 def test_a_mirror_that_is_not_host_equals_url_is_a_usage_error(
     upstream: Upstream, server: GitServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

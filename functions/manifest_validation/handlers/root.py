@@ -163,7 +163,8 @@ class Services:
     def registry(self) -> RegistryClient:
         """Which architectures the pinned digests of external parents serve: one client for
         the life of the process (its answers by digest are kept as long), through the
-        verifier's transport, to the mirrors of the settings."""
+        verifier's transport, to the mirrors of the settings (a command line's after the
+        environment's: the last one for a registry wins)."""
         verifier = self.verifier()
         with self._lock:
             if self._registry is None:
@@ -171,13 +172,11 @@ class Services:
                 from ..upstream import RegistryClient, parse_registry_mirror
 
                 mirrors: dict[str, str] = {}
-                for item in self.settings.registry_mirrors:
+                for item in self.settings.registry_mirrors:  # the last one for a host wins
                     try:
                         host, url = parse_registry_mirror(item)
                     except ValueError as error:
                         raise ValueError(f"{REGISTRY_MIRRORS}: {error}") from None
-                    if host in mirrors:
-                        raise ValueError(f"{REGISTRY_MIRRORS}: a mirror for {host} given twice")
                     mirrors[host] = url
                 self._registry = RegistryClient(
                     self.policy(),
