@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -17,7 +18,13 @@ from conftest import LIBRARY
 from gitserver import GitServer, commit_all, run_git, serve_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
-from upstream.registry_server import Registry, free_port, registry_binary, run_registry
+from upstream.registry_server import (
+    Registry,
+    free_port,
+    registry_binary,
+    run_proxy,
+    run_registry,
+)
 
 DOCKERFILES = {
     # multi-stage, ARG in FROM, COPY --from a stage and from an image
@@ -462,6 +469,42 @@ def test_an_unreachable_registry_makes_it_unverified_naming_the_image(
         f"[windows-amd64]: Could not ask mcr.microsoft.com/windows/servercore (mirror "
         f"http://{closed}): "
     )
+
+
+def test_a_mirror_serving_other_bytes_for_the_pinned_digest(
+    upstream: Upstream, server: GitServer, tmp_path: Path
+) -> None:
+    pinned = upstream.pinned
+    with run_proxy(pinned.registry.url) as proxy:
+        path = f"/v2/windows/servercore/manifests/{pinned.servercore}"
+        proxy.substitute[path] = b'{"schemaVersion": 2, "manifests": []}'
+        text = good_manifest(server.repo_url("app.git"), upstream.commit)
+        code, _, document = check(
+            tmp_path,
+            text,
+            "--library",
+            str(upstream.library),
+            "--insecure-host",
+            server.host_port,
+            "--insecure-host",
+            proxy.host_port,
+            "--registry-mirror",
+            f"mcr.microsoft.com={proxy.url}",
+        )
+    result = document["results"][0]
+    assert (code, result["status"]) == (1, "invalid")
+    lied = "sha256:" + hashlib.sha256(b'{"schemaVersion": 2, "manifests": []}').hexdigest()
+    assert [(p["code"], p["line"], p["field"], p["message"]) for p in result["problems"]] == [
+        (
+            "pinned-digest-mismatch",
+            13,
+            "Tags",
+            f"mcr.microsoft.com/windows/servercore:ltsc2022 is pinned to {pinned.servercore}, "
+            f"but its registry mcr.microsoft.com/windows/servercore (mirror {proxy.url}) served a "
+            f"manifest whose bytes hash to {lied}, not {pinned.servercore} "
+            "(windows/servercore/Dockerfile [windows-amd64])",
+        )
+    ]
 
 
 def test_a_command_line_mirror_wins_over_the_environments(
