@@ -113,6 +113,9 @@ class CountingSource:
     def read(self, commit: str, names: Any) -> dict[str, bytes]:
         return self.inner.read(commit, names)
 
+    def read_pins(self, commit: str) -> dict[str, bytes] | None:
+        return self.inner.read_pins(commit)
+
     def describe(self) -> str:
         return self.inner.describe()
 

@@ -3,9 +3,9 @@
 The CLI (`check`, `revalidate`), the HTTP API and the worker each translate what they got
 (files, a request, a job) into `ManifestInput`s and `DocsInput`s, call `check` once, and
 translate the `Checked` items back out (print, answer, publish). Everything between is here:
-validate (with upstream checks and parents when a verifier is given), compare with a base, build
-the result message, check docs folders and cross-check them against the manifests. A capability
-added here reaches every door.
+validate (with upstream checks, parents and histories when a verifier is given), compare with a
+base, build the result message, check docs folders and cross-check them against the manifests. A
+capability added here reaches every door.
 
 Without a verifier, manifests are checked one at a time as the iterable yields them, so a door
 that reads files lazily keeps one in memory. With a verifier they are all read first: their
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .checks.pipeline import ValidationResult
     from .libraryfile.library import Library
     from .sources import Document
-    from .upstream import GitVerifier
+    from .upstream import GitVerifier, HistoryChecker, RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,13 @@ class DocsContext:
 class Options:
     trigger: Trigger
     verifier: GitVerifier | None = None  # upstream checks and Dockerfiles (None: text only)
-    library: Library | None = None  # the other official images parents are checked against
+    # the other official images parents are checked against, and the external pins of the
+    # same revision (`Library.pins`)
+    library: Library | None = None
+    # with the verifier: which architectures pinned external parents serve, and unpleasant
+    # commits in GitCommits' histories (None: not checked)
+    registry: RegistryClient | None = None
+    history: HistoryChecker | None = None
     text_budget_seconds: float | None = None  # for the text checks of the whole call
     messages: bool = True  # build result messages (a text report needs none)
     origin_kind: str = "file"  # of origins the inputs do not give ("file" or "http")
@@ -191,6 +197,8 @@ def _validate_all(
         [(item.name, item.content, item.path) for item in batch],
         verifier=options.verifier,
         library=options.library,
+        registry=options.registry,
+        history=options.history,
         deadline=deadline,
     )
     return list(zip(batch, results, strict=True))

@@ -101,7 +101,7 @@ class Settings:
             idempotency_table=text(IDEMPOTENCY_TABLE),
             insecure_hosts=host_list(env.get(INSECURE_HOSTS, "")),
             git_tokens=git_credentials(env.get(GIT_TOKENS, "")),
-            registry_mirrors=host_list(env.get(REGISTRY_MIRRORS, "")),
+            registry_mirrors=mirror_list(env.get(REGISTRY_MIRRORS, "")),
             text_budget_seconds=_seconds(
                 env, TEXT_BUDGET, DEFAULT_TEXT_BUDGET_SECONDS, maximum=3600
             ),
@@ -127,6 +127,20 @@ def state_dir(env: Mapping[str, str]) -> Path:
 def host_list(value: str) -> tuple[str, ...]:
     """`host[:port],...` (empty items ignored)."""
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def mirror_list(value: str) -> tuple[str, ...]:
+    """`host=url,...` (empty items ignored): each item must be `HOST=http(s)://...`;
+    `upstream.registry.parse_registry_mirror` reads the rest when the registry client is
+    made."""
+    items = host_list(value)
+    for item in items:
+        host, equals, url = item.partition("=")
+        if not (equals and host.strip() and url.strip().startswith(("http://", "https://"))):
+            raise ValueError(
+                f"{REGISTRY_MIRRORS} holds {item!r}, which is not HOST=URL with an http(s) URL"
+            )
+    return items
 
 
 def git_credentials(value: str) -> dict[str, str]:

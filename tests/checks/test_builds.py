@@ -12,13 +12,15 @@ from manifest_validation.checks.builds import (
     build_findings,
     build_reads,
     expected_windows_constraint,
-    is_permitted_parent,
 )
 from manifest_validation.libraryfile.library import Library
 from manifest_validation.libraryfile.parse import parse
+from manifest_validation.libraryfile.pins import ExternalPins
 from manifest_validation.problems.catalog import RULES
 from manifest_validation.problems.problem import Severity
+from manifest_validation.problems.status import Status, status_of
 from manifest_validation.upstream.files import FileResult, FileStatus
+from manifest_validation.upstream.registry import ArchitecturesResult, RegistryStatus
 
 C1 = "1" * 40
 C2 = "2" * 40
@@ -46,8 +48,54 @@ Constraints: windowsservercore-ltsc2022
 """
 
 
+SERVERCORE_DIGEST = "sha256:" + "5c" * 32
+NANOSERVER_DIGEST = "sha256:" + "4a" * 32
+VENDOR_DIGEST = "sha256:" + "7e" * 32
+# the manifests repository's .external-pins (as files: official-images' naming)
+PINS = ExternalPins.of_files(
+    {
+        "mcr.microsoft.com/windows/servercore___ltsc2022": f"{SERVERCORE_DIGEST}\n".encode(),
+        "mcr.microsoft.com/windows/nanoserver___ltsc2022": f"{NANOSERVER_DIGEST}\n".encode(),
+        "vendor/base___1": f"{VENDOR_DIGEST}\n".encode(),
+        "vendor/broken___1": b"latest\n",
+    }
+)
+
+
+def served(reference: str, *arches: str) -> ArchitecturesResult:
+    return ArchitecturesResult(
+        reference,
+        RegistryStatus.FOUND,
+        frozenset(arches),
+        detail=f"The index serves {', '.join(sorted(arches))}.",
+    )
+
+
+# what the registry answers about each pinned digest (tests/test_builds_git.py asks a real one)
+ANSWERS = {
+    f"mcr.microsoft.com/windows/servercore:ltsc2022@{SERVERCORE_DIGEST}": "windows-amd64",
+    f"mcr.microsoft.com/windows/nanoserver:ltsc2022@{NANOSERVER_DIGEST}": "windows-amd64",
+    f"vendor/base:1@{VENDOR_DIGEST}": "amd64 arm64v8",
+}
+
+
+class Registry:
+    """Answers for pinned references, counting what is asked."""
+
+    def __init__(self, answers: dict[str, ArchitecturesResult] | None = None) -> None:
+        self.answers = answers or {
+            ref: served(ref, *arches.split()) for ref, arches in ANSWERS.items()
+        }
+        self.asked: list[list[str]] = []
+
+    def __call__(self, references: object) -> dict[str, ArchitecturesResult]:
+        wanted = sorted(references)  # type: ignore[call-overload]
+        self.asked.append(wanted)
+        return {ref: self.answers[ref] for ref in wanted}
+
+
 def library(**files: str) -> Library:
-    return Library({"debian": DEBIAN, "winbase": SERVERCORE_IMAGE, **files})
+    return Library({"debian": DEBIAN, "winbase": SERVERCORE_IMAGE, **files}, pins=PINS)
 
 
 def findings(
@@ -57,6 +105,7 @@ def findings(
     *,
     name: str = "app",
     status: FileStatus | None = None,
+    registry: Registry | None = None,
 ) -> BuildFindings:
     """Build findings of manifest `text` whose Dockerfiles (by path, any commit) are `files`
     (None: missing)."""
@@ -79,7 +128,7 @@ def findings(
         else:
             results[request] = FileResult(FileStatus.FOUND, content.encode())
     others = (lib if lib is not None else library()).overlay([manifest])
-    return build_findings(reads, results, others)
+    return build_findings(reads, results, others, registry=registry or Registry())
 
 
 def codes(found: BuildFindings) -> list[tuple[str, int | None, str | None]]:
@@ -97,7 +146,7 @@ def test_a_library_where_every_parent_is_fine_has_no_problem() -> None:
     text = manifest(
         "Tags: 1\nArchitectures: amd64, arm64v8\nDirectory: 1\n",
         "Tags: 1-slim\nDirectory: 1/slim\n",
-        "Tags: 1-scratch\nDirectory: scratch\nConstraints: !aufs\n",
+        "Tags: 1-scratch\nDirectory: scratch\n",
     )
     found = findings(
         text,
@@ -183,10 +232,18 @@ def test_the_checked_manifest_takes_precedence_over_the_library_copy() -> None:
     assert codes(findings(text, files, library(app=old))) == []
 
 
-def test_from_windows_latest() -> None:
+def test_a_windows_latest_tag_is_an_unpinned_external_image() -> None:
+    # naughty-from.sh of 2026-08-21 has no list of retired Windows tags any more: a Microsoft
+    # base is an external image like any other, and no `latest` tag is pinned
     text = manifest("Tags: win\nArchitectures: windows-amd64\nConstraints: windowsservercore\n")
     found = findings(text, {"Dockerfile": "FROM mcr.microsoft.com/windows/servercore\n"})
-    assert codes(found) == [("from-windows-latest", 5, "Tags")]
+    assert codes(found) == [("from-not-official", 5, "Tags")]
+    assert found.problems[0].message == (
+        "Dockerfile [windows-amd64] builds FROM mcr.microsoft.com/windows/servercore:latest, an "
+        "external image that .external-pins does not pin "
+        "(no .external-pins/mcr.microsoft.com/windows/servercore___latest)"
+    )
+    assert RULES["from-windows-latest"].retired
 
 
 def test_windows_entry_with_its_constraints_is_fine() -> None:
@@ -218,10 +275,25 @@ def test_wrong_windows_constraint_is_missing_and_extra_on_the_constraints_line()
     ]
 
 
-def test_a_windows_base_on_linux_is_not_official() -> None:
+def test_a_windows_base_on_linux_is_not_served_and_implies_its_constraint() -> None:
+    # the pinned digest serves windows-amd64 only (CI asks its registry; no wildcard by
+    # architecture any more), and naughty-constraints.sh derives the constraint of a Microsoft
+    # base whatever naughty-from.sh says of it
     text = manifest("Tags: x\n")
     found = findings(text, {"Dockerfile": "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"})
-    assert codes(found) == [("from-not-official", 5, "Tags")]
+    assert codes(found) == [
+        ("constraints-missing", 5, "Tags"),
+        ("from-arch-unsupported", 5, "Tags"),
+    ]
+    messages = {p.code: p.message for p in found.problems}
+    assert messages["from-arch-unsupported"] == (
+        "Dockerfile builds FROM mcr.microsoft.com/windows/servercore:ltsc2022, pinned to "
+        f"{SERVERCORE_DIGEST}, which serves windows-amd64 but not amd64"
+    )
+    assert messages["constraints-missing"] == (
+        "Constraints lack windowsservercore-ltsc2022, implied by FROM "
+        "mcr.microsoft.com/windows/servercore:ltsc2022 (Dockerfile [amd64])"
+    )
 
 
 def test_constraints_come_from_an_official_parent() -> None:
@@ -231,28 +303,37 @@ def test_constraints_come_from_an_official_parent() -> None:
     assert "windowsservercore-ltsc2022" in found.problems[0].message
 
 
-def test_aufs_is_tolerated_only_on_scratch() -> None:
+def test_aufs_is_an_extra_constraint_even_on_scratch() -> None:
+    # naughty-constraints.sh of 2026-08-21 dropped the old script's `!aufs` exception for
+    # images FROM scratch: it compares Constraints with what the parents imply, nothing else
     text = manifest("Tags: x\nConstraints: !aufs\n")
-    assert codes(findings(text, {"Dockerfile": "FROM scratch\n"})) == []
+    found = findings(text, {"Dockerfile": "FROM scratch\n"})
+    assert codes(found) == [("constraints-extra", 6, "Constraints")]
+    assert found.problems[0].message == (
+        "Constraints !aufs implied by no parent (FROM scratch; Dockerfile [amd64])"
+    )
     found = findings(text, {"Dockerfile": "FROM debian:bookworm\n"})
     assert codes(found) == [("constraints-extra", 6, "Constraints")]
-    assert "!aufs" in found.problems[0].message
     assert "FROM debian:bookworm" in found.problems[0].message
-    assert "[amd64]" in found.problems[0].message
 
 
-def test_permitted_exceptions_are_per_architecture() -> None:
+def test_no_external_image_is_permitted_without_a_pin() -> None:
+    # the old naughty-from.sh permitted docker.elastic.co/* on amd64 and microsoft/* on
+    # Windows by name; CI stopped in January 2024: only .external-pins decides
     text = manifest("Tags: x\nArchitectures: amd64, arm64v8\n")
     found = findings(
         text, {"Dockerfile": "FROM docker.elastic.co/elasticsearch/elasticsearch:8.15.0\n"}
     )
     assert codes(found) == [("from-not-official", 5, "Tags")]
-    assert "[arm64v8]" in found.problems[0].message
-    assert is_permitted_parent("windows-amd64", "microsoft/nanoserver:1809")
-    assert not is_permitted_parent("amd64", "microsoft/nanoserver:1809")
-    assert is_permitted_parent("s390x", "scratch")
+    assert "[amd64, arm64v8]" in found.problems[0].message
+    text = manifest("Tags: x\nArchitectures: windows-amd64\nConstraints: nanoserver-1809\n")
+    found = findings(text, {"Dockerfile": "FROM microsoft/nanoserver:1809\n"})
+    assert codes(found) == [("from-not-official", 5, "Tags")]
     assert expected_windows_constraint("microsoft/windowsservercore:latest") == (
         "windowsservercore"
+    )
+    assert expected_windows_constraint("mcr.microsoft.com/windows/nanoserver:1809") == (
+        "nanoserver-1809"
     )
     assert expected_windows_constraint("debian:bookworm") is None
 
@@ -365,13 +446,18 @@ def test_without_a_library_one_note_names_the_skipped_parents() -> None:
     }
     found = findings(text, files, Library.unavailable("no library given"))
     assert codes(found) == [
-        ("from-not-official", 11, "Tags"),
+        ("external-parents-skipped", None, None),
         ("parent-checks-skipped", None, None),
     ]
     note = next(p for p in found.problems if p.code == "parent-checks-skipped")
     assert note.severity is Severity.INFO
     assert "alpine:3.20, debian:bookworm" in note.message
     assert "app:a" not in note.message  # resolved against the manifest itself
+    external = next(p for p in found.problems if p.code == "external-parents-skipped")
+    assert external.severity is Severity.INFO
+    assert external.message == (
+        "external parents not checked (no .external-pins given): someone/x:latest"
+    )
 
 
 def test_no_note_when_nothing_needed_the_library() -> None:
@@ -430,15 +516,22 @@ def test_every_build_rule_is_catalogued() -> None:
         "from-not-official",
         "from-tag-unknown",
         "from-arch-unsupported",
-        "from-windows-latest",
+        "from-scratch-on-windows",
+        "from-ubuntu-riscv64",
+        "pinned-digest-mismatch",
+        "registry-unreachable",
+        "windows-parent-unknown",
         "constraints-missing",
         "constraints-extra",
         "dockerfile-not-found",
         "dockerfile-unparseable",
         "parent-checks-skipped",
+        "external-parents-skipped",
     ):
-        assert RULES[code].source == "builds"
+        assert RULES[code].source == "builds" and not RULES[code].retired
     assert RULES["parent-checks-skipped"].severity is Severity.INFO
+    assert RULES["external-parents-skipped"].severity is Severity.INFO
+    assert RULES["registry-unreachable"].severity is Severity.WARNING
 
 
 def test_a_lazy_library_is_read_only_when_a_parent_needs_it() -> None:
@@ -459,3 +552,341 @@ def test_a_lazy_library_is_read_only_when_a_parent_needs_it() -> None:
     found = findings(manifest("Tags: a\n"), {"Dockerfile": "FROM debian:sid\n"}, failing)
     assert codes(found) == [("parent-checks-skipped", None, None)]
     assert "could not be read: down" in found.problems[0].message
+
+
+# --- naughty-from.sh of 2026-08-21: scratch, pins and their registries, riscv64 on Ubuntu -----
+
+
+def test_scratch_is_refused_on_windows_only() -> None:
+    text = manifest(
+        "Tags: x\nArchitectures: amd64, windows-amd64\nConstraints: nanoserver-ltsc2022\n"
+    )
+    found = findings(text, {"Dockerfile": "FROM scratch\nCOPY hello /\n"})
+    # the line to change is Architectures; the constraint is extra for both architectures
+    assert codes(found) == [
+        ("constraints-extra", 7, "Constraints"),
+        ("from-scratch-on-windows", 6, "Architectures"),
+    ]
+    problem = next(p for p in found.problems if p.code == "from-scratch-on-windows")
+    assert problem.message == (
+        "Dockerfile builds FROM scratch on windows-amd64: a Windows image cannot be built "
+        "FROM scratch"
+    )
+    # an oci-import entry builds FROM scratch as bashbrew says, on Windows too
+    text = manifest(
+        "Tags: y\nArchitectures: windows-amd64\nBuilder: oci-import\nFile: index.json\n"
+    )
+    found = findings(text, {})
+    assert codes(found) == [("from-scratch-on-windows", 6, "Architectures")]
+
+
+def test_a_pinned_digest_is_permitted_on_the_architectures_it_serves_only() -> None:
+    text = manifest(
+        "Tags: a\nArchitectures: amd64, arm64v8, s390x, ppc64le\n",  # 5, 6
+        "Tags: b\nArchitectures: amd64\nDirectory: b\n",  # 8-10
+    )
+    registry = Registry()
+    found = findings(
+        text,
+        {"Dockerfile": "FROM vendor/base:1\n", "b/Dockerfile": "FROM vendor/base:1\n"},
+        registry=registry,
+    )
+    assert codes(found) == [("from-arch-unsupported", 6, "Architectures")]
+    assert found.problems[0].message == (
+        f"Dockerfile builds FROM vendor/base:1, pinned to {VENDOR_DIGEST}, which serves amd64, "
+        "arm64v8 but not ppc64le, s390x"
+    )
+    # one question for the manifest: the reference CI asks `bashbrew remote arches` about
+    assert registry.asked == [[f"vendor/base:1@{VENDOR_DIGEST}"]]
+
+
+def test_a_pinned_digest_the_registry_does_not_have_serves_no_architecture() -> None:
+    reference = f"vendor/base:1@{VENDOR_DIGEST}"
+    missing = ArchitecturesResult(
+        reference,
+        RegistryStatus.NOT_FOUND,
+        detail=f"docker.io/vendor/base has no {VENDOR_DIGEST} (MANIFEST_UNKNOWN).",
+    )
+    text = manifest("Tags: a\nArchitectures: amd64, arm64v8\n")
+    found = findings(
+        text, {"Dockerfile": "FROM vendor/base:1\n"}, registry=Registry({reference: missing})
+    )
+    assert codes(found) == [("from-arch-unsupported", 6, "Architectures")]
+    assert found.problems[0].message == (
+        f"Dockerfile builds FROM vendor/base:1, pinned to {VENDOR_DIGEST}: docker.io/vendor/base "
+        f"has no {VENDOR_DIGEST} (MANIFEST_UNKNOWN), so it serves none of amd64, arm64v8"
+    )
+
+
+def test_an_unreachable_registry_makes_the_manifest_unverified_once_per_image() -> None:
+    reference = f"vendor/base:1@{VENDOR_DIGEST}"
+    down = ArchitecturesResult(
+        reference,
+        RegistryStatus.UNREACHABLE,
+        detail="Could not ask docker.io/vendor/base: connection refused.",
+    )
+    text = manifest(
+        "Tags: a\nArchitectures: amd64, arm64v8\n",  # 5, 6
+        "Tags: b\nDirectory: b\n",  # 8, 9
+    )
+    found = findings(
+        text,
+        {"Dockerfile": "FROM vendor/base:1\n", "b/Dockerfile": "FROM vendor/base:1\n"},
+        registry=Registry({reference: down}),
+    )
+    assert codes(found) == [("registry-unreachable", 5, "Tags")]
+    (only,) = found.problems
+    assert only.severity is Severity.WARNING
+    assert only.message == (
+        f"vendor/base:1 (pinned to {VENDOR_DIGEST}) could not be checked for Dockerfile, "
+        "b/Dockerfile [amd64, arm64v8]: Could not ask docker.io/vendor/base: connection refused"
+    )
+    assert status_of(found.problems) is Status.UNVERIFIED
+
+
+def test_a_digest_mismatch_is_an_error_of_its_own() -> None:
+    reference = f"vendor/base:1@{VENDOR_DIGEST}"
+    lying = ArchitecturesResult(
+        reference,
+        RegistryStatus.DIGEST_MISMATCH,
+        detail=f"docker.io/vendor/base served a manifest whose bytes hash to sha256:{'0' * 64}, "
+        f"not {VENDOR_DIGEST}.",
+    )
+    found = findings(
+        manifest("Tags: a\n"),
+        {"Dockerfile": "FROM vendor/base:1\n"},
+        registry=Registry({reference: lying}),
+    )
+    assert codes(found) == [("pinned-digest-mismatch", 5, "Tags")]
+    assert found.problems[0].message == (
+        f"vendor/base:1 is pinned to {VENDOR_DIGEST}, but its registry docker.io/vendor/base "
+        f"served a manifest whose bytes hash to sha256:{'0' * 64}, not {VENDOR_DIGEST} "
+        "(Dockerfile [amd64])"
+    )
+    assert status_of(found.problems) is Status.INVALID
+
+
+def test_a_pin_file_without_a_digest_pins_nothing() -> None:
+    found = findings(manifest("Tags: a\n"), {"Dockerfile": "FROM vendor/broken:1\n"})
+    assert codes(found) == [("from-not-official", 5, "Tags")]
+    assert found.problems[0].message == (
+        "Dockerfile [amd64] builds FROM vendor/broken:1, an external image that .external-pins "
+        "does not pin (.external-pins/vendor/broken___1 holds no digest: not a digest: 'latest')"
+    )
+
+
+def test_without_pins_or_registry_external_parents_get_a_note() -> None:
+    text = manifest("Tags: a\n")
+    files = {"Dockerfile": "FROM vendor/base:1\nCOPY --from=someone/tool:2 / /\n"}
+    no_pins = Library({"debian": DEBIAN})
+    found = findings(text, files, no_pins)
+    assert codes(found) == [("external-parents-skipped", None, None)]
+    assert found.problems[0].message == (
+        "external parents not checked (no .external-pins given): someone/tool:2, vendor/base:1"
+    )
+    # pins but no registry client: the unpinned parent is refused, the pinned one not checked
+    manifest_ = parse("app", text)
+    reads = build_reads(manifest_)
+    results = {r: FileResult(FileStatus.FOUND, files[r.path].encode()) for r in reads.requests}
+    found = build_findings(reads, results, library().overlay([manifest_]))
+    assert codes(found) == [
+        ("external-parents-skipped", None, None),
+        ("from-not-official", 5, "Tags"),
+    ]
+    note = next(p for p in found.problems if p.code == "external-parents-skipped")
+    assert note.message == "external parents not checked (no registry client): vendor/base:1"
+
+
+def test_pins_are_read_only_when_a_parent_is_external() -> None:
+    loads: list[int] = []
+
+    def load() -> Library:
+        loads.append(1)
+        return library()
+
+    registry = Registry()
+    found = findings(
+        manifest("Tags: a\n"),
+        {"Dockerfile": "FROM scratch\n"},
+        Library.lazy(load),
+        registry=registry,
+    )
+    assert (codes(found), loads, registry.asked) == ([], [], [])
+
+
+UBUNTU = f"""Maintainers: Ubuntu (@ubuntu)
+GitRepo: https://example.invalid/ubuntu.git
+GitCommit: {C1}
+Architectures: amd64, arm64v8, riscv64
+
+Tags: 22.04, jammy-20260810, jammy
+
+Tags: 24.04, noble-20260810, noble
+SharedTags: lts
+
+Tags: 25.04, plucky-20250730, plucky
+
+Tags: 25.10, questing-20260801, questing
+SharedTags: lts
+
+Tags: 26.04, resolute-20260811.1, resolute, latest, rolling
+
+Tags: 20.04, focal-20250404, focal
+"""
+
+
+@pytest.mark.parametrize(
+    ("parent", "normalized"),
+    [
+        ("ubuntu:22.04", None),
+        ("ubuntu:jammy", None),  # bashbrew list --uniq: ubuntu:22.04
+        ("ubuntu:noble-20260810", None),
+        ("ubuntu:plucky", None),
+        ("ubuntu:25.10", "ubuntu:25.10"),
+        ("ubuntu:questing", "ubuntu:25.10"),
+        ("ubuntu:latest", "ubuntu:26.04"),  # "catch when latest changes"
+        ("ubuntu:rolling", "ubuntu:26.04"),
+        ("ubuntu:focal", "ubuntu:20.04"),  # the script's list is what it permits, nothing older
+        # a shared tag naming two entries: both lines, and `ubuntu:24.04*`... is no pattern
+        ("ubuntu:lts", "ubuntu:24.04\nubuntu:25.10"),
+    ],
+)
+def test_riscv64_on_ubuntu_follows_the_scripts_allow_list(
+    parent: str, normalized: str | None
+) -> None:
+    text = manifest("Tags: a\nArchitectures: amd64, riscv64\n")  # 5, 6
+    found = findings(text, {"Dockerfile": f"FROM {parent}\n"}, library(ubuntu=UBUNTU))
+    if normalized is None:
+        assert codes(found) == []
+        return
+    assert codes(found) == [("from-ubuntu-riscv64", 6, "Architectures")]
+    shown = " ".join(normalized.split())
+    assert found.problems[0].message == (
+        f"Dockerfile builds FROM {parent} (bashbrew list --uniq: {shown}) on riscv64: DOI cannot "
+        "support riscv64 on Ubuntu 25.10+ since it uses RVA23 and hardware does not exist yet"
+    )
+
+
+def test_riscv64_refusal_replaces_the_other_parent_checks_of_that_architecture() -> None:
+    # 25.10 is not built for riscv64 here: the script returns before asking, and so do we
+    ubuntu = UBUNTU.replace("Tags: 25.10, questing", "Architectures: amd64\nTags: 25.10, questing")
+    text = manifest("Tags: a\nArchitectures: amd64, arm64v8, riscv64\n")
+    found = findings(text, {"Dockerfile": "FROM ubuntu:25.10\n"}, library(ubuntu=ubuntu))
+    assert codes(found) == [
+        ("from-arch-unsupported", 6, "Architectures"),
+        ("from-ubuntu-riscv64", 6, "Architectures"),
+    ]
+    unsupported = next(p for p in found.problems if p.code == "from-arch-unsupported")
+    assert unsupported.message.endswith("which is not built for arm64v8")
+    # an unknown tag is reported once, as unknown
+    found = findings(text, {"Dockerfile": "FROM ubuntu:99.04\n"}, library(ubuntu=UBUNTU))
+    assert codes(found) == [("from-tag-unknown", 5, "Tags")]
+
+
+def test_a_shared_tag_is_its_first_entry_as_bashbrew_takes_it() -> None:
+    # bashbrew's `.TagEntry` for a shared tag is the first entry that lists it: CI checks that
+    # entry's architectures and constraints, not those of whichever entry would build here
+    image = f"""Maintainers: Go (@go)
+GitRepo: https://example.invalid/go.git
+GitCommit: {C1}
+
+Tags: 1.22-bookworm
+SharedTags: 1.22
+Architectures: amd64, arm64v8
+
+Tags: 1.22-windowsservercore-ltsc2022
+SharedTags: 1.22
+Architectures: windows-amd64
+Constraints: windowsservercore-ltsc2022
+"""
+    text = manifest(
+        "Tags: w\nArchitectures: windows-amd64\nConstraints: windowsservercore-ltsc2022\n"
+    )
+    found = findings(text, {"Dockerfile": "FROM golang:1.22\n"}, library(golang=image))
+    assert codes(found) == [
+        ("constraints-extra", 7, "Constraints"),
+        ("from-arch-unsupported", 6, "Architectures"),
+    ]
+    unsupported = next(p for p in found.problems if p.code == "from-arch-unsupported")
+    assert unsupported.message == (
+        "Dockerfile builds FROM golang:1.22, which is not built for windows-amd64 (a shared tag: "
+        "bashbrew takes its first entry, golang:1.22-bookworm)"
+    )
+    text = manifest(
+        "Tags: w\nArchitectures: windows-amd64\nConstraints: windowsservercore-ltsc2022\n"
+    )
+    found = findings(
+        text, {"Dockerfile": "FROM golang:1.22-windowsservercore-ltsc2022\n"}, library(golang=image)
+    )
+    assert codes(found) == []
+
+
+def test_constraints_are_compared_whatever_the_parent_checks_say() -> None:
+    # naughty-constraints.sh runs beside naughty-from.sh: a parent that is no official image
+    # implies nothing, so a Windows constraint is extra even though the parent is refused
+    text = manifest(
+        "Tags: x\nArchitectures: windows-amd64\nConstraints: windowsservercore-ltsc2022\n"
+    )
+    found = findings(text, {"Dockerfile": "FROM someone/base:1\n"})
+    assert codes(found) == [
+        ("constraints-extra", 7, "Constraints"),
+        ("from-not-official", 5, "Tags"),
+    ]
+    # only a parent whose constraints cannot be known (no library) leaves them unchecked
+    found = findings(
+        text, {"Dockerfile": "FROM winbase:ltsc2022\n"}, Library.unavailable("no library given")
+    )
+    assert codes(found) == [("parent-checks-skipped", None, None)]
+
+
+def test_a_microsoft_name_the_constraints_script_does_not_know() -> None:
+    text = manifest(
+        "Tags: x\nArchitectures: windows-amd64\nConstraints: windowsservercore-ltsc2022\n"
+    )
+    pins = ExternalPins.of_files(
+        {
+            "mcr.microsoft.com/windows/server___ltsc2022": f"{SERVERCORE_DIGEST}\n".encode(),
+        }
+    )
+    reference = f"mcr.microsoft.com/windows/server:ltsc2022@{SERVERCORE_DIGEST}"
+    found = findings(
+        text,
+        {"Dockerfile": "FROM mcr.microsoft.com/windows/server:ltsc2022\n"},
+        Library({}, pins=pins),
+        registry=Registry({reference: served(reference, "windows-amd64")}),
+    )
+    # pinned and served: naughty-from.sh accepts it; naughty-constraints.sh stops on it
+    assert codes(found) == [("windows-parent-unknown", 5, "Tags")]
+    assert found.problems[0].message == (
+        "Dockerfile [windows-amd64] builds FROM mcr.microsoft.com/windows/server:ltsc2022: "
+        "naughty-constraints.sh knows no constraint for it (unknown Windows image) and stops"
+    )
+
+
+def test_a_retired_code_is_never_raised() -> None:
+    from manifest_validation.problems.catalog import problem
+
+    with pytest.raises(ValueError, match="from-windows-latest is retired"):
+        problem("from-windows-latest", "x")
+
+
+def test_constraints_of_a_parent_in_the_manifest_itself_without_a_library() -> None:
+    text = manifest(
+        "Tags: base\nArchitectures: windows-amd64\nDirectory: base\n"  # 5-7
+        "Constraints: windowsservercore-ltsc2022\n",  # 8
+        "Tags: child\nArchitectures: windows-amd64\nDirectory: child\n",  # 10-12
+    )
+    files = {
+        "base/Dockerfile": "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n",
+        "child/Dockerfile": "FROM app:base\n",
+    }
+    found = findings(text, files, Library.unavailable("no library given"))
+    assert codes(found) == [
+        ("constraints-missing", 10, "Tags"),
+        ("external-parents-skipped", None, None),
+    ]
+    missing = next(p for p in found.problems if p.code == "constraints-missing")
+    assert missing.message == (
+        "Constraints lack windowsservercore-ltsc2022, implied by FROM app:base "
+        "(child/Dockerfile [windows-amd64])"
+    )

@@ -161,3 +161,26 @@ def test_console_script_runs_as_a_module() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "valid" in completed.stdout
+
+
+def test_the_variables_the_help_names_are_the_settings() -> None:
+    import importlib
+
+    from manifest_validation import settings
+
+    cli_main = importlib.import_module("manifest_validation.cli.main")
+
+    assert cli_main.INSECURE_HOSTS_VARIABLE == settings.INSECURE_HOSTS
+    assert cli_main.REGISTRY_MIRRORS_VARIABLE == settings.REGISTRY_MIRRORS
+
+
+def test_registry_mirrors_are_host_equals_url_in_the_environment() -> None:
+    from manifest_validation.settings import Settings
+
+    settings = Settings.from_env(
+        {"MANIFEST_VALIDATION_REGISTRY_MIRRORS": " docker.io=http://127.0.0.1:5000 ,, "}
+    )
+    assert settings.registry_mirrors == ("docker.io=http://127.0.0.1:5000",)
+    for wrong in ("docker.io", "docker.io=ftp://x", "=http://x"):
+        with pytest.raises(ValueError, match="MANIFEST_VALIDATION_REGISTRY_MIRRORS holds"):
+            Settings.from_env({"MANIFEST_VALIDATION_REGISTRY_MIRRORS": wrong})

@@ -19,7 +19,7 @@ import pytest
 
 from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.cli.main import main
-from manifest_validation.upstream import GitVerifier, UrlPolicy
+from manifest_validation.upstream import GitVerifier, HistoryChecker, RegistryClient, UrlPolicy
 
 pytestmark = pytest.mark.slow  # a module-scoped world of real git servers
 
@@ -390,6 +390,14 @@ def test_api_base_with_verify_git_checks_the_movedcommit_all(world: World) -> No
 
         def library(self) -> Library:
             return Library.unavailable("no library in this test")
+
+        def registry(self) -> RegistryClient:
+            return RegistryClient(UrlPolicy([]), transport=self.given.transport)
+
+        def history(self) -> HistoryChecker:
+            return HistoryChecker(
+                UrlPolicy([world.server.host_port]), transport=self.given.transport
+            )
 
         def queue(self) -> Any:
             raise AssertionError("nothing is published")

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..application import Checked
     from ..libraryfile.library import Library
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +338,8 @@ class ValidationServices(Protocol):
 
     def verifier(self) -> GitVerifier: ...
     def library(self) -> Library: ...
+    def registry(self) -> RegistryClient: ...
+    def history(self) -> HistoryChecker: ...
     def queue(self) -> ResultQueue: ...
 
 
@@ -377,6 +379,8 @@ def answer(
             Trigger.CI,
             verifier=services.verifier() if verify else None,
             library=services.library() if verify else None,
+            registry=services.registry() if verify else None,
+            history=services.history() if verify else None,
             text_budget_seconds=text_budget_seconds,
             origin_kind="http",
         )

@@ -1,85 +1,110 @@
 """What each entry builds: the Dockerfile of every entry and architecture, its parents, and the
-review rules of official-images CI (`naughty-from.sh`, `naughty-constraints.sh`) on them.
+review rules of official-images CI on them, as its scripts of 2026-08-21 run them
+(`naughty-from.sh`, `naughty-constraints.sh`; docs/checks.md says what each rule follows).
 
 Two steps around the network: `build_reads` says which files to read (one request per unique
 (GitRepo, GitCommit, Directory/File) in effect, shared by every entry and architecture using it);
 `build_findings` turns what was read into problems and into the parents of each architecture
 (`froms` of the build plan). Problems are grouped: one per entry, rule and parent, naming every
 architecture it concerns.
+
+What a parent may be is the manifests repository's own data: the other library files (an
+official image, its tag and architectures, through `Library`) and `.external-pins` (an external
+image, a name with `/`, is permitted only where it is pinned, and only on the architectures
+its pinned digest serves, which its registry answers). Only CI's own rules about names are
+written here: `scratch` (never on Windows), riscv64 on Ubuntu, the constraints of Microsoft's
+Windows bases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
+from ..libraryfile.architectures import is_windows
 from ..libraryfile.library import Library
 from ..libraryfile.model import Entry, Manifest
 from ..libraryfile.names import COMMIT
+from ..libraryfile.pins import ExternalPins, pin_path
 from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import problem
 from ..problems.problem import Problem
 from ..upstream.files import FileRequest, FileResult, FileStatus
 from .dockerfile import SCRATCH, ParsedDockerfile, parse_dockerfile
 
+if TYPE_CHECKING:  # the registry client (requests) is imported only by the doors that use it
+    from ..upstream.registry import ArchitecturesResult, RegistryClient
+
 __all__ = [
     "BuildFindings",
     "BuildReads",
     "BuildUse",
+    "RegistryLookup",
     "build_findings",
     "build_reads",
     "expected_windows_constraint",
-    "is_permitted_parent",
+    "registry_lookup",
+    "riscv64_ubuntu",
 ]
 
+# `image@digest` references -> what their registries answer (one batch per manifest).
+RegistryLookup = Callable[[Collection[str]], Mapping[str, "ArchitecturesResult"]]
 
-# From official-images' naughty-from.sh (`_is_naughty`): parents with a `/` that are permitted
-# anyway, as (architecture pattern, image pattern), shell-glob patterns as in its `case`.
-PERMITTED_PARENTS: tuple[tuple[str, str], ...] = (
-    ("*", SCRATCH),
-    ("amd64", "docker.elastic.co/elasticsearch/elasticsearch:*"),
-    ("amd64", "docker.elastic.co/kibana/kibana:*"),
-    ("amd64", "docker.elastic.co/logstash/logstash:*"),
-    ("windows-*", "mcr.microsoft.com/windows/nanoserver:*"),
-    ("windows-*", "mcr.microsoft.com/windows/servercore:*"),
-    ("windows-*", "microsoft/nanoserver:*"),
-    ("windows-*", "microsoft/windowsservercore:*"),
+# naughty-from.sh (`_is_naughty`): on riscv64, an `ubuntu:*` parent is permitted only when
+# `bashbrew list --uniq` names one of these (shell patterns, as in its `case`); the rest is
+# Ubuntu 25.10 or newer (RVA23), and the script says why in these words.
+RISCV64_UBUNTU_PERMITTED = (
+    "ubuntu:22.04",
+    "ubuntu:24.04",
+    "ubuntu:25.04",
+    "ubuntu:jammy*",
+    "ubuntu:noble*",
+    "ubuntu:plucky*",
 )
-# Also from naughty-from.sh: Windows `latest` tags Microsoft removed; never permitted.
-RETIRED_WINDOWS_PARENTS = frozenset(
-    {
-        "mcr.microsoft.com/windows/nanoserver:latest",
-        "mcr.microsoft.com/windows/servercore:latest",
-        "microsoft/nanoserver:latest",
-        "microsoft/windowsservercore:latest",
-    }
+RISCV64_UBUNTU_MESSAGE = (
+    "DOI cannot support riscv64 on Ubuntu 25.10+ since it uses RVA23 and hardware does not "
+    "exist yet"
 )
-# From naughty-constraints.sh (`_windows_constraint`): the constraint a Microsoft base implies
-# (`<prefix>-<tag>`, or the prefix alone for `latest`).
+# naughty-constraints.sh (`_windows_constraint`): the constraint a Microsoft base implies
+# (`<prefix>-<tag>`, or the prefix alone for `latest`); any other name holding `microsoft`
+# stops the script ("unknown Windows image").
 WINDOWS_CONSTRAINT_PREFIXES = {
     "mcr.microsoft.com/windows/nanoserver": "nanoserver",
     "microsoft/nanoserver": "nanoserver",
     "mcr.microsoft.com/windows/servercore": "windowsservercore",
     "microsoft/windowsservercore": "windowsservercore",
 }
-# naughty-constraints.sh: an image FROM scratch may carry this one without a parent implying it.
-TOLERATED_ON_SCRATCH = "!aufs"
-
-
-def is_permitted_parent(architecture: str, parent: str) -> bool:
-    return any(
-        fnmatchcase(architecture, arch) and fnmatchcase(parent, image)
-        for arch, image in PERMITTED_PARENTS
-    )
 
 
 def expected_windows_constraint(parent: str) -> str | None:
-    repository, _, tag = parent.rpartition(":")
+    """The constraint naughty-constraints.sh derives from a Microsoft base (None: none, or an
+    unknown Windows image when the name holds `microsoft`)."""
+    repository = parent.rsplit(":", 1)[0]  # ${from%:*}: a digest's `sha256` counts as a tag
+    tag = parent[len(repository) + 1 :]
     prefix = WINDOWS_CONSTRAINT_PREFIXES.get(repository)
     if prefix is None:
         return None
     return prefix if tag == "latest" else f"{prefix}-{tag}"
+
+
+def riscv64_ubuntu(parent: str, library: Library) -> str | None:
+    """What `bashbrew list --uniq PARENT` prints for an `ubuntu:` parent that riscv64 may not
+    build FROM (naughty-from.sh), else None: None too when the tag names no entry or no
+    library knows `ubuntu` (the other parent rules report that, or the note says so)."""
+    if not parent.startswith("ubuntu:"):
+        return None
+    found = library.tag("ubuntu", parent.removeprefix("ubuntu:"))
+    if found is None or not found.entries:
+        return None
+    # one line per entry the tag names (a shared tag may name several); `*` in a `case`
+    # pattern matches newlines too, as fnmatch's does
+    normalized = "\n".join(f"ubuntu:{entry.tags[0]}" for entry in found.entries)
+    if any(fnmatchcase(normalized, pattern) for pattern in RISCV64_UBUNTU_PERMITTED):
+        return None
+    return normalized
 
 
 def _split_reference(parent: str) -> tuple[str, str | None]:
@@ -274,12 +299,17 @@ def build_findings(
     reads: BuildReads,
     results: Mapping[FileRequest, FileResult],
     library: Library,
+    *,
+    registry: RegistryLookup | None = None,
 ) -> BuildFindings:
     """Problems and parents of every entry and architecture of one manifest (its `reads`),
     from the files that were read.
 
     `library` already holds the manifests under check in place of its own copies (so an
-    entry building FROM another tag of its own image resolves against the manifest itself).
+    entry building FROM another tag of its own image resolves against the manifest itself),
+    and carries the external pins of the same revision. `registry` answers, for the pinned
+    external parents (`image:tag@digest`), which architectures each digest serves: asked
+    once, for all of them; without it they are not checked (a note says so).
     """
     findings = BuildFindings()
     collector = _Collector()
@@ -321,24 +351,244 @@ def build_findings(
             parents,
             parents[-1] if parents else None,
         )
-    skipped: list[str] = []
-    for use, parents, final in parsed:
+    judge = _Parents(collector, library, parsed, registry)
+    for use, parents, _ in parsed:
         findings.froms.setdefault(use.entry.number, {})[use.architecture] = list(parents)
-        _check_parents(collector, use, parents, final, library, skipped)
+        judge.check(use, parents)
     findings.problems.extend(_problems(collector))
     by_repo: dict[str, list[tuple[FileRequest, str]]] = {}
     for request, detail in unreachable:
         by_repo.setdefault(request.repo, []).append((request, detail))
     findings.problems.extend(_unreachable_problem(reads, failed) for failed in by_repo.values())
-    if skipped:
-        findings.problems.append(
-            problem(
-                "parent-checks-skipped",
-                f"parents not checked against the other official images "
-                f"({library.reason or 'no library given'}): {', '.join(sorted(set(skipped)))}",
-            )
-        )
+    findings.problems.extend(judge.notes())
     return findings
+
+
+def registry_lookup(registry: RegistryClient) -> RegistryLookup:
+    """A lookup asking `registry` about each reference once for the life of the lookup (one
+    call of the pipeline): the client caches what it found, this also what it did not (a
+    registry that is down is not asked again for every manifest)."""
+    answers: dict[str, ArchitecturesResult] = {}
+    lock = threading.Lock()
+
+    def lookup(references: Collection[str]) -> Mapping[str, ArchitecturesResult]:
+        with lock:
+            missing = [ref for ref in dict.fromkeys(references) if ref not in answers]
+            if missing:
+                answers.update(registry.architectures_many(missing))
+            return {ref: answers[ref] for ref in references}
+
+    return lookup
+
+
+def _external_reference(parent: str, pins: ExternalPins) -> str | None:
+    """What naughty-from.sh asks the registry about: `image:tag@digest` of a pinned parent."""
+    digest = pins.pin(parent)
+    return f"{parent}@{digest}" if digest is not None else None
+
+
+class _Parents:
+    """naughty-from.sh's `_is_naughty` and naughty-constraints.sh's comparison for each
+    (entry, architecture) of one manifest, with the registry's answers for every pinned
+    external parent, asked at once (only when there is one)."""
+
+    def __init__(
+        self,
+        collector: _Collector,
+        library: Library,
+        parsed: list[tuple[BuildUse, tuple[str, ...], str | None]],
+        registry: RegistryLookup | None,
+    ) -> None:
+        self.collector = collector
+        self.library = library
+        self.registry = registry
+        self.skipped: list[str] = []  # official parents not checked (no library)
+        self.skipped_external: list[str] = []  # external parents not checked (no pins)
+        # pinned reference -> the uses it could not be checked for (registry down, mismatch)
+        self.unchecked: dict[str, list[tuple[BuildUse, str]]] = {}
+        external = sorted({p for _, parents, _ in parsed for p in parents if "/" in p})
+        # the pins (and with them a lazy library) are read only when a parent is external
+        self.pins = library.pins if external else ExternalPins.unavailable("")
+        self.answers: Mapping[str, ArchitecturesResult] = {}
+        if external and self.pins.available and registry is not None:
+            wanted = [ref for p in external if (ref := _external_reference(p, self.pins))]
+            self.answers = registry(wanted) if wanted else {}
+
+    def check(self, use: BuildUse, parents: tuple[str, ...]) -> None:
+        for parent in parents:
+            self._permitted(use, parent)
+        self._constraints(use, parents)
+
+    # -- naughty-from.sh ---------------------------------------------------------------------
+
+    def _permitted(self, use: BuildUse, parent: str) -> None:
+        entry, architecture = use.entry, use.architecture
+        if architecture == "riscv64" and parent.startswith("ubuntu:"):
+            normalized = riscv64_ubuntu(parent, self.library)
+            if normalized is not None:
+                line, name = _architectures_line(entry)
+                self.collector.add("from-ubuntu-riscv64", use, parent, line, name, normalized)
+                return  # as the script: nothing else is asked of this parent
+        if parent == SCRATCH:
+            if is_windows(architecture):
+                line, name = _architectures_line(entry)
+                self.collector.add("from-scratch-on-windows", use, parent, line, name)
+            return
+        if "/" in parent:
+            self._external(use, parent)
+            return
+        image, tag = _split_reference(parent)
+        if self.library.manifest(image) is None:
+            if self.library.available:
+                self.collector.add("from-not-official", use, parent, *_tags_line(entry), "no-file")
+            else:
+                self.skipped.append(parent)
+            return
+        found = self.library.tag(image, tag) if tag is not None else None
+        if found is None or not found.entries:
+            self.collector.add("from-tag-unknown", use, parent, *_tags_line(entry))
+            return
+        # bashbrew's `.TagEntry`: the entry listing the tag in Tags, else the first entry
+        # listing it in SharedTags (not whichever of them builds this architecture)
+        if architecture not in found.entries[0].architectures:
+            line, name = _architectures_line(entry)
+            first = found.entries[0]
+            shared = () if tag in first.tags else ("shared", f"{image}:{first.tags[0]}")
+            self.collector.add("from-arch-unsupported", use, parent, line, name, *shared)
+
+    def _external(self, use: BuildUse, parent: str) -> None:
+        entry = use.entry
+        if not self.pins.available:
+            self.skipped_external.append(parent)
+            return
+        reference = _external_reference(parent, self.pins)
+        if reference is None:
+            why = self.pins.invalid_pin(parent) or ""
+            self.collector.add(
+                "from-not-official", use, parent, *_tags_line(entry), "unpinned", why
+            )
+            return
+        if self.registry is None:
+            self.skipped_external.append(parent)
+            return
+        from ..upstream.registry import RegistryStatus
+
+        answer = self.answers.get(reference)
+        status = answer.status if answer is not None else RegistryStatus.UNREACHABLE
+        if status is RegistryStatus.FOUND and answer is not None:
+            if use.architecture in answer.architectures:
+                return
+            served = ", ".join(sorted(answer.architectures)) or "no bashbrew architecture"
+            how = "served"
+        elif status in (RegistryStatus.NOT_FOUND, RegistryStatus.INVALID_REFERENCE):
+            served, how = _sentence(answer.detail if answer is not None else ""), "missing"
+        else:  # unreachable or a digest mismatch: reported once per image, not per entry
+            self.unchecked.setdefault(reference, []).append((use, parent))
+            return
+        line, name = _architectures_line(entry)
+        digest = reference.rpartition("@")[2]
+        self.collector.add(
+            "from-arch-unsupported", use, parent, line, name, "pinned", digest, served, how
+        )
+
+    def notes(self) -> list[Problem]:
+        """One problem per pinned image the registry could not answer for, and the notes."""
+        out = [self._unchecked(reference, uses) for reference, uses in self.unchecked.items()]
+        if self.skipped:
+            out.append(
+                problem(
+                    "parent-checks-skipped",
+                    f"parents not checked against the other official images "
+                    f"({self.library.reason or 'no library given'}): "
+                    f"{', '.join(sorted(set(self.skipped)))}",
+                )
+            )
+        if self.skipped_external:
+            reason = self.pins.reason if not self.pins.available else "no registry client"
+            out.append(
+                problem(
+                    "external-parents-skipped",
+                    f"external parents not checked ({reason}): "
+                    f"{', '.join(sorted(set(self.skipped_external)))}",
+                )
+            )
+        return out
+
+    def _unchecked(self, reference: str, uses: list[tuple[BuildUse, str]]) -> Problem:
+        from ..upstream.registry import RegistryStatus
+
+        answer = self.answers.get(reference)
+        first, parent = uses[0]
+        where = _Group(0, None)
+        for use, _ in uses:
+            where.add(use)
+        digest = reference.rpartition("@")[2]
+        detail = _sentence(answer.detail if answer is not None else "not asked")
+        line, name = _tags_line(first.entry)
+        if answer is not None and answer.status is RegistryStatus.DIGEST_MISMATCH:
+            message = f"{parent} is pinned to {digest}, but its registry {detail[0].lower()}"
+            return problem(
+                "pinned-digest-mismatch",
+                f"{message}{detail[1:]} ({where.where})",
+                line=line,
+                field=name,
+            )
+        return problem(
+            "registry-unreachable",
+            f"{parent} (pinned to {digest}) could not be checked for {where.where}: {detail}",
+            line=line,
+            field=name,
+        )
+
+    # -- naughty-constraints.sh --------------------------------------------------------------
+
+    def _implied(self, use: BuildUse, parent: str) -> tuple[str, ...] | None:
+        """`_expected_constraints`: the Constraints of the parent's `.TagEntry`, when it is an
+        official image that has some; else a Microsoft base's; else none. None when they
+        cannot be known (no library, or a Microsoft name the script does not know, where it
+        stops)."""
+        if parent != SCRATCH and "/" not in parent:
+            image, tag = _split_reference(parent)
+            if self.library.manifest(image) is None and not self.library.available:
+                return None  # (a manifest under check is known all the same)
+            found = self.library.tag(image, tag) if tag is not None else None
+            if found is not None and found.entries and found.entries[0].constraints:
+                return tuple(found.entries[0].constraints)
+        if "microsoft" in parent:
+            constraint = expected_windows_constraint(parent)
+            if constraint is None:
+                self.collector.add("windows-parent-unknown", use, parent, *_tags_line(use.entry))
+                return None
+            return (constraint,)
+        return ()
+
+    def _constraints(self, use: BuildUse, parents: tuple[str, ...]) -> None:
+        """The union of what every parent of this architecture implies, compared with the
+        entry's Constraints both ways."""
+        expected: set[str] = set()
+        implied_by: dict[str, str] = {}
+        every = [(parent, self._implied(use, parent)) for parent in parents]
+        for parent, implied in every:
+            if implied is None:
+                return
+            for constraint in implied:
+                expected.add(constraint)
+                implied_by.setdefault(constraint, parent)
+        entry = use.entry
+        actual = set(entry.constraints)
+        line, name = _constraints_line(entry)
+        for constraint in sorted(expected - actual):
+            self.collector.add(
+                "constraints-missing", use, implied_by[constraint], line, name, constraint
+            )
+        for constraint in sorted(actual - expected):
+            group = self.collector.add("constraints-extra", use, "", line, name, constraint)
+            group.parents.extend(parent for parent in parents if parent not in group.parents)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip() or "no answer"
+    return text.rstrip(".")
 
 
 def _unparseable(collector: _Collector, use: BuildUse, dockerfile: ParsedDockerfile) -> None:
@@ -347,67 +597,6 @@ def _unparseable(collector: _Collector, use: BuildUse, dockerfile: ParsedDockerf
         collector.add(
             "dockerfile-unparseable", use, f"{error.line}:{error.message}", line, name, ""
         )
-
-
-def _check_parents(
-    collector: _Collector,
-    use: BuildUse,
-    parents: tuple[str, ...],
-    final: str | None,
-    library: Library,
-    skipped: list[str],
-) -> None:
-    entry, architecture = use.entry, use.architecture
-    expected: set[str] = set()
-    implied_by: dict[str, str] = {}
-    constraints_known = True
-    for parent in parents:
-        if parent in RETIRED_WINDOWS_PARENTS:
-            collector.add("from-windows-latest", use, parent, *_tags_line(entry))
-            constraints_known = False
-            continue
-        if is_permitted_parent(architecture, parent):
-            constraint = expected_windows_constraint(parent)
-            if constraint is not None:
-                expected.add(constraint)
-                implied_by.setdefault(constraint, parent)
-            continue
-        if "/" in parent:
-            collector.add("from-not-official", use, parent, *_tags_line(entry))
-            constraints_known = False
-            continue
-        image, tag = _split_reference(parent)
-        if library.manifest(image) is None:
-            if library.available:
-                collector.add("from-not-official", use, parent, *_tags_line(entry), "no-file")
-            else:
-                skipped.append(parent)
-            constraints_known = False
-            continue
-        found = library.tag(image, tag) if tag is not None else None
-        if found is None or not found.entries:
-            collector.add("from-tag-unknown", use, parent, *_tags_line(entry))
-            constraints_known = False
-            continue
-        parent_entry = found.entry_for(architecture)
-        if parent_entry is None:
-            collector.add("from-arch-unsupported", use, parent, *_architectures_line(entry))
-            parent_entry = found.entries[0]
-        for constraint in parent_entry.constraints:
-            expected.add(constraint)
-            implied_by.setdefault(constraint, parent)
-    if not constraints_known:
-        return
-    actual = set(entry.constraints)
-    line, name = _constraints_line(entry)
-    for constraint in sorted(expected - actual):
-        collector.add("constraints-missing", use, implied_by[constraint], line, name, constraint)
-    extra = actual - expected
-    if final == SCRATCH or SCRATCH in parents:
-        extra.discard(TOLERATED_ON_SCRATCH)
-    for constraint in sorted(extra):
-        group = collector.add("constraints-extra", use, "", line, name, constraint)
-        group.parents.extend(parent for parent in parents if parent not in group.parents)
 
 
 def _problems(collector: _Collector) -> list[Problem]:
@@ -430,6 +619,14 @@ def _message(code: str, subject: str, group: _Group) -> str:
         paths = ", ".join(f"{path}:{line}" for path in group.paths)
         return f"{paths}: {message} [{', '.join(group.architectures)}]"
     if code == "from-not-official":
+        if group.extra and group.extra[0] == "unpinned":
+            why = group.extra[1] if len(group.extra) > 1 else ""
+            file = f".external-pins/{pin_path(subject) or subject}"
+            pinned = f"{file} holds no digest: {why}" if why else f"no {file}"
+            return (
+                f"{where} builds FROM {subject}, an external image that .external-pins does "
+                f"not pin ({pinned})"
+            )
         if group.extra:
             image = _split_reference(subject)[0]
             return f"{where} builds FROM {subject}: there is no official image {image!r}"
@@ -445,12 +642,38 @@ def _message(code: str, subject: str, group: _Group) -> str:
             f"{where} builds FROM {subject}: {image} has no tag {tag!r} in its Tags or SharedTags"
         )
     if code == "from-arch-unsupported":
+        paths, arches = ", ".join(group.paths), ", ".join(group.architectures)
+        if group.extra and group.extra[0] == "pinned":
+            digest, served = group.extra[1], group.extra[2]
+            if group.extra[3] == "served":
+                return (
+                    f"{paths} builds FROM {subject}, pinned to {digest}, which serves "
+                    f"{served} but not {arches}"
+                )
+            return (
+                f"{paths} builds FROM {subject}, pinned to {digest}: {served}, so it serves "
+                f"none of {arches}"
+            )
+        text = f"{paths} builds FROM {subject}, which is not built for {arches}"
+        if group.extra and group.extra[0] == "shared":
+            text += f" (a shared tag: bashbrew takes its first entry, {group.extra[1]})"
+        return text
+    if code == "from-scratch-on-windows":
         return (
-            f"{', '.join(group.paths)} builds FROM {subject}, which is not built for "
-            f"{', '.join(group.architectures)}"
+            f"{', '.join(group.paths)} builds FROM scratch on {', '.join(group.architectures)}: "
+            "a Windows image cannot be built FROM scratch"
         )
-    if code == "from-windows-latest":
-        return f"{where} builds FROM {subject}: Microsoft removed this `latest` tag"
+    if code == "from-ubuntu-riscv64":
+        normalized = " ".join(group.extra[0].split())
+        return (
+            f"{', '.join(group.paths)} builds FROM {subject} (bashbrew list --uniq: "
+            f"{normalized}) on riscv64: {RISCV64_UBUNTU_MESSAGE}"
+        )
+    if code == "windows-parent-unknown":
+        return (
+            f"{where} builds FROM {subject}: naughty-constraints.sh knows no constraint for "
+            "it (unknown Windows image) and stops"
+        )
     if code == "constraints-missing":
         return f"Constraints lack {', '.join(group.extra)}, implied by FROM {subject} ({where})"
     parents = ", ".join(group.parents)

@@ -53,7 +53,8 @@ def git_checks(manifest: Manifest) -> dict[GitCheck, list[Use]]:
     return checks
 
 
-def _field_in_effect(entry: Entry, architecture: str, field: str) -> str:
+def field_in_effect(entry: Entry, architecture: str, field: str) -> str:
+    """The `ARCH-Field` that gives `field` its value for this architecture, else `field`."""
     specific = f"{architecture}-{field}"
     return specific if entry.scalar(specific) else field
 
@@ -66,7 +67,7 @@ def git_problems(
         if outcome.outcome is Outcome.OK:
             continue
         for use in uses:
-            field = _field_in_effect(use.entry, use.architecture, _BLAMED_FIELD[outcome.outcome])
+            field = field_in_effect(use.entry, use.architecture, _BLAMED_FIELD[outcome.outcome])
             yield problem(
                 outcome.outcome.value,
                 outcome.detail,

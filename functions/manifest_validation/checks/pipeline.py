@@ -20,7 +20,7 @@ from .schema import schema_problems
 
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from ..libraryfile.library import Library
-    from ..upstream import ContextResult, GitVerifier
+    from ..upstream import ContextResult, GitVerifier, HistoryChecker, RegistryClient
 from ..problems.status import Status, capped, status_of, unique_sorted
 
 
@@ -83,6 +83,8 @@ def validate(
     source: str | None = None,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    registry: RegistryClient | None = None,
+    history: HistoryChecker | None = None,
     deadline: float | None = None,
 ) -> ValidationResult:
     """Validate one library file named `name` (the image name) and report every problem.
@@ -92,7 +94,12 @@ def validate(
     `deadline` (a `time.monotonic()` value) bounds the text checks: see `validate_many`.
     """
     return validate_many(
-        [(name, data, source)], verifier=verifier, library=library, deadline=deadline
+        [(name, data, source)],
+        verifier=verifier,
+        library=library,
+        registry=registry,
+        history=history,
+        deadline=deadline,
     )[0]
 
 
@@ -101,6 +108,8 @@ def validate_many(
     *,
     verifier: GitVerifier | None = None,
     library: Library | None = None,
+    registry: RegistryClient | None = None,
+    history: HistoryChecker | None = None,
     deadline: float | None = None,
 ) -> list[ValidationResult]:
     """Validate several manifests; upstream checks are shared across all of them (one ref
@@ -109,7 +118,10 @@ def validate_many(
 
     With a `verifier`, each entry's Dockerfiles are read and their parents checked against
     `library` (the other official images; the manifests given here take precedence over its
-    copies). Without a library, parents that need one are skipped with a note.
+    copies) and its external pins, whose digests `registry` is asked about. Without a library
+    (or pins, or a registry client), the parents that need one are skipped with a note. With a
+    `history` checker too, the history of every GitCommit is searched for unpleasant commits
+    (naughty-commits.sh), one check call per manifest.
 
     `deadline` is a `time.monotonic()` value for the text checks (parsing, schema, rules) of
     all manifests together, checked before each manifest, between stages and between the
@@ -144,10 +156,16 @@ def validate_many(
         outcomes = verifier.verify(check for checks in per_manifest for check in checks)
         for problems, checks in zip(found, per_manifest, strict=True):
             problems.extend(git_problems(checks, outcomes))
+        if history is not None:
+            from .commits import commit_problems
+
+            for problems, checks in zip(found, per_manifest, strict=True):
+                if checks:
+                    problems.extend(commit_problems(checks, history, problems))
     builds = (
         [{} for _ in parsed]
         if verifier is None
-        else _build_checks(parsed, found, finished, verifier, library)
+        else _build_checks(parsed, found, finished, verifier, library, registry)
     )
     results = []
     for (name, _, source), manifest, problems, built in zip(
@@ -166,14 +184,16 @@ def _build_checks(
     finished: list[bool],
     verifier: GitVerifier,
     library: Library | None,
+    registry: RegistryClient | None = None,
 ) -> list[dict[int, dict[str, ArchBuild]]]:
     """Read every Dockerfile and build context once (one read: per repository and set of
     commits, one fetch of trees and one of blobs), check what each entry builds FROM and
     what its context holds (only for manifests whose text checks finished within the
-    budget); what each entry and architecture builds, for the publisher's document."""
+    budget); what each entry and architecture builds, for the publisher's document. Each
+    pinned external parent's registry is asked once for the whole call."""
     from ..libraryfile.library import Library
     from ..upstream import FileStatus
-    from .builds import build_findings, build_reads
+    from .builds import build_findings, build_reads, registry_lookup
     from .contexts import context_findings, context_reads
 
     reads = [
@@ -189,13 +209,14 @@ def _build_checks(
     reading = verifier.read(wanted, wanted_contexts) if wanted or wanted_contexts else None
     base = library if library is not None else Library.unavailable("no library given")
     others = base.overlay(parsed)
+    lookup = registry_lookup(registry) if registry is not None else None
     builds: list[dict[int, dict[str, ArchBuild]]] = []
     for plan, context_plan, problems in zip(reads, contexts, found, strict=True):
         if plan is None or context_plan is None:
             builds.append({})
             continue
         files = reading.files if reading is not None else {}
-        findings = build_findings(plan, files, others)
+        findings = build_findings(plan, files, others, registry=lookup)
         missing = {
             (use.entry.number, use.architecture)
             for request, uses in plan.requests.items()

@@ -21,6 +21,7 @@ from .files import Paths, UnreadablePath, docs_kind, each_once, read_library, re
 
 if TYPE_CHECKING:
     from ..application import DocsContext, DocsInput, ManifestInput
+    from ..libraryfile.library import Library
 
 
 def command_check(args: argparse.Namespace) -> int:
@@ -39,30 +40,41 @@ def command_check(args: argparse.Namespace) -> int:
         error("--sources needs --format json")
         return EXIT_USAGE
     library = None
-    if args.library is not None:
-        if not args.verify_git:
-            error("--library needs --verify-git")
+    for option, given in (("--library", args.library), ("--external-pins", args.external_pins)):
+        if given is not None and not args.verify_git:
+            error(f"{option} needs --verify-git")
             return EXIT_USAGE
+    if args.verify_git:
         try:
-            library = read_library(args.library)
+            library = _library(args)
         except (UnreadablePath, OSError) as failure:
             error(failure)
             return EXIT_USAGE
     paths = Paths.of(args.paths)
     verifier = None
     progress = None
+    registry = history = None
     if args.verify_git:
-        from .common import make_verifier
+        from .common import make_services, make_verifier
         from .progress import upstream_progress
 
         settings = settings_of(args)
         manifests = list(_inputs(paths))  # they are verified together: count them first
         progress = upstream_progress()
         verifier = make_verifier(settings, manifests=len(manifests), progress=progress)
+        services = make_services(settings, verifier)
+        try:
+            registry, history = services.registry(), services.history()
+        except ValueError as failure:  # a registry mirror that is not HOST=URL
+            verifier.close()
+            error(failure)
+            return EXIT_USAGE
     options = Options(
         Trigger.CLI,
         verifier=verifier,
         library=library,
+        registry=registry,
+        history=history,
         messages=args.format == "json",
         sources=args.sources,  # CI reads status and problems: the sources only when asked
     )
@@ -87,6 +99,32 @@ def command_check(args: argparse.Namespace) -> int:
     if paths.unreadable:
         return EXIT_USAGE
     return exit_code(counts.statuses)
+
+
+def _library(args: argparse.Namespace) -> Library | None:
+    """`--library DIR` with the external pins of `--external-pins DIR`, else of the
+    `.external-pins` beside DIR (an official-images checkout); None without either."""
+    from ..libraryfile.library import Library
+    from ..libraryfile.pins import ExternalPins, beside_library
+
+    if args.external_pins is not None:
+        directory = Path(args.external_pins)
+        if not directory.is_dir():
+            raise UnreadablePath(f"{directory}: not a directory (--external-pins)")
+        pins = ExternalPins.from_directory(directory)
+        if not pins.available:
+            raise UnreadablePath(f"{pins.reason} (--external-pins)")
+    elif args.library is not None:
+        given = Path(args.library)
+        # `--library .` or `..`: beside the directory that names, not inside it
+        pins = ExternalPins.from_directory(
+            beside_library(given.resolve() if given.name in ("", ".", "..") else given)
+        )
+    else:
+        return None
+    if args.library is None:
+        return Library.unavailable("no library given", pins=pins)
+    return read_library(args.library, pins=pins)
 
 
 def _inputs(paths: Paths) -> Iterator[ManifestInput]:

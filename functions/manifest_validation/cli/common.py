@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..handlers.root import Services
     from ..settings import Settings
     from ..upstream import GitVerifier
 
@@ -51,7 +52,7 @@ def exit_code(statuses: Counter[str]) -> int:
 
 def settings_of(args: argparse.Namespace) -> Settings:
     """The environment's settings, with the command's options over them (`--insecure-host`
-    adds to the environment's hosts; `--state-dir` replaces its directory)."""
+    and `--registry-mirror` add to the environment's; `--state-dir` replaces its directory)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -60,6 +61,8 @@ def settings_of(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     hosts = [*settings.insecure_hosts, *getattr(args, "insecure_host", [])]
     settings = replace(settings, insecure_hosts=tuple(dict.fromkeys(hosts)))
+    mirrors = [*settings.registry_mirrors, *getattr(args, "registry_mirror", [])]
+    settings = replace(settings, registry_mirrors=tuple(dict.fromkeys(mirrors)))
     if getattr(args, "state_dir", None):
         settings = replace(settings, state_dir=Path(args.state_dir))
     return settings
@@ -89,6 +92,15 @@ def make_verifier(
     )
 
 
+def make_services(settings: Settings, verifier: GitVerifier) -> Services:
+    """The composition root of one run: the registry client and the history checker are
+    built from the settings, through `verifier`'s transport, with the per-manifest budget of
+    a command line run."""
+    from ..handlers.root import Services
+
+    return Services(settings, verifier=verifier, budget_seconds=MANIFEST_BUDGET_SECONDS)
+
+
 def positive_seconds(value: str) -> float:
     """An argparse type: a number of seconds in (0, 3600)."""
     try:
@@ -107,6 +119,7 @@ __all__ = [
     "EXIT_VALID",
     "error",
     "exit_code",
+    "make_services",
     "make_verifier",
     "positive_seconds",
     "settings_of",

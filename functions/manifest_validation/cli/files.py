@@ -12,6 +12,7 @@ from .common import error, note
 
 if TYPE_CHECKING:
     from ..libraryfile.library import Library
+    from ..libraryfile.pins import ExternalPins
 
 # A library file is a few hundred KiB at most (python's is ~40 KiB); refuse to read a huge file.
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
@@ -46,14 +47,15 @@ def read_manifest(path: Path) -> bytes:
     return data
 
 
-def read_library(directory: str) -> Library:
-    """`--library DIR`: the other official images' library files, by file name."""
+def read_library(directory: str, *, pins: ExternalPins | None = None) -> Library:
+    """`--library DIR`: the other official images' library files, by file name (with the
+    external pins of the same checkout, when given)."""
     from ..libraryfile.library import Library
 
     path = Path(directory)
     if not path.is_dir():
         raise UnreadablePath(f"{path}: not a directory (--library)")
-    return Library({file.name: read_manifest(file) for file in manifest_files(path)})
+    return Library({file.name: read_manifest(file) for file in manifest_files(path)}, pins=pins)
 
 
 def library_of(path: Path) -> dict[str, bytes]:

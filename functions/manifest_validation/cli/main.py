@@ -22,8 +22,10 @@ from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, error, positive_seconds
 CHECK_FORMATS = ("text", "json", "github")
 # What the `aws` extra brings: `serve` (the Lambda handler) and the SQS queues need it.
 AWS_EXTRA_MODULES = frozenset({"aws_lambda_powertools", "boto3", "botocore", "pydantic"})
-# settings.INSECURE_HOSTS, written out for the same reason (a test keeps the two equal)
+# settings.INSECURE_HOSTS and REGISTRY_MIRRORS, written out for the same reason (a test keeps
+# them equal)
 INSECURE_HOSTS_VARIABLE = "MANIFEST_VALIDATION_INSECURE_HOSTS"
+REGISTRY_MIRRORS_VARIABLE = "MANIFEST_VALIDATION_REGISTRY_MIRRORS"
 
 
 GIT_HELP = (
@@ -77,12 +79,28 @@ def build_parser() -> argparse.ArgumentParser:
         "other official images are not checked (one note per manifest says so)",
     )
     check.add_argument(
+        "--external-pins",
+        metavar="DIR",
+        help="with --verify-git: the manifests repository's .external-pins, which external "
+        "parents (names with /) may be built FROM (default: .external-pins beside --library "
+        "DIR, as in an official-images checkout; without any, external parents are not "
+        "checked and a note says so)",
+    )
+    check.add_argument(
+        "--registry-mirror",
+        action="append",
+        default=[],
+        metavar="HOST=URL",
+        help="ask URL instead of registry HOST which architectures a pinned digest serves "
+        f"(repeatable; also ${REGISTRY_MIRRORS_VARIABLE}, comma-separated)",
+    )
+    check.add_argument(
         "--insecure-host",
         action="append",
         default=[],
         metavar="HOST[:PORT]",
-        help="allow plain http and private addresses for exactly this host (repeatable; also "
-        f"${INSECURE_HOSTS_VARIABLE}, comma-separated)",
+        help="allow plain http and private addresses for exactly this host, git repository or "
+        f"registry (repeatable; also ${INSECURE_HOSTS_VARIABLE}, comma-separated)",
     )
     check.add_argument(
         "--sources",
@@ -203,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--queue-url", help="publish to this SQS FIFO queue instead")
     serve.add_argument("--state-dir", help="directory of the embedded queue")
     serve.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    serve.add_argument("--registry-mirror", action="append", default=[], metavar="HOST=URL")
     serve.add_argument(
         "--read-timeout",
         type=positive_seconds,
@@ -255,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     revalidate.add_argument("--concurrency", type=int, default=8)
     revalidate.add_argument("--state-dir", help="directory of the embedded queue")
     revalidate.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
+    revalidate.add_argument("--registry-mirror", action="append", default=[], metavar="HOST=URL")
     revalidate.set_defaults(command="revalidate:command_revalidate")
 
     rules = commands.add_parser(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .common import EXIT_USAGE, error, exit_code, make_verifier, settings_of
+from .common import EXIT_USAGE, error, exit_code, make_services, make_verifier, settings_of
 
 
 def command_revalidate(args: argparse.Namespace) -> int:
@@ -23,7 +23,8 @@ def command_revalidate(args: argparse.Namespace) -> int:
     from ..work.worker import Worker
 
     settings = settings_of(args)
-    services = Services(settings)
+    verifier = None if args.no_verify_git else make_verifier(settings)
+    services = Services(settings) if verifier is None else make_services(settings, verifier)
     repository = args.repository or str(Path(args.library).resolve())
     started = time.monotonic()
     try:
@@ -32,12 +33,16 @@ def command_revalidate(args: argparse.Namespace) -> int:
             source, repository, args.branch, only=args.manifest or None, trigger=Trigger.CLI
         )
         prefetch(source, jobs)
-    except (SourceError, UnknownManifests) as failure:
+        registry = history = None
+        if verifier is not None:
+            registry, history = services.registry(), services.history()
+    except (SourceError, UnknownManifests, ValueError) as failure:
         error(failure)
+        if verifier is not None:
+            verifier.close()
         return EXIT_USAGE
     recording = RecordingResults(services.queue())
-    verifier = None if args.no_verify_git else make_verifier(settings)
-    worker = Worker(services.source, recording, None, verifier)
+    worker = Worker(services.source, recording, None, verifier, registry=registry, history=history)
     failures = run_in_process(
         jobs, worker, concurrency=args.concurrency, progress=Progress(len(jobs)).advance
     )

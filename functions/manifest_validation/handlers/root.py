@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..libraryfile.library import Library, LibraryCache
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier, UrlPolicy
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient, UrlPolicy
     from ..work.jobs import Enqueued, Job, WorkQueue
     from ..work.worker import Worker
 
@@ -80,12 +80,17 @@ class Services:
         queue: ResultQueue | None = None,
         verifier: GitVerifier | None = None,
         work_queue: WorkQueue | None = None,
+        budget_seconds: float = API_VERIFY_BUDGET_SECONDS,
     ) -> None:
         self.settings = settings
+        # the time one manifest's upstream checks may take (verifier, registry, history)
+        self.budget_seconds = budget_seconds
         self._lock = threading.Lock()
         self._tokens = tokens
         self._queue = queue
         self._verifier = verifier
+        self._registry: RegistryClient | None = None
+        self._history: HistoryChecker | None = None
         self._work_queue = work_queue
         self._webhook_secret: Callable[[], str] | None = None
         self._sources: dict[str, ManifestSource] = {}
@@ -161,9 +166,51 @@ class Services:
                 self._verifier = GitVerifier(
                     self.policy(),
                     credentials=dict(self.settings.git_tokens),
-                    manifest_budget_seconds=API_VERIFY_BUDGET_SECONDS,
+                    manifest_budget_seconds=self.budget_seconds,
                 )
             return self._verifier
+
+    def registry(self) -> RegistryClient:
+        """Which architectures the pinned digests of external parents serve: one client for
+        the life of the process (its answers by digest are kept as long), through the
+        verifier's transport, to the mirrors of the settings (a command line's after the
+        environment's: the last one for a registry wins)."""
+        verifier = self.verifier()
+        with self._lock:
+            if self._registry is None:
+                from ..settings import REGISTRY_MIRRORS
+                from ..upstream import RegistryClient, parse_registry_mirror
+
+                mirrors: dict[str, str] = {}
+                for item in self.settings.registry_mirrors:  # the last one for a host wins
+                    try:
+                        host, url = parse_registry_mirror(item)
+                    except ValueError as error:
+                        raise ValueError(f"{REGISTRY_MIRRORS}: {error}") from None
+                    mirrors[host] = url
+                self._registry = RegistryClient(
+                    self.policy(),
+                    mirrors=mirrors,
+                    transport=verifier.transport,
+                    budget_seconds=self.budget_seconds,
+                )
+            return self._registry
+
+    def history(self) -> HistoryChecker:
+        """Unpleasant commits in GitCommits' histories (naughty-commits.sh): one checker for
+        the life of the process (its verdicts per repository and commit are kept as long),
+        through the verifier's transport and so with its credentials."""
+        verifier = self.verifier()
+        with self._lock:
+            if self._history is None:
+                from ..upstream import HistoryChecker
+
+                self._history = HistoryChecker(
+                    self.policy(),
+                    transport=verifier.transport,
+                    budget_seconds=self.budget_seconds,
+                )
+            return self._history
 
     def libraries(self) -> LibraryCache:
         """Libraries of the manifests repository, kept for the life of the process."""
@@ -195,6 +242,8 @@ class Services:
             self.verifier(),
             self.libraries(),
             text_budget_seconds=self.settings.text_budget_seconds,
+            registry=self.registry(),
+            history=self.history(),
         )
 
     def _sqs_work_queue(self) -> WorkQueue | None:

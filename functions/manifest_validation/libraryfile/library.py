@@ -8,6 +8,9 @@ against the manifest being checked.
 
 A library may be *unavailable* (none given, or the manifests repository could not be read):
 then parents that need it are not checked, and the caller says so (never silently).
+
+A library also carries the manifests repository's external pins (`.external-pins/` at the same
+revision; see `pins.ExternalPins`): the external images a parent may name.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .model import Entry, Manifest
 from .parse import parse
+from .pins import ExternalPins
 
 if TYPE_CHECKING:
     from ..repository import ManifestSource
@@ -64,9 +68,11 @@ class Library:
         *,
         available: bool = True,
         reason: str = "",
+        pins: ExternalPins | None = None,
     ) -> None:
         self._available = available
         self._reason = reason
+        self._pins = pins
         self._contents = dict(contents or {})
         self._parsed: dict[str, Manifest] = {}
         self._tags: dict[str, dict[str, list[Entry]]] = {}
@@ -75,8 +81,8 @@ class Library:
         self._lock = threading.RLock()
 
     @classmethod
-    def unavailable(cls, reason: str) -> Library:
-        return cls(available=False, reason=reason)
+    def unavailable(cls, reason: str, *, pins: ExternalPins | None = None) -> Library:
+        return cls(available=False, reason=reason, pins=pins)
 
     @classmethod
     def lazy(cls, loader: Callable[[], Library]) -> Library:
@@ -102,6 +108,17 @@ class Library:
         """Why the library is unavailable (for the note); empty when it is available."""
         base = self._loaded_base()
         return base.reason if base is not None else self._reason
+
+    @property
+    def pins(self) -> ExternalPins:
+        """The external pins of the same revision (unavailable, with the reason, when there
+        are none: not the same as a repository that pins nothing)."""
+        if self._pins is not None:  # (not truthiness: pins that pin nothing are falsy)
+            return self._pins
+        base = self._loaded_base()
+        return (
+            base.pins if base is not None else ExternalPins.unavailable("no .external-pins given")
+        )
 
     def names(self) -> set[str]:
         base = self._loaded_base()
@@ -153,9 +170,27 @@ def _tag_index(manifest: Manifest) -> dict[str, list[Entry]]:
 
 
 def load_library(source: ManifestSource, commit: str) -> Library:
-    """Every library file of the manifests repository at `commit` (one listing, one read)."""
+    """Every library file of the manifests repository at `commit` (one listing, one read), with
+    its external pins (one more read, of the files the listing already named)."""
+    from ..repository import SourceError, SourceUnavailable
+
     names = source.list_manifests(commit)
-    return Library(source.read(commit, names))
+    contents = source.read(commit, names)
+    try:
+        files = source.read_pins(commit)
+    except SourceUnavailable:
+        raise  # transient: nothing of this commit is kept, the next call tries again
+    except SourceError as error:
+        pins = ExternalPins.unavailable(f"the external pins could not be read: {error}")
+    else:
+        pins = (
+            ExternalPins.unavailable(
+                f"no .external-pins beside the library of {source.describe()} at {commit[:12]}"
+            )
+            if files is None
+            else ExternalPins.of_files(files)
+        )
+    return Library(contents, pins=pins)
 
 
 class LibraryCache:

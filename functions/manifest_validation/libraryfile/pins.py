@@ -21,6 +21,10 @@ SEPARATOR = "___"
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 # A pin file is a few dozen bytes; anything far larger is not one.
 MAX_PIN_BYTES = 1024
+# `.external-pins/` nests a directory per registry and path component, and official-images has
+# a few dozen pins: a tree beyond these bounds is not a pins directory (sources refuse it).
+MAX_PIN_DEPTH = 8
+MAX_PIN_FILES = 10_000
 
 
 def pin_path(reference: str) -> str | None:
@@ -76,10 +80,7 @@ class ExternalPins:
         if not directory.is_dir():
             return cls.unavailable(f"{directory} is not a directory")
         try:
-            files = {
-                file.relative_to(directory).as_posix(): file.read_bytes()[: MAX_PIN_BYTES + 1]
-                for file in _files(directory)
-            }
+            files = read_pin_files(directory)
         except OSError as error:
             return cls.unavailable(f"{directory}: {error.strerror or error}")
         return cls.of_files(files)
@@ -88,8 +89,28 @@ class ExternalPins:
         """The digest `image:tag` is pinned to, or None."""
         return self.digests.get(reference)
 
+    def invalid_pin(self, reference: str) -> str | None:
+        """What is wrong with the pin file of `image:tag`, when it exists but holds no
+        digest (None otherwise)."""
+        path = pin_path(reference)
+        for invalid_path, why in self.invalid:
+            if invalid_path == path:
+                return why
+        return None
+
     def __len__(self) -> int:
         return len(self.digests)
+
+
+def read_pin_files(directory: Path) -> dict[str, bytes]:
+    """`{path under the directory: the first bytes of the file}` of every regular file of an
+    `.external-pins` directory (symbolic links are not followed; OSError when unreadable)."""
+    return {file.relative_to(directory).as_posix(): _head(file) for file in _files(directory)}
+
+
+def _head(file: Path) -> bytes:
+    with open(file, "rb") as handle:
+        return handle.read(MAX_PIN_BYTES + 1)
 
 
 def _files(directory: Path) -> Iterator[Path]:

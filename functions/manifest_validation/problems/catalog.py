@@ -2,6 +2,8 @@
 summary, why it matters and how to fix it (in the manner of ruff's rule catalog).
 
 Codes are a public contract (CI annotations, the results queue): never rename one; retire it.
+A retired rule stays in the catalog (and in docs/rules.md) with what replaced it, and is never
+raised again: `problem` refuses it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Rule:
     # bashbrew itself refuses the file for this (where the value is one bashbrew checks): such a
     # manifest fails on the publishing side too, and `cat` prints nothing for it, as bashbrew
     bashbrew: bool = False
+    # a retired rule: when and why, and which codes report its cases now (empty: in use)
+    retired: str = ""
 
 
 _RULES = (
@@ -536,6 +540,18 @@ _RULES = (
         "Check again later; if it persists, check that GitRepo is reachable.",
         "upstream",
     ),
+    Rule(
+        "unpleasant-commit",
+        E,
+        "A commit in GitCommit's history modifies a binary file whose path holds `.tar`, "
+        "of 3 MiB or more.",
+        "Every such rewrite keeps another copy of a large tarball in the repository's history, "
+        "which every clone and fetch of it downloads forever; official-images CI refuses it "
+        "(naughty-commits.sh, `Unpleasant commits detected`: `larger than 2MB` in whole MiB).",
+        "Keep large tarballs out of the repository (download them in the Dockerfile and verify "
+        "a checksum), or build from a repository or branch whose history does not rewrite them.",
+        "upstream",
+    ),
     # --- what each entry builds (verify_git: the Dockerfiles at GitCommit) -----------------------
     Rule(
         "dockerfile-not-found",
@@ -592,13 +608,14 @@ _RULES = (
     Rule(
         "from-not-official",
         E,
-        "A parent image is not an official image (a name with `/`, or no file of the library) "
-        "nor a permitted exception.",
+        "A parent is neither an official image nor an external image pinned in the manifests "
+        "repository's `.external-pins`.",
         "Official images build only on other official images, so every layer is reviewed and "
-        "rebuilt when its parent changes; official-images CI (naughty-from.sh) permits only "
-        "scratch, the Microsoft Windows bases on Windows and a few named exceptions.",
-        "Build FROM an official image (e.g. `debian:bookworm-slim`), or copy what you need "
-        "in a build stage of your own.",
+        "rebuilt when its parent changes; official-images CI (naughty-from.sh) permits an "
+        "external parent (a name with `/`) only where `.external-pins/<image>___<tag>` pins it "
+        "to a digest, and only on the architectures that digest serves.",
+        "Build FROM an official image (e.g. `debian:bookworm-slim`), or ask the official-images "
+        "maintainers to pin the external image in `.external-pins`.",
         "builds",
     ),
     Rule(
@@ -613,9 +630,52 @@ _RULES = (
     Rule(
         "from-arch-unsupported",
         E,
-        "A parent's tag exists but is not built for an architecture this entry builds.",
-        "The build of that architecture has no parent image to start from and fails.",
-        "Remove the architecture from Architectures, or pick a parent tag that builds it.",
+        "A parent is not built for an architecture this entry builds (an official image's tag, "
+        "or the digest an external image is pinned to).",
+        "The build of that architecture has no parent image to start from and fails; for a "
+        "pinned external image, its registry says which architectures the pinned digest serves "
+        "(a digest the registry does not have serves none).",
+        "Remove the architecture from Architectures, or pick a parent that builds it.",
+        "builds",
+    ),
+    Rule(
+        "from-scratch-on-windows",
+        E,
+        "A Windows architecture builds FROM scratch.",
+        "There is no empty Windows image: a Windows container starts from a Windows base "
+        "image, and official-images CI (naughty-from.sh) refuses `scratch` on `windows-*`.",
+        "Build FROM a pinned Windows base (e.g. `mcr.microsoft.com/windows/servercore:ltsc2022`),"
+        " or remove the Windows architecture.",
+        "builds",
+    ),
+    Rule(
+        "from-ubuntu-riscv64",
+        E,
+        "riscv64 builds FROM an `ubuntu` tag that is not Ubuntu 22.04, 24.04 or 25.04.",
+        "Ubuntu 25.10 and newer require the RVA23 RISC-V profile, for which Docker Official "
+        "Images have no build hardware; official-images CI (naughty-from.sh) permits riscv64 "
+        "only on `ubuntu` tags that `bashbrew list --uniq` resolves to 22.04, 24.04, 25.04, "
+        "jammy*, noble* or plucky*.",
+        "Remove riscv64 from Architectures, or build riscv64 FROM `ubuntu:24.04`.",
+        "builds",
+    ),
+    Rule(
+        "pinned-digest-mismatch",
+        E,
+        "The registry served bytes for an external parent's pinned digest that do not hash to it.",
+        "A digest names exact bytes; content that does not match it cannot be trusted to be "
+        "the image `.external-pins` pins (a broken registry or mirror, or tampering).",
+        "Check the registry (or the registry mirror) serving the image; validate again.",
+        "builds",
+    ),
+    Rule(
+        "registry-unreachable",
+        W,
+        "The registry of a pinned external parent could not be asked which architectures its "
+        "digest serves.",
+        "Not a defect of the manifest: the result is `unverified`, never `invalid`.",
+        "Check again later; behind a firewall, give the registry a mirror with "
+        "`--registry-mirror HOST=URL`.",
         "builds",
     ),
     Rule(
@@ -626,6 +686,10 @@ _RULES = (
         "exist, and a Windows image must match the host's OS version anyway.",
         "Use a versioned tag, e.g. `mcr.microsoft.com/windows/servercore:ltsc2022`.",
         "builds",
+        retired="gone with the permitted-parent wildcards of the old naughty-from.sh "
+        "(official-images CI of 2026-08-21 has neither): a Microsoft base is an external image "
+        "like any other, permitted only where `.external-pins` pins it, and no `latest` tag is "
+        "pinned, so such a parent is reported as `from-not-official`.",
     ),
     Rule(
         "constraints-missing",
@@ -641,8 +705,21 @@ _RULES = (
         E,
         "The entry has Constraints that none of its parents imply.",
         "An extra constraint sends the build to hosts it does not need (or to none at all); "
-        "`!aufs` is tolerated on images FROM scratch.",
+        "official-images CI (naughty-constraints.sh) compares Constraints with what the "
+        "parents of each architecture imply, `!aufs` on an image FROM scratch included.",
         "Remove the values from Constraints, or build FROM the parent that needs them.",
+        "builds",
+    ),
+    Rule(
+        "windows-parent-unknown",
+        E,
+        "A parent's name contains `microsoft` but it is neither Windows servercore nor "
+        "nanoserver, so no constraint can be derived from it.",
+        "official-images CI (naughty-constraints.sh) derives the Constraints of a Microsoft "
+        "parent from its name and stops with `unknown Windows image` for any other, failing "
+        "the pull request.",
+        "Build FROM `mcr.microsoft.com/windows/servercore` or `.../nanoserver` with a "
+        "versioned tag.",
         "builds",
     ),
     Rule(
@@ -652,6 +729,17 @@ _RULES = (
         "Whether a parent's tag exists and builds each architecture is read from the other "
         "library files at the same revision.",
         "Pass `--library DIR` (a directory of library files) to `check --verify-git`.",
+        "builds",
+    ),
+    Rule(
+        "external-parents-skipped",
+        N,
+        "External parents (names with `/`) were not checked: no `.external-pins` was available.",
+        "Whether an external parent is permitted, and on which architectures, is read from the "
+        "manifests repository's `.external-pins` at the same revision as its library, and from "
+        "the registry of each pinned digest.",
+        "Pass `--external-pins DIR`, or `--library DIR` of an official-images checkout (whose "
+        "`.external-pins` is beside `library/`).",
         "builds",
     ),
 )
@@ -725,6 +813,8 @@ def problem(
 ) -> Problem:
     """A problem of a catalogued rule; its severity and default hint come from the catalog."""
     rule = RULES[code]
+    if rule.retired:
+        raise ValueError(f"{code} is retired: {rule.retired}")
     return Problem(
         code=code,
         severity=rule.severity,

@@ -23,6 +23,11 @@ MAX_PROBLEMS = 200
 MAX_MESSAGE_CHARS = 500
 
 
+# Warnings that an upstream host (a git repository, a registry) could not be asked: a manifest
+# with nothing worse is `unverified`, never `invalid`.
+UNVERIFIED_CODES = frozenset({"git-repo-unreachable", "registry-unreachable"})
+
+
 class Status(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
@@ -32,7 +37,7 @@ class Status(StrEnum):
 def status_of(problems: list[Problem]) -> Status:
     if any(p.severity is Severity.ERROR for p in problems):
         return Status.INVALID
-    if any(p.code == "git-repo-unreachable" for p in problems):
+    if any(p.code in UNVERIFIED_CODES for p in problems):
         return Status.UNVERIFIED
     return Status.VALID
 

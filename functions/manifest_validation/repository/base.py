@@ -1,8 +1,9 @@
 """The manifest source contract shared by the git and local implementations.
 
-A *source* answers three questions about the manifests repository (the
+A *source* answers four questions about the manifests repository (the
 ``library/`` directory of docker-library/official-images or a mirror): which commit
-a branch points at, which manifest files exist at a commit, and what they contain.
+a branch points at, which manifest files exist at a commit, what they contain, and
+which external images the ``.external-pins/`` beside ``library/`` pins at that commit.
 Commits are immutable, so everything but :meth:`ManifestSource.resolve` can be
 cached by callers and by the sources themselves.
 
@@ -58,6 +59,13 @@ class ManifestSource(Protocol):
     def read(self, commit: str, names: Sequence[str]) -> dict[str, bytes]:
         """Contents of those ``names`` that are manifests at ``commit``; other names
         (missing, deleted, hidden, not regular files) are simply absent."""
+        ...
+
+    def read_pins(self, commit: str) -> dict[str, bytes] | None:
+        """Every file of the ``.external-pins`` directory beside the library directory at
+        ``commit``, ``{path under .external-pins/: content}`` (what
+        :meth:`~manifest_validation.libraryfile.pins.ExternalPins.of_files` reads); None when
+        there is no such directory at that commit."""
         ...
 
     def describe(self) -> str:

@@ -54,11 +54,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from dulwich.object_format import get_object_format
 from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
 
+from ..libraryfile.pins import DIRECTORY as PINS_DIRECTORY
+from ..libraryfile.pins import MAX_PIN_DEPTH, MAX_PIN_FILES
 from ..upstream.pktline import NotOurRef, ServerError
 from ..upstream.policy import ForbiddenUrl, ResolutionFailed, UrlPolicy
 from ..upstream.protocol import UpstreamRepo, refused_oid
@@ -85,6 +87,14 @@ _HEX_OID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 # What git's check-ref-format refuses, reduced to what matters here: the name goes
 # into a pkt-line, so whitespace and control characters could inject protocol lines.
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.lock$|^-")
+
+
+class _Listing(NamedTuple):
+    """What a commit's trees say, by blob id: the library's manifests, and the files of the
+    `.external-pins/` beside it (None: no such directory at that commit)."""
+
+    library: dict[str, str]
+    pins: dict[str, str] | None
 
 
 class _Repo(UpstreamRepo):
@@ -170,7 +180,7 @@ class GitManifestSource:
         self.max_requests_per_operation = max_requests_per_operation
         self._listing_cache_size = listing_cache_size
         self._blob_cache_bytes = blob_cache_bytes
-        self._listings: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._listings: OrderedDict[str, _Listing] = OrderedDict()
         self._blobs: OrderedDict[str, bytes] = OrderedDict()
         self._blob_bytes = 0
         self._repo: _Repo | None = None
@@ -206,25 +216,44 @@ class GitManifestSource:
     def list_manifests(self, commit: str) -> list[str]:
         commit = _check_commit(commit)
         with self._lock:
-            return sorted(self._listing(commit)[0])
+            return sorted(self._listing(commit)[0].library)
 
     def read(self, commit: str, names: Sequence[str]) -> dict[str, bytes]:
         commit = _check_commit(commit)
         unique = check_names(names)
         with self._lock:
             listing, fetched = self._listing(commit)
-            wanted = {name: listing[name] for name in unique if name in listing}
-            contents: dict[str, bytes] = {}
-            for oid in set(wanted.values()):
-                data = fetched.get(oid)
-                if data is None:
-                    data = self._cached_blob(oid)
-                if data is not None:
-                    contents[oid] = data
-            missing = set(wanted.values()) - contents.keys()
-            if missing:
-                contents.update(self._fetch_blobs(commit, missing))
+            wanted = {name: listing.library[name] for name in unique if name in listing.library}
+            contents = self._contents(commit, set(wanted.values()), fetched)
             return {name: contents[oid] for name, oid in wanted.items()}
+
+    def read_pins(self, commit: str) -> dict[str, bytes] | None:
+        """The files of ``.external-pins/`` beside the library directory at ``commit``: the
+        listing's trees say which (no extra request), one fetch reads those not cached."""
+        commit = _check_commit(commit)
+        with self._lock:
+            listing, fetched = self._listing(commit)
+            if listing.pins is None:
+                return None
+            contents = self._contents(commit, set(listing.pins.values()), fetched)
+            return {path: contents[oid] for path, oid in listing.pins.items()}
+
+    def _contents(
+        self, commit: str, oids: set[str], fetched: Mapping[str, bytes]
+    ) -> dict[str, bytes]:
+        """Blob contents by id: those that came with the listing, then the cache, then one
+        fetch for the rest."""
+        contents: dict[str, bytes] = {}
+        for oid in oids:
+            data = fetched.get(oid)
+            if data is None:
+                data = self._cached_blob(oid)
+            if data is not None:
+                contents[oid] = data
+        missing = oids - contents.keys()
+        if missing:
+            contents.update(self._fetch_blobs(commit, missing))
+        return contents
 
     def history(self) -> _RemoteHistory:
         """The refs and commit graph over HTTP, for :mod:`.revisions` (a new view per
@@ -238,7 +267,7 @@ class GitManifestSource:
         no file contents."""
         commit = _check_commit(commit)
         with self._lock:
-            return dict(self._listing(commit)[0])
+            return dict(self._listing(commit)[0].library)
 
     # -- operations ----------------------------------------------------------------------
 
@@ -286,9 +315,10 @@ class GitManifestSource:
             self._repo = None
             raise SourceUnavailable(f"{where} reported an error: {str(exc)[:200]}") from None
 
-    def _listing(self, commit: str) -> tuple[dict[str, str], dict[str, bytes]]:
-        """``{name: blob id}`` of the library at ``commit``, plus any library blob
-        contents that came with the fetch (only when the server cannot filter)."""
+    def _listing(self, commit: str) -> tuple[_Listing, dict[str, bytes]]:
+        """``{name: blob id}`` of the library (and of the external pins) at ``commit``,
+        plus any of their blob contents that came with the fetch (only when the server
+        cannot filter)."""
         cached = self._listings.get(commit)
         if cached is not None:
             self._listings.move_to_end(commit)
@@ -306,27 +336,72 @@ class GitManifestSource:
             self._listings.popitem(last=False)
         fetched = {
             oid: obj.as_raw_string()
-            for oid in listing.values()
+            for oid in [*listing.library.values(), *(listing.pins or {}).values()]
             if isinstance(obj := objects.get(oid), Blob)
         }
         for oid, data in fetched.items():
             self._cache_blob(oid, data)
         return listing, fetched
 
-    def _walk(self, commit: str, objects: Mapping[str, ShaFile]) -> dict[str, str]:
+    def _walk(self, commit: str, objects: Mapping[str, ShaFile]) -> _Listing:
         top = objects.get(commit)
         if not isinstance(top, Commit):
             raise SourceError(f"{commit} is not a commit in {self.describe()}")
-        tree = objects.get(top.tree.decode("ascii"))
-        for part in self.library_path:
+        root = top.tree.decode("ascii")
+        pins_path = (*self.library_path[:-1], PINS_DIRECTORY)
+        return _Listing(self._library(root, objects), self._pins(root, pins_path, objects))
+
+    def _subtree(
+        self, root: str, path: Sequence[str], objects: Mapping[str, ShaFile]
+    ) -> Tree | None:
+        """The tree at ``path`` under the root tree (None: no such directory)."""
+        tree = objects.get(root)
+        for part in path:
             if not isinstance(tree, Tree):
                 raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
             entry = _entry(tree, part)
             if entry is None or not stat.S_ISDIR(entry[0]):
-                return {}  # no library directory at this commit: no manifests
+                return None
             tree = objects.get(entry[1])
         if not isinstance(tree, Tree):
             raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
+        return tree
+
+    def _pins(
+        self, root: str, path: Sequence[str], objects: Mapping[str, ShaFile]
+    ) -> dict[str, str] | None:
+        """``{path under .external-pins/: blob id}`` of its regular files, however deep
+        (within bounds: pins nest a few directories, by registry and owner)."""
+        tree = self._subtree(root, path, objects)
+        if tree is None:
+            return None
+        found: dict[str, str] = {}
+        pending: list[tuple[str, Tree, int]] = [("", tree, 0)]
+        while pending:
+            prefix, current, depth = pending.pop()
+            for item in current.iteritems():
+                try:
+                    name = prefix + item.path.decode("utf-8")
+                except UnicodeDecodeError:
+                    continue  # no image reference has such a name
+                if stat.S_ISDIR(item.mode) and depth < MAX_PIN_DEPTH:
+                    child = objects.get(item.sha.decode("ascii"))
+                    if not isinstance(child, Tree):
+                        raise SourceUnavailable(f"{self.describe()} sent an incomplete pack")
+                    pending.append((name + "/", child, depth + 1))
+                elif stat.S_ISREG(item.mode):
+                    found[name] = item.sha.decode("ascii")
+                    if len(found) > MAX_PIN_FILES:
+                        raise SourceError(
+                            f"{self.describe()} has more than {MAX_PIN_FILES} files in "
+                            f"{'/'.join(path)} (tree {root[:12]})"
+                        )
+        return dict(sorted(found.items()))
+
+    def _library(self, root: str, objects: Mapping[str, ShaFile]) -> dict[str, str]:
+        tree = self._subtree(root, self.library_path, objects)
+        if tree is None:
+            return {}  # no library directory at this commit: no manifests
         listing: dict[str, str] = {}
         for item in tree.iteritems():
             try:

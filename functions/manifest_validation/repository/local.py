@@ -17,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..libraryfile.pins import beside_library, read_pin_files
 from .base import SourceError, check_names, is_manifest_name
 
 __all__ = ["LocalManifestSource"]
@@ -63,6 +64,24 @@ class LocalManifestSource:
     def read(self, commit: str, names: Sequence[str]) -> dict[str, bytes]:
         files = self._snapshot_at(commit)
         return {name: files[name] for name in check_names(names) if name in files}
+
+    @property
+    def pins_path(self) -> Path:
+        """`.external-pins` beside the library directory (an official-images checkout)."""
+        return beside_library(self.library_path.absolute())
+
+    def read_pins(self, commit: str) -> dict[str, bytes] | None:
+        """The files of `.external-pins` beside the library directory, as they are now: the
+        pseudo commit covers the manifests only, so a pin edited since `resolve` is read as
+        edited (a directory has one state)."""
+        self._snapshot_at(commit)  # the same refusal as `read` for a stale pseudo commit
+        directory = self.pins_path
+        if not directory.is_dir():
+            return None
+        try:
+            return read_pin_files(directory)
+        except OSError as exc:
+            raise SourceError(f"cannot read {directory}: {exc.strerror or exc}") from None
 
     # ------------------------------------------------------------------------------
 

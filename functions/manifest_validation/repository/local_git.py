@@ -48,6 +48,8 @@ from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.refs import Ref, SymrefLoop
 from dulwich.repo import Repo, UnsupportedExtension, UnsupportedVersion
 
+from ..libraryfile.pins import DIRECTORY as PINS_DIRECTORY
+from ..libraryfile.pins import MAX_PIN_BYTES, MAX_PIN_DEPTH, MAX_PIN_FILES
 from .base import SourceError, check_names, is_manifest_name
 from .revisions import (
     MAX_TAG_DEPTH,
@@ -147,6 +149,47 @@ class LocalGitManifestSource:
                     raise SourceError(f"{self.describe()}: object {oid} is not a file")
                 found[name] = blob.as_raw_string()
             return found
+
+    def read_pins(self, commit: str) -> dict[str, bytes] | None:
+        """The files of ``.external-pins/`` beside the library directory at ``commit`` (None:
+        no such directory), however deep, within the same bounds as the HTTP source."""
+        oid = self._check_commit(commit)
+        with self._lock:
+            top = self._object(oid, f"commit {oid}")
+            if not isinstance(top, Commit):
+                raise SourceError(f"{oid} is a {_kind(top)}, not a commit, in {self.describe()}")
+            tree = self._object(top.tree.decode("ascii"), f"the tree of commit {oid}")
+            path = (*self.library_path[:-1], PINS_DIRECTORY)
+            for part in path:
+                entry = _entry(tree, part) if isinstance(tree, Tree) else None
+                if entry is None or not stat.S_ISDIR(entry[0]):
+                    return None
+                tree = self._object(entry[1], f"directory {part} of commit {oid}")
+            found: dict[str, bytes] = {}
+            pending: list[tuple[str, ShaFile, int]] = [("", tree, 0)]
+            while pending:
+                prefix, current, depth = pending.pop()
+                if not isinstance(current, Tree):
+                    raise SourceError(f"{self.describe()}: a tree of commit {oid} is not a tree")
+                for item in current.iteritems():
+                    try:
+                        name = prefix + item.path.decode("utf-8")
+                    except UnicodeDecodeError:
+                        continue  # no image reference has such a name
+                    sha = item.sha.decode("ascii")
+                    if stat.S_ISDIR(item.mode) and depth < MAX_PIN_DEPTH:
+                        pending.append((name + "/", self._object(sha, name), depth + 1))
+                    elif stat.S_ISREG(item.mode):
+                        blob = self._object(sha, f"{PINS_DIRECTORY}/{name} at {oid}")
+                        if not isinstance(blob, Blob):
+                            raise SourceError(f"{self.describe()}: object {sha} is not a file")
+                        found[name] = blob.as_raw_string()[: MAX_PIN_BYTES + 1]
+                        if len(found) > MAX_PIN_FILES:
+                            raise SourceError(
+                                f"{self.describe()} has more than {MAX_PIN_FILES} files in "
+                                f"{'/'.join(path)} at {oid[:12]}"
+                            )
+            return dict(sorted(found.items()))
 
     def blob_ids(self, commit: str) -> dict[str, str]:
         """``{name: blob id}`` of the manifests at ``commit``: two commits hold the same text

@@ -330,7 +330,9 @@ def render_rules(output_format: str = "text") -> str:
         return json.dumps([_rule_json(rule) for rule in RULES.values()], indent=2)
     width = max(len(code) for code in RULES)
     return "\n".join(
-        f"{rule.code:<{width}}  {rule.severity.value:<7}  {rule.summary}" for rule in RULES.values()
+        f"{rule.code:<{width}}  {rule.severity.value:<7}  "
+        + (f"(retired) {rule.summary}" if rule.retired else rule.summary)
+        for rule in RULES.values()
     )
 
 
@@ -347,11 +349,13 @@ def render_rule(rule: Rule, output_format: str = "text") -> str:
     ]
     if rule.bashbrew:
         lines.append("  bashbrew refuses such a file too.")
+    if rule.retired:
+        lines.append(f"  retired, never reported: {rule.retired}")
     return "\n".join(lines)
 
 
 def _rule_json(rule: Rule) -> dict[str, str]:
-    return {
+    out = {
         "code": rule.code,
         "severity": rule.severity.value,
         "summary": rule.summary,
@@ -359,6 +363,9 @@ def _rule_json(rule: Rule) -> dict[str, str]:
         "fix": rule.fix,
         "stage": rule.source,
     }
+    if rule.retired:
+        out["retired"] = rule.retired
+    return out
 
 
 def _rule_markdown(rule: Rule) -> list[str]:
@@ -373,6 +380,8 @@ def _rule_markdown(rule: Rule) -> list[str]:
     ]
     if rule.bashbrew:
         out += ["", "bashbrew refuses such a file too."]
+    if rule.retired:
+        out += ["", f"**Retired**, never reported: {rule.retired}"]
     return out
 
 
@@ -390,9 +399,9 @@ def render_rules_markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for rule in RULES.values():
+        summary = f"retired: {rule.summary}" if rule.retired else rule.summary
         out.append(
-            f"| [`{rule.code}`](#{rule.code}) | {rule.severity.value} | {rule.source} | "
-            f"{rule.summary} |"
+            f"| [`{rule.code}`](#{rule.code}) | {rule.severity.value} | {rule.source} | {summary} |"
         )
     for rule in RULES.values():
         out += ["", *_rule_markdown(rule)]

@@ -25,7 +25,7 @@ from .jobs import Action, Job, WorkQueue
 if TYPE_CHECKING:
     from ..repository import ManifestSource
     from ..results.queues import ResultQueue
-    from ..upstream import GitVerifier
+    from ..upstream import GitVerifier, HistoryChecker, RegistryClient
 
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,9 @@ class Worker:
     libraries: LibraryCache = field(default_factory=LibraryCache)
     # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
     text_budget_seconds: float | None = None
+    # with the verifier: the registries of pinned external parents, unpleasant commits
+    registry: RegistryClient | None = None
+    history: HistoryChecker | None = None
 
     def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
         """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
@@ -109,6 +112,8 @@ class Worker:
             job.trigger,
             verifier=self.verifier,
             library=self._library(job, source) if self.verifier is not None else None,
+            registry=self.registry if self.verifier is not None else None,
+            history=self.history if self.verifier is not None else None,
             text_budget_seconds=self.text_budget_seconds,
             too_complex_base="omit",  # the result goes out without what changed
         )
@@ -120,7 +125,8 @@ class Worker:
         return []
 
     def _library(self, job: Job, source: ManifestSource) -> Library:
-        """Every manifest at the job's commit (read when a parent needs it, once per commit)."""
+        """Every manifest and the external pins at the job's commit (read when a parent needs
+        them, once per commit)."""
         libraries = self.libraries
         return Library.lazy(lambda: libraries.at(job.repository, job.commit, lambda: source))
 
