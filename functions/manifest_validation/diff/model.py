@@ -220,7 +220,7 @@ class ImageChanges:
             changed=[TagChanges.from_json(change) for change in document["changed"]],
             maintainers_added=list(document["maintainers_added"]),
             maintainers_removed=list(document["maintainers_removed"]),
-            problems=[_problem(found) for found in document["problems"]],
+            problems=[Problem.from_json(found) for found in document["problems"]],
         )
         for commit in document["commits"]:
             move = CommitMove(
@@ -285,18 +285,6 @@ class ChangeSummary:
             "summary": self.counts(),
             "images": [image.to_json() for image in self.changed],
         }
-
-
-def _problem(document: Mapping[str, Any]) -> Problem:
-    return Problem(
-        document["code"],
-        Severity(document["severity"]),
-        document["message"],
-        document["line"],
-        document["field"],
-        document["hint"],
-        document.get("file"),
-    )
 
 
 def _label_of(tags: Iterable[str], shared: Iterable[str], line: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,19 @@ class Problem:
         if self.file is not None:
             document["file"] = self.file
         return document
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Problem:
+        """The problem `to_json` wrote (e.g. in a result's `changes`, read back)."""
+        return cls(
+            document["code"],
+            Severity(document["severity"]),
+            document["message"],
+            document["line"],
+            document["field"],
+            document["hint"],
+            document.get("file"),
+        )
 
     def sort_key(self) -> tuple[int, int, str, str]:
         return (
