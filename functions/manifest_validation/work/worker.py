@@ -20,7 +20,7 @@ from ..problems.catalog import problem
 from ..problems.status import Status
 from ..results.messages import make_message, removed_message
 from ..results.origin import Origin, Trigger
-from .jobs import Action, Job, WorkQueue
+from .jobs import Action, Job, OnSent, WorkQueue
 
 if TYPE_CHECKING:
     from ..repository import ManifestSource
@@ -171,6 +171,7 @@ def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[
             name,
             job.origin_event,
             job.base,
+            job.run,
         )
         for name in names
         if only is None or name in only
@@ -188,11 +189,13 @@ class InProcessWorkQueue:
         self._idle = threading.Condition()
         self.errors: list[str] = []
 
-    def enqueue(self, jobs: Sequence[Job]) -> None:
+    def enqueue(self, jobs: Sequence[Job], on_sent: OnSent | None = None) -> None:
         with self._idle:
             self._outstanding += len(jobs)
         for job in jobs:
             self._pool.submit(self._run, job)
+        if on_sent is not None and jobs:
+            on_sent(list(jobs))
 
     def _run(self, job: Job) -> None:
         try:
