@@ -327,9 +327,13 @@ def test_forced_push_revalidates_every_manifest(world: World, aws: Aws) -> None:
     failed, expand_messages = run_worker(aws)  # the one EXPAND job fans out
     assert (failed, len(expand_messages)) == ([], 1)
     jobs = [json.loads(m["Body"]) for m in aws.drain(aws.work_url)]
-    names = sorted(job["manifest"] for job in jobs)
+    names = sorted(job["manifest"] for job in jobs if job["action"] == "validate")
     expected = sorted(p.name for p in (world.work / "library").iterdir())
     assert names == expected
+    # and what the push's `before` had that its `after` has not: removed
+    listed = run_git("ls-tree", "--name-only", f"{world.commits[0]}:library", cwd=world.work)
+    removed = [job["manifest"] for job in jobs if job["action"] == "removed"]
+    assert removed == sorted(set(listed.split()) - set(expected))
     assert {job["commit"] for job in jobs} == {world.commits[-1]}
 
 

@@ -54,7 +54,6 @@ def test_d_idempotency_store_fails_after_the_jobs_went_out(world: World) -> None
     check_target(BY_KEY["d"].run(world))
 
 
-@known_gap("e1")
 def test_e1_push_of_25_commits_deleting_a_manifest(world: World) -> None:
     check_target(BY_KEY["e1"].run(world))
 
@@ -63,7 +62,6 @@ def test_e2_push_of_5_commits_deleting_a_manifest(world: World) -> None:
     check_target(BY_KEY["e2"].run(world))
 
 
-@known_gap("e3")
 def test_e3_forced_push_dropping_a_manifest(world: World) -> None:
     check_target(BY_KEY["e3"].run(world))
 

@@ -82,7 +82,7 @@ class Worker:
         try:
             source = self.sources(job.repository)
             if job.action is Action.EXPAND:
-                return self._expand(job, source)
+                return self._expand(job, source, final_attempt=final_attempt)
             if job.action is Action.REMOVED:
                 self._publish(self._removed(job))
                 return []
@@ -149,12 +149,38 @@ class Worker:
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
 
-    def _expand(self, job: Job, source: ManifestSource) -> list[Job]:
-        jobs = expand(job, source.list_manifests(job.commit))
+    def _expand(self, job: Job, source: ManifestSource, *, final_attempt: bool) -> list[Job]:
+        """Every manifest at the commit, validated; and every one present at the base (the
+        commit before the push, when known) but not at the commit, removed: a push of 20+
+        commits or a forced push says nothing trustworthy about what it deleted."""
+        names = source.list_manifests(job.commit)
+        jobs = expand(job, names) + removed(job, self._gone(job, source, names, final_attempt))
         if self.work_queue is None:
             return jobs
         self.work_queue.enqueue(jobs)
         return []
+
+    def _gone(
+        self, job: Job, source: ManifestSource, names: list[str], final_attempt: bool
+    ) -> list[str]:
+        """The manifests at `job.base` that are not among `names`. A base that cannot be read
+        now is retried like the listing; one that is gone for good (a forced push on a mirror
+        that pruned it), or still unreadable on the last attempt, lists nothing (logged)."""
+        from ..repository import SourceError, SourceUnavailable
+
+        if job.base is None:
+            return []
+        try:
+            before = source.list_manifests(job.base)
+        except SourceUnavailable as error:
+            if not final_attempt:
+                raise RetryLater(str(error)) from error
+            log.warning("no removals from %s: %s", job.base[:12], error)
+            return []
+        except SourceError as error:
+            log.warning("no removals from %s: %s", job.base[:12], error)
+            return []
+        return sorted(set(before) - set(names))
 
     def _publish(self, message: dict[str, Any]) -> None:
         self.results.publish([message])
@@ -175,6 +201,23 @@ def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[
         )
         for name in names
         if only is None or name in only
+    ]
+
+
+def removed(job: Job, names: list[str]) -> list[Job]:
+    """One REMOVED job per manifest the EXPAND `job`'s commit no longer has."""
+    return [
+        Job(
+            Action.REMOVED,
+            job.repository,
+            job.commit,
+            job.trigger,
+            name,
+            job.origin_event,
+            job.base,
+            job.run,
+        )
+        for name in names
     ]
 
 
@@ -213,4 +256,4 @@ class InProcessWorkQueue:
             return self._idle.wait_for(lambda: self._outstanding == 0, timeout)
 
 
-__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand"]
+__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand", "removed"]
