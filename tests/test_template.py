@@ -68,6 +68,7 @@ REQUIRED_ENVIRONMENT = {
         "RESULTS_BUCKET",
         "WORK_QUEUE_URL",
         "WORK_QUEUE_MAX_RECEIVES",
+        "IDEMPOTENCY_TABLE",
     },
     "RevalidateFunction": {"WORK_QUEUE_URL"},
 }
@@ -620,6 +621,9 @@ def test_worker_may_do_exactly_what_its_code_does(template: dict[str, Any]) -> N
         "sqs:GetQueueAttributes": {"<WorkQueue>"},
         "sqs:SendMessage": {"<WorkQueue>", "<ResultsQueue>"},
         "s3:PutObject": {"${ResultsBucket.Arn}/results/*"},
+        # the ledger's job-run records: claim (PutItem), take over and complete (UpdateItem)
+        "dynamodb:PutItem": {"<IdempotencyTable>"},
+        "dynamodb:UpdateItem": {"<IdempotencyTable>"},
     }
 
 
@@ -628,16 +632,41 @@ def test_revalidate_may_only_enqueue_work(template: dict[str, Any]) -> None:
     assert granted_to(template, "RevalidateFunction") == {"sqs:SendMessage": {"<WorkQueue>"}}
 
 
+# What each function's code calls on the ledger (results/ledger_dynamodb.py): no Scan, Query,
+# DeleteItem or table administration anywhere.
+LEDGER_ACTIONS = {
+    "ApiFunction": IDEMPOTENCY_ACTIONS,
+    "WorkerFunction": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+}
+
+
 def test_dynamodb_rights_name_only_the_idempotency_table(template: dict[str, Any]) -> None:
+    granted: dict[str, set[str]] = {}
     for name, statement in policy_statements(template):
         actions = as_list(statement["Action"])
         if not any(action.startswith("dynamodb:") for action in actions):
             continue
-        assert name == "ApiFunction", name
-        assert set(actions) == IDEMPOTENCY_ACTIONS
+        assert all(action.startswith("dynamodb:") for action in actions), name
+        granted.setdefault(name, set()).update(actions)
         assert [as_text(resource) for resource in as_list(statement["Resource"])] == [
             "<IdempotencyTable>"
         ]
+    assert granted == LEDGER_ACTIONS
+
+
+def test_ledger_records_outlive_every_retry_of_what_they_record(template: dict[str, Any]) -> None:
+    """A job run's record lives as long as its job can come back: the work queue's retention,
+    and the dead-letter queue's (a person may redrive a job after a fix), plus margin."""
+    from manifest_validation.results.ledger import JOB_TTL_SECONDS, RUN_TTL_SECONDS
+
+    queues = template["Resources"]
+    work = int(queues["WorkQueue"]["Properties"]["MessageRetentionPeriod"])
+    dead = int(queues["WorkDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"])
+    assert max(work, dead) + 24 * 3600 <= JOB_TTL_SECONDS
+    # a run is remembered while GitHub may redeliver a push (days), beyond the work queue's
+    # retention (its jobs may resume while it is) and the schedule's retries (an hour)
+    schedule = queues["RevalidateFunction"]["Properties"]["EventInvokeConfig"]
+    assert max(work, int(schedule["MaximumEventAgeInSeconds"])) <= RUN_TTL_SECONDS
 
 
 # -- outputs and lint ------------------------------------------------------------------------

@@ -82,3 +82,35 @@ def test_a_base_that_cannot_be_read_now_is_retried_and_one_that_is_gone_removes_
     assert fan_out(down, expand_job(BEFORE), final=True) == [("validate", "b")]
     pruned = Listings({AFTER: ["b"], BEFORE: SourceError("no such commit")})
     assert fan_out(pruned, expand_job(BEFORE)) == [("validate", "b")]
+
+
+# -- a job run's result goes out once ----------------------------------------------------------
+
+
+@dataclass
+class Published:
+    messages: list[Any] = field(default_factory=list)
+
+    def publish(self, messages: Sequence[Any]) -> None:
+        self.messages += messages
+
+    def describe(self) -> str:
+        return "published"
+
+
+def test_a_job_run_publishes_once_and_a_new_run_publishes_again() -> None:
+    published = Published()
+    worker = Worker(lambda _: Listings({}), published)  # type: ignore[arg-type]
+
+    def removed(run: str | None, origin: str | None = "d-1") -> Job:
+        return Job(Action.REMOVED, REPOSITORY, AFTER, Trigger.PUSH, "gone", origin, None, run)
+
+    for _ in range(3):  # the message delivered again, the batch retried after a crash, ...
+        worker.handle(removed("push:k"), final_attempt=False)
+    assert [m["status"] for m in published.messages] == ["removed"]
+    worker.handle(removed("schedule:tomorrow"), final_attempt=False)  # a new run
+    assert len(published.messages) == 2
+    # the command line's jobs name no run: each is published (each run is new)
+    worker.handle(removed(None, None), final_attempt=False)
+    worker.handle(removed(None, None), final_attempt=False)
+    assert len(published.messages) == 4

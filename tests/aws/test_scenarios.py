@@ -25,7 +25,6 @@ def known_gap(key: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, raises=TargetMissed, reason=reason)
 
 
-@known_gap("a")
 def test_a_worker_dies_after_publishing_2_of_4_results(world: World) -> None:
     check_target(BY_KEY["a"].run(world))
 

@@ -19,6 +19,8 @@ from ..settings import SecretSetting, Settings
 if TYPE_CHECKING:
     from ..libraryfile.library import Library, LibraryCache
     from ..repository import ManifestSource
+    from ..results.ledger import Ledger
+    from ..results.once import OncePublisher
     from ..results.queues import ResultQueue
     from ..upstream import GitVerifier, UrlPolicy
     from ..work.jobs import Enqueued, Job, WorkQueue
@@ -81,6 +83,7 @@ class Services:
         self._sources: dict[str, ManifestSource] = {}
         self._enqueue_once: EnqueueOnce | None = None
         self._libraries: LibraryCache | None = None
+        self._ledger: Ledger | None = None
 
     @property
     def repository(self) -> str:
@@ -175,6 +178,29 @@ class Services:
             lambda: libraries.head(repository, branch, lambda: self.source(repository))
         )
 
+    def ledger(self) -> Ledger:
+        """The delivery ledger (`results.ledger`): the DynamoDB table when one is set (AWS),
+        else this process's memory (the local server: what it published is remembered by the
+        embedded queue itself)."""
+        with self._lock:
+            if self._ledger is None:
+                table = self.settings.idempotency_table
+                if table:
+                    from ..results.ledger_dynamodb import DynamoDbLedger
+
+                    self._ledger = DynamoDbLedger(table)
+                else:
+                    from ..results.ledger import InMemoryLedger
+
+                    self._ledger = InMemoryLedger(max_records=LOCAL_PUSH_MEMORY)
+            return self._ledger
+
+    def publisher(self) -> OncePublisher:
+        """The results queue, publishing each job run's result once (`results.once`)."""
+        from ..results.once import as_once_publisher
+
+        return as_once_publisher(self.queue(), self.ledger())
+
     def worker(self) -> Worker:
         from ..work.worker import Worker
 
@@ -185,6 +211,7 @@ class Services:
             self.verifier(),
             self.libraries(),
             text_budget_seconds=self.settings.text_budget_seconds,
+            ledger=self.ledger(),
         )
 
     def _sqs_work_queue(self) -> WorkQueue | None:

@@ -39,18 +39,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 def handle(event: dict[str, Any], context: Any, *, services: Services) -> dict[str, Any]:
     """One SQS batch with the given services (tests pass theirs)."""
-    record_handler = functools.partial(handle_record, services=services)
+    record_handler = functools.partial(handle_record, services=services, context=context)
     return process_partial_response(  # type: ignore[return-value]  # a TypedDict of that dict
         event=event, record_handler=record_handler, processor=processor, context=context
     )
 
 
 @capture_method
-def handle_record(record: SQSRecord, *, services: Services) -> None:
+def handle_record(record: SQSRecord, *, services: Services, context: Any) -> None:
     job = Job.parse(record.body)  # InvalidJob: no retry can help; it ends in the DLQ
     attempt = int(record.attributes.approximate_receive_count or 1)
     logger.append_keys(job=job.id[:12], manifest=job.manifest, attempt=attempt)
     # the work queue's redrive maxReceiveCount: the attempt that publishes `unverified`
     final = attempt >= services.settings.work_queue_max_receives
-    services.worker().handle(job, final_attempt=final)
+    # the job run's claim lasts as long as this invocation may: no other attempt takes it over
+    # before this one is certainly over
+    lease = context.get_remaining_time_in_millis() / 1000
+    services.worker().handle(job, final_attempt=final, lease_seconds=lease)
     metrics.add_metric(name="JobsDone", unit=MetricUnit.Count, value=1)

@@ -18,7 +18,9 @@ from ..application import Base, ManifestInput, Options, check
 from ..libraryfile.library import Library, LibraryCache
 from ..problems.catalog import problem
 from ..problems.status import Status
+from ..results.ledger import InMemoryLedger, Ledger
 from ..results.messages import make_message, removed_message
+from ..results.once import ClaimHeld, OncePublisher, as_once_publisher
 from ..results.origin import Origin, Trigger
 from .jobs import Action, Job, OnSent, WorkQueue
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+# how long an attempt without a deadline of its own (in process) holds a job run's claim
+DEFAULT_LEASE_SECONDS = 300.0
 
 
 class RetryLater(Exception):
@@ -74,9 +78,22 @@ class Worker:
     libraries: LibraryCache = field(default_factory=LibraryCache)
     # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
     text_budget_seconds: float | None = None
+    # what each job run already did (its result published, an EXPAND's jobs enqueued)
+    ledger: Ledger = field(default_factory=InMemoryLedger)
+    publisher: OncePublisher = field(init=False)
 
-    def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
-        """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
+    def __post_init__(self) -> None:
+        self.publisher = as_once_publisher(self.results, self.ledger)
+
+    def handle(
+        self, job: Job, *, final_attempt: bool, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> list[Job]:
+        """Do one job. Returns the jobs an EXPAND produced when there is no work queue.
+
+        Its result is published once per job run (`Job.run_key`): a job run whose result is
+        out already publishes nothing. `lease_seconds` is how long this attempt may still run
+        (the Lambda invocation's remaining time): until then no other attempt takes its claim
+        over."""
         from ..repository import SourceError, SourceUnavailable
 
         try:
@@ -84,20 +101,20 @@ class Worker:
             if job.action is Action.EXPAND:
                 return self._expand(job, source, final_attempt=final_attempt)
             if job.action is Action.REMOVED:
-                self._publish(self._removed(job))
+                self._publish(job, self._removed(job), lease_seconds)
                 return []
             assert job.manifest is not None
             contents = source.read(job.commit, [job.manifest])
         except SourceUnavailable as error:
             if not final_attempt or job.action is not Action.VALIDATE:
                 raise RetryLater(str(error)) from error
-            self._publish(unreachable_message(job, str(error)))
+            self._publish(job, unreachable_message(job, str(error)), lease_seconds)
             return []
         except SourceError:
             raise  # permanent: the job ends in the DLQ, where an alarm tells a person
         data = contents.get(job.manifest)
         if data is None:  # gone at this commit: the push removed it after all
-            self._publish(self._removed(job))
+            self._publish(job, self._removed(job), lease_seconds)
             return []
         base = None
         if job.base is not None:
@@ -116,7 +133,7 @@ class Worker:
         if checked.result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
         assert checked.message is not None
-        self._publish(checked.message)
+        self._publish(job, checked.message, lease_seconds)
         return []
 
     def _library(self, job: Job, source: ManifestSource) -> Library:
@@ -182,8 +199,16 @@ class Worker:
             return []
         return sorted(set(before) - set(names))
 
-    def _publish(self, message: dict[str, Any]) -> None:
-        self.results.publish([message])
+    def _publish(self, job: Job, message: dict[str, Any], lease_seconds: float) -> None:
+        run_key = job.run_key
+        if run_key is None:  # a job of no run (the command line's): nothing to remember
+            self.results.publish([message])
+            return
+        try:
+            if not self.publisher.publish_once(run_key, message, lease_seconds=lease_seconds):
+                log.info("%s: this job run's result was published before", job.manifest)
+        except ClaimHeld as error:
+            raise RetryLater(str(error)) from error
 
 
 def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
