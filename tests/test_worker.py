@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,3 +115,94 @@ def test_a_job_run_publishes_once_and_a_new_run_publishes_again() -> None:
     worker.handle(removed(None, None), final_attempt=False)
     worker.handle(removed(None, None), final_attempt=False)
     assert len(published.messages) == 4
+
+
+# -- the Lambda door: progress per record ------------------------------------------------------
+
+
+@dataclass
+class ScriptedDeadline:
+    """A Lambda context whose remaining time is read from a script, one value per read (the
+    handler reads it once per record, before starting its job)."""
+
+    seconds_left: list[float]
+    function_name: str = "worker"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:worker"
+    aws_request_id: str = "request-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        left = self.seconds_left.pop(0) if len(self.seconds_left) > 1 else self.seconds_left[0]
+        return int(left * 1000)
+
+
+@pytest.fixture
+def work_queue(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "MANIFEST_VALIDATION_STATE_DIR": str(tmp_path / "state"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "RESULTS_QUEUE_URL", "IDEMPOTENCY_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="work", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+        monkeypatch.setenv("WORK_QUEUE_URL", url)
+        yield sqs, url
+
+
+def records_of(sqs: Any, url: str, bodies: list[str]) -> list[dict[str, Any]]:
+    for body in bodies:
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    got: list[dict[str, Any]] = []
+    while len(got) < len(bodies):
+        got += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    order = {body: n for n, body in enumerate(bodies)}
+    got.sort(key=lambda message: order[message["Body"]])
+    return [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:work",
+            "awsRegion": "us-east-1",
+        }
+        for message in got
+    ]
+
+
+def test_done_records_are_deleted_at_once_and_none_is_started_too_late(work_queue: Any) -> None:
+    from manifest_validation.handlers import worker as door
+    from manifest_validation.handlers.root import Services
+    from manifest_validation.settings import Settings
+
+    sqs, url = work_queue
+
+    def removed(name: str) -> str:
+        job = Job(Action.REMOVED, REPOSITORY, AFTER, Trigger.PUSH, name, "d", None, "push:k")
+        return json.dumps(job.to_json())
+
+    bodies = [removed("a"), "{not a job", removed("b"), removed("c"), removed("d")]
+    records = records_of(sqs, url, bodies)
+    published = Published()
+    services = Services(Settings.from_env(), queue=published)  # type: ignore[arg-type]
+    # plenty of time for four records, then less than a job needs
+    context = ScriptedDeadline([300, 299, 298, 297, door.JOB_RESERVE_SECONDS - 1])
+    answer = door.handle({"Records": records}, context, services=services)
+    failed = [item["itemIdentifier"] for item in answer["batchItemFailures"]]
+    # the poison failed, the last record was not started; a, b and c are out, and deleted
+    # from the queue already (not only when the invocation ends)
+    assert failed == [records[n]["messageId"] for n in (1, 4)]
+    assert [m["manifest"] for m in published.messages] == ["a", "b", "c"]
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    assert sorted(m["Body"] for m in left) == sorted(bodies[n] for n in (1, 4))

@@ -103,8 +103,9 @@ def outcome(world: World, name: str, expected: set[ResultJob]) -> Outcome:
 
 def crash_mid_batch(world: World) -> Outcome:
     """Four jobs in one batch; the worker dies after publishing two results (Lambda timeout or
-    crash: no response, nothing deleted). The batch comes back after the visibility timeout,
-    1,860 s, far past the results queue's 5-minute de-duplication window."""
+    crash: no response, so Lambda deletes nothing). What was not deleted comes back after the
+    visibility timeout, 1,860 s, far past the results queue's 5-minute de-duplication window:
+    only the unfinished jobs, if the worker deleted each record as its job was done."""
     before, after = start_with(world, names(4))
     assert deliver_push(world, before, after).status == 202
     results = world.stack.queue("ResultsQueue").name
@@ -119,7 +120,9 @@ def crash_mid_batch(world: World) -> Outcome:
     receives = {count for _, count, _ in world.poller.deliveries}
     assert receives == {1, 2}, receives  # the whole batch, delivered a second time
     found = outcome(world, "a. worker dies after 2 of 4 results", {(n, after) for n in names(4)})
-    found.notes.append(f"{len(world.poller.invocations)} invocations")
+    again = sum(1 for _, count, _ in world.poller.deliveries if count == 2)
+    found.notes.append(f"{len(world.poller.invocations)} invocations, {again} records came back")
+    found.requirements.append((f"only the 2 unfinished jobs come back (got {again})", again == 2))
     return found
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..results.once import OncePublisher
     from ..results.queues import ResultQueue
     from ..upstream import GitVerifier, UrlPolicy
-    from ..work.jobs import Enqueued, Job, WorkQueue
+    from ..work.jobs import Enqueued, Job, SqsWorkQueue, WorkQueue
     from ..work.worker import Worker
 
 # A push seen again within this time enqueues nothing (GitHub redelivers for days at most).
@@ -84,6 +84,7 @@ class Services:
         self._enqueue_once: EnqueueOnce | None = None
         self._libraries: LibraryCache | None = None
         self._ledger: Ledger | None = None
+        self._sqs_queue: SqsWorkQueue | None = None
 
     @property
     def repository(self) -> str:
@@ -214,12 +215,21 @@ class Services:
             ledger=self.ledger(),
         )
 
-    def _sqs_work_queue(self) -> WorkQueue | None:
+    def _sqs_work_queue(self) -> SqsWorkQueue | None:
+        """The work queue on SQS when its URL is set (one client for the container's life)."""
         if not self.settings.work_queue_url:
             return None
-        from ..work.jobs import SqsWorkQueue
+        with self._lock:
+            if self._sqs_queue is None:
+                from ..work.jobs import SqsWorkQueue
 
-        return SqsWorkQueue(self.settings.work_queue_url)
+                self._sqs_queue = SqsWorkQueue(self.settings.work_queue_url)
+            return self._sqs_queue
+
+    def sqs_work_queue(self) -> SqsWorkQueue | None:
+        """The work queue the worker consumes, on SQS (None locally): a record whose job is
+        done is deleted from it at once."""
+        return self._sqs_work_queue()
 
     def work_queue(self) -> WorkQueue:
         """SQS when a work queue URL is set; else the one given, else jobs run in this

@@ -209,6 +209,16 @@ class SqsWorkQueue:
             self._client = boto3.client("sqs")
         return self._client
 
+    @property
+    def name(self) -> str:
+        """The queue's name (the last segment of its URL, as in its ARN)."""
+        return self.queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+    def delete(self, receipt_handle: str) -> None:
+        """Delete one received message (its job is done): the event source mapping would
+        delete it only when the whole batch's invocation ends. Deleting twice is harmless."""
+        self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt_handle)
+
     def enqueue(self, jobs: Sequence[Job], on_sent: OnSent | None = None) -> None:
         pending = list({message_key(job): job for job in jobs}.items())  # a job once per call
         sent: list[Job] = []
