@@ -635,8 +635,10 @@ def test_no_signed_json_value_gets_a_5xx_from_the_webhook(value: Any) -> None:
 class RecordingQueue:
     jobs: list[Any]
 
-    def enqueue(self, jobs: Any) -> None:
+    def enqueue(self, jobs: Any, on_sent: Any = None) -> None:
         self.jobs.extend(jobs)
+        if on_sent is not None:
+            on_sent(jobs)
 
 
 def test_an_answer_too_large_for_lambda_is_413_not_a_failed_invocation(

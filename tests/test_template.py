@@ -70,7 +70,7 @@ REQUIRED_ENVIRONMENT = {
         "WORK_QUEUE_MAX_RECEIVES",
         "IDEMPOTENCY_TABLE",
     },
-    "RevalidateFunction": {"WORK_QUEUE_URL"},
+    "RevalidateFunction": {"WORK_QUEUE_URL", "IDEMPOTENCY_TABLE"},
 }
 DEAD_LETTER_QUEUES = {"ResultsDeadLetterQueue", "WorkDeadLetterQueue", "RevalidateDeadLetterQueue"}
 
@@ -584,11 +584,12 @@ def test_policies_name_no_wildcard_resources_except_where_aws_requires_one(
                 raise AssertionError(f"{name}: wildcard resource {text} for {actions}")
 
 
+# The delivery ledger's calls (results/ledger_dynamodb.py): a conditional PutItem claims, an
+# UpdateItem records progress, takes over or completes, a BatchGetItem asks which jobs are done.
 IDEMPOTENCY_ACTIONS = {
-    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
 }
 
 
@@ -621,22 +622,25 @@ def test_worker_may_do_exactly_what_its_code_does(template: dict[str, Any]) -> N
         "sqs:GetQueueAttributes": {"<WorkQueue>"},
         "sqs:SendMessage": {"<WorkQueue>", "<ResultsQueue>"},
         "s3:PutObject": {"${ResultsBucket.Arn}/results/*"},
-        # the ledger's job-run records: claim (PutItem), take over and complete (UpdateItem)
-        "dynamodb:PutItem": {"<IdempotencyTable>"},
-        "dynamodb:UpdateItem": {"<IdempotencyTable>"},
+        # the ledger's job-run records: claim, take over and complete; EXPAND's fan-out
+        **{action: {"<IdempotencyTable>"} for action in IDEMPOTENCY_ACTIONS},
     }
 
 
-def test_revalidate_may_only_enqueue_work(template: dict[str, Any]) -> None:
+def test_revalidate_may_only_enqueue_work_and_record_its_run(template: dict[str, Any]) -> None:
     # (SAM adds sqs:SendMessage on RevalidateDeadLetterQueue for the on-failure destination.)
-    assert granted_to(template, "RevalidateFunction") == {"sqs:SendMessage": {"<WorkQueue>"}}
+    assert granted_to(template, "RevalidateFunction") == {
+        "sqs:SendMessage": {"<WorkQueue>"},
+        **{action: {"<IdempotencyTable>"} for action in IDEMPOTENCY_ACTIONS},
+    }
 
 
 # What each function's code calls on the ledger (results/ledger_dynamodb.py): no Scan, Query,
 # DeleteItem or table administration anywhere.
 LEDGER_ACTIONS = {
     "ApiFunction": IDEMPOTENCY_ACTIONS,
-    "WorkerFunction": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+    "WorkerFunction": IDEMPOTENCY_ACTIONS,
+    "RevalidateFunction": IDEMPOTENCY_ACTIONS,
 }
 
 

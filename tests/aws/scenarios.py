@@ -470,27 +470,10 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("a", crash_mid_batch, None),
-    Scenario(
-        "b1",
-        fanout_schedule,
-        "issue 18: the retried re-validation enqueues every job again, the first 10 twice",
-    ),
-    Scenario(
-        "b2",
-        fanout_forced_push,
-        "issue 18: the EXPAND job comes back and enqueues every job again; the first 10 get "
-        "two results, 31 minutes apart",
-    ),
-    Scenario(
-        "c",
-        webhook_partly_enqueued,
-        "issue 18: the 503 forgets the push, the redelivery enqueues all 14 again",
-    ),
-    Scenario(
-        "d",
-        idempotency_fails_after_enqueue,
-        "issue 18: 500 after the jobs went out; the redelivery enqueues them again",
-    ),
+    Scenario("b1", fanout_schedule, None),
+    Scenario("b2", fanout_forced_push, None),
+    Scenario("c", webhook_partly_enqueued, None),
+    Scenario("d", idempotency_fails_after_enqueue, None),
     Scenario("e1", deletion_in_many_commits, None),
     Scenario("e2", deletion_in_few_commits, None),
     Scenario("e3", forced_push_drops_a_file, None),
@@ -499,11 +482,7 @@ SCENARIOS = [
         dynamodb_outage,
         "issue 18: the idempotency layer's error is answered 500, not 503 with Retry-After",
     ),
-    Scenario(
-        "g",
-        concurrent_deliveries,
-        "issue 18: the twin answers 202 in_progress, the first then fails, and nothing retries",
-    ),
+    Scenario("g", concurrent_deliveries, None),
     Scenario("h1", poison_message, None),
     Scenario("h2", git_faults, None),
     Scenario("i", results_publish_refused, None),

@@ -29,26 +29,22 @@ def test_a_worker_dies_after_publishing_2_of_4_results(world: World) -> None:
     check_target(BY_KEY["a"].run(world))
 
 
-@known_gap("b1")
 def test_b1_scheduled_fanout_whose_second_batch_is_refused(world: World) -> None:
     from .scenarios import fanout_schedule
 
     check_target(fanout_schedule(world, FANOUT))
 
 
-@known_gap("b2")
 def test_b2_forced_push_fanout_whose_second_batch_is_refused(world: World) -> None:
     from .scenarios import fanout_forced_push
 
     check_target(fanout_forced_push(world, FANOUT))
 
 
-@known_gap("c")
 def test_c_webhook_enqueues_10_of_14_jobs_and_is_redelivered(world: World) -> None:
     check_target(BY_KEY["c"].run(world))
 
 
-@known_gap("d")
 def test_d_idempotency_store_fails_after_the_jobs_went_out(world: World) -> None:
     check_target(BY_KEY["d"].run(world))
 
@@ -70,7 +66,6 @@ def test_f_dynamodb_outage_during_a_webhook(world: World) -> None:
     check_target(BY_KEY["f"].run(world))
 
 
-@known_gap("g")
 def test_g_concurrent_deliveries_of_one_push_the_first_failing(world: World) -> None:
     check_target(BY_KEY["g"].run(world))
 

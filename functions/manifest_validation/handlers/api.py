@@ -30,7 +30,8 @@ from .. import __version__
 from ..api.auth import is_authorized
 from ..api.validations import Answer, ApiError, answer, body_bytes, parse_json
 from ..api.webhook import plan_push, verify_signature
-from ..work.jobs import DeliveryInProgress, EnqueueError
+from ..work.fanout import RunInProgress
+from ..work.jobs import EnqueueError
 from .root import Services, default_services
 from .tracing import capture_lambda_handler
 
@@ -51,6 +52,9 @@ _REQUEST_SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "schemas" / "validation-request.schema.json").read_text()
 )
 _ERROR: OpenAPIResponse = {"description": "Refused; the body names the code, message and field."}
+# Seconds a 503 asks the client to wait: past an abandoned attempt's lease (the API function's
+# 29 s timeout), so that the retry can take its place.
+RETRY_AFTER_SECONDS = 30
 
 
 def _json(
@@ -177,13 +181,17 @@ def github_webhook() -> Response[str]:
     assert plan.key is not None  # every plan that is not ignored has one
     try:
         enqueued = services.enqueue_once(plan.key, delivery, plan.jobs, app.lambda_context)
-    except DeliveryInProgress:
-        return _json(202, {"status": "in_progress", "delivery": delivery})
+    except RunInProgress as error:
+        # not 202: GitHub never retries a 2xx, and the other attempt may yet fail
+        logger.info("webhook: the push is being enqueued by another delivery")
+        return _retry_later("in_progress", f"{error}; deliver it again later")
     except EnqueueError as error:
-        logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
-        return _json(503, ApiError(503, "enqueue_failed", str(error)).body())
+        logger.error(
+            "enqueueing jobs failed", extra={"failed": len(error.failed), "sent": len(error.sent)}
+        )
+        return _retry_later("enqueue_failed", f"{error}; a redelivery enqueues the rest")
     metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued.jobs)
-    answer = {
+    answer: dict[str, Any] = {
         "status": "accepted" if enqueued.duplicate_of is None else "duplicate",
         "delivery": delivery,
         "jobs": enqueued.jobs,
@@ -191,8 +199,17 @@ def github_webhook() -> Response[str]:
     }
     if enqueued.duplicate_of is not None:  # a redelivery, or the same push replayed
         answer["duplicate_of"] = enqueued.duplicate_of
+    if enqueued.skipped:  # an earlier attempt of this push enqueued these
+        answer["already_enqueued"] = enqueued.skipped
     logger.info(f"webhook {answer['status']}", extra={"jobs": enqueued.jobs, "full": plan.full})
     return _json(202, answer)
+
+
+def _retry_later(code: str, message: str) -> Response[str]:
+    """503 with Retry-After: a dependency (or another attempt) is not ready; nothing is lost,
+    the same request later does the rest."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return _json(503, ApiError(503, code, message).body(), headers=headers)
 
 
 def _record(results: list[Any], seconds: float) -> None:

@@ -99,10 +99,6 @@ class Ledger(Protocol):
         `delivery` and `pin` are stored when the record is new (and kept if it had them)."""
         ...
 
-    def peek(self, key: str) -> Claim | None:
-        """The record as it is (DONE or BUSY), or None when a claim would be granted."""
-        ...
-
     def add_sent(self, claim: Claim, run_keys: Collection[str]) -> None:
         """Record that these jobs went out (whoever holds the record now: it is a fact)."""
         ...
@@ -179,16 +175,6 @@ class InMemoryLedger:
             record.message = record.message if record.message is not None else message
             record.pin = record.pin or pin
             return self._claim(key, ClaimState.RESUMED, record)
-
-    def peek(self, key: str) -> Claim | None:
-        with self._lock:
-            now = self.clock()
-            record = self._records.get(key)
-            if record is None or record.expires <= now:
-                return None
-            if record.status == "done" or record.lease_until > now:
-                return self._blocked(key, record, now)
-            return None
 
     def add_sent(self, claim: Claim, run_keys: Collection[str]) -> None:
         with self._lock:

@@ -17,8 +17,8 @@ Every call is one item operation: a claim is a PutItem conditional on the record
 or expired (ReturnValuesOnConditionCheckFailure gives what blocked it, without a read), taking
 over an abandoned record an UpdateItem conditional on its previous owner and lease; `add_sent`,
 `complete` and `release` are UpdateItems; `done` is a BatchGetItem (consistent reads). The
-calls are exactly GetItem (only `peek`), PutItem, UpdateItem and BatchGetItem: what the
-functions' roles are granted in template.yaml.
+calls are exactly PutItem, UpdateItem and BatchGetItem (no read of one item, no scan, no
+delete): what the functions' roles are granted in template.yaml.
 
 DynamoDB compares nothing with a clock: `now` is this function's, and an expired record is one
 whose `expiration` has passed whether or not TTL deleted it yet.
@@ -162,17 +162,6 @@ class DynamoDbLedger:
                 return Claim(key, ClaimState.BUSY)
             return _claim(key, self._state(blocked, now) or ClaimState.BUSY, blocked, "")
         return _claim(key, ClaimState.RESUMED, answer.get("Attributes", {}), owner)
-
-    def peek(self, key: str) -> Claim | None:
-        now = self._clock()
-        answer = self._call_plain(
-            "GetItem", TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True
-        )
-        item = (answer or {}).get("Item")
-        if not item or self._expired(item, now):
-            return None
-        state = self._state(item, now)
-        return None if state is None else _claim(key, state, item, "")
 
     # -- progress -------------------------------------------------------------------------------
 

@@ -111,5 +111,11 @@ class LedgeredPublisher:
         return True
 
     def published(self, run_keys: Collection[str]) -> set[str]:
-        records = {job_record(key): key for key in run_keys}
-        return {records[key] for key in self.ledger.done(records)}
+        return finished_runs(self.ledger, run_keys)
+
+
+def finished_runs(ledger: Ledger, run_keys: Collection[str]) -> set[str]:
+    """Those job runs whose ledger record is done: their result published (or, for an EXPAND
+    job, its jobs enqueued)."""
+    records = {job_record(key): key for key in run_keys}
+    return {records[key] for key in ledger.done(records)}

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from ..libraryfile.names import COMMIT, IMAGE_NAME
 from ..results.origin import Trigger
+from ..results.outage import DependencyUnavailable
 
 JOB_VERSION = 1
 MAX_RUN = 1024  # characters of a job's run (a push key or an event id: far fewer)
@@ -133,7 +134,7 @@ class Job:
             raise InvalidJob(f"not JSON: {error}") from error
 
 
-class EnqueueError(Exception):
+class EnqueueError(DependencyUnavailable):
     """Some jobs were not enqueued: `failed` names exactly those, `sent` the ones of the same call
     that went out (the caller records them, so that its retry enqueues only the rest)."""
 
@@ -145,16 +146,13 @@ class EnqueueError(Exception):
         self.reason = reason
 
 
-class DeliveryInProgress(Exception):
-    """The same push is being handled right now (GitHub retried quickly, or a replay)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Enqueued:
     """What enqueueing the jobs of one push did."""
 
     jobs: int  # enqueued by this call: 0 for a push seen before
     duplicate_of: str | None = None  # the delivery that first brought the push, if seen before
+    skipped: int = 0  # jobs an earlier attempt of the same push had enqueued (or that are done)
 
 
 # told, after each round of sends, which jobs went out (a ledger records them)

@@ -18,11 +18,12 @@ from ..application import Base, ManifestInput, Options, check
 from ..libraryfile.library import Library, LibraryCache
 from ..problems.catalog import problem
 from ..problems.status import Status
-from ..results.ledger import InMemoryLedger, Ledger
+from ..results.ledger import JOB_TTL_SECONDS, ClaimState, InMemoryLedger, Ledger, job_record
 from ..results.messages import make_message, removed_message
 from ..results.once import ClaimHeld, OncePublisher, as_once_publisher
 from ..results.origin import Origin, Trigger
-from .jobs import Action, Job, OnSent, WorkQueue
+from .fanout import fan_out
+from .jobs import Action, EnqueueError, Job, OnSent, WorkQueue
 
 if TYPE_CHECKING:
     from ..repository import ManifestSource
@@ -99,7 +100,7 @@ class Worker:
         try:
             source = self.sources(job.repository)
             if job.action is Action.EXPAND:
-                return self._expand(job, source, final_attempt=final_attempt)
+                return self._expand(job, source, final_attempt, lease_seconds)
             if job.action is Action.REMOVED:
                 self._publish(job, self._removed(job), lease_seconds)
                 return []
@@ -166,16 +167,43 @@ class Worker:
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
 
-    def _expand(self, job: Job, source: ManifestSource, *, final_attempt: bool) -> list[Job]:
+    def _expand(
+        self, job: Job, source: ManifestSource, final_attempt: bool, lease_seconds: float
+    ) -> list[Job]:
         """Every manifest at the commit, validated; and every one present at the base (the
         commit before the push, when known) but not at the commit, removed: a push of 20+
-        commits or a forced push says nothing trustworthy about what it deleted."""
-        names = source.list_manifests(job.commit)
-        jobs = expand(job, names) + removed(job, self._gone(job, source, names, final_attempt))
-        if self.work_queue is None:
-            return jobs
-        self.work_queue.enqueue(jobs)
+        commits or a forced push says nothing trustworthy about what it deleted.
+
+        The fan-out resumes (`work.fanout`): the job run's record says which jobs a failed
+        attempt enqueued, and the next attempt enqueues the rest."""
+        if self.work_queue is None:  # in process: the caller runs them
+            return self._expansion(job, source, final_attempt)
+        key = job.run_key
+        if key is None:
+            self.work_queue.enqueue(self._expansion(job, source, final_attempt))
+            return []
+        claim = self.ledger.claim(
+            job_record(key), lease_seconds=lease_seconds, ttl_seconds=JOB_TTL_SECONDS
+        )
+        if claim.state is ClaimState.DONE:
+            log.info("this EXPAND job run enqueued its jobs before")
+            return []
+        if claim.state is ClaimState.BUSY:
+            raise RetryLater("another attempt is enqueueing this job's jobs")
+        try:
+            jobs = self._expansion(job, source, final_attempt)
+        except BaseException:
+            self.ledger.release(claim)
+            raise
+        try:
+            fan_out(self.ledger, claim, jobs, self.work_queue, done=self.publisher.published)
+        except EnqueueError as error:
+            raise RetryLater(str(error)) from error
         return []
+
+    def _expansion(self, job: Job, source: ManifestSource, final_attempt: bool) -> list[Job]:
+        names = source.list_manifests(job.commit)
+        return expand(job, names) + removed(job, self._gone(job, source, names, final_attempt))
 
     def _gone(
         self, job: Job, source: ManifestSource, names: list[str], final_attempt: bool
