@@ -61,7 +61,6 @@ def test_e3_forced_push_dropping_a_manifest(world: World) -> None:
     check_target(BY_KEY["e3"].run(world))
 
 
-@known_gap("f")
 def test_f_dynamodb_outage_during_a_webhook(world: World) -> None:
     check_target(BY_KEY["f"].run(world))
 

@@ -30,6 +30,7 @@ from .. import __version__
 from ..api.auth import is_authorized
 from ..api.validations import Answer, ApiError, answer, body_bytes, parse_json
 from ..api.webhook import plan_push, verify_signature
+from ..results.outage import is_outage
 from ..work.fanout import RunInProgress
 from ..work.jobs import EnqueueError
 from .root import Services, default_services
@@ -52,9 +53,10 @@ _REQUEST_SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "schemas" / "validation-request.schema.json").read_text()
 )
 _ERROR: OpenAPIResponse = {"description": "Refused; the body names the code, message and field."}
-# Seconds a 503 asks the client to wait: past an abandoned attempt's lease (the API function's
-# 29 s timeout), so that the retry can take its place.
-RETRY_AFTER_SECONDS = 30
+_LATER: OpenAPIResponse = {
+    "description": "A dependency is unavailable (or the same push is being enqueued by another "
+    "delivery): nothing was lost; send the same request again after Retry-After seconds."
+}
 
 
 def _json(
@@ -66,16 +68,25 @@ def _json(
 @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]  # untyped in Powertools
 def refused(error: ApiError) -> Response[str]:
     logger.info("refused request", extra={"status": error.status, "code": error.code})
-    return _json(error.status, error.body())
+    return _json(error.status, error.body(), headers=error.headers() or None)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def internal_error(error: Exception) -> Response[str]:
-    """Our own bug (nothing a client sends may end here): logged with its request id; the
-    answer carries the id for a bug report, and nothing of the exception."""
+    """An outage of a dependency (DynamoDB, SQS, S3, SSM: `results.outage`) is a 503 with
+    Retry-After: nothing was lost, the same request later does the work. Anything else is our
+    own bug (nothing a client sends may end here): logged with its request id; the answer
+    carries the id for a bug report, and nothing of the exception."""
     if isinstance(error, ServiceError):  # Powertools' own HTTP errors keep their answers
         raise error
     request_id = (app.current_event.get("requestContext") or {}).get("requestId", "unknown")
+    if is_outage(error):
+        logger.warning("dependency unavailable", extra={"request_id": request_id}, exc_info=error)
+        message = (
+            "a service this API depends on is unavailable; nothing was lost: send the same "
+            f"request again later (request id {request_id})"
+        )
+        return _retry_later("dependency_unavailable", message)
     logger.exception("internal error", extra={"request_id": request_id})
     message = f"internal error; quote request id {request_id} when reporting it"
     return _json(500, ApiError(500, "internal_error", message).body())
@@ -100,7 +111,7 @@ def health() -> dict[str, str]:
         401: _ERROR,
         413: _ERROR,
         415: _ERROR,
-        503: _ERROR,
+        503: _LATER,
     },
     openapi_extensions={
         "requestBody": {
@@ -151,7 +162,7 @@ def create_validation() -> Response[str]:
         202: {"description": "accepted, duplicate (the same push seen before) or ignored"},
         400: _ERROR,
         401: _ERROR,
-        503: _ERROR,
+        503: _LATER,
     },
 )
 def github_webhook() -> Response[str]:
@@ -208,8 +219,8 @@ def github_webhook() -> Response[str]:
 def _retry_later(code: str, message: str) -> Response[str]:
     """503 with Retry-After: a dependency (or another attempt) is not ready; nothing is lost,
     the same request later does the rest."""
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return _json(503, ApiError(503, code, message).body(), headers=headers)
+    error = ApiError(503, code, message)
+    return _json(503, error.body(), headers=error.headers())
 
 
 def _record(results: list[Any], seconds: float) -> None:
