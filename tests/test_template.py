@@ -451,8 +451,10 @@ def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
-    # Powertools' DynamoDBPersistenceLayer writes the expiry to `expiration` by default.
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    # The delivery ledger writes each record's expiry to `expiration` (results/ledger_dynamodb.py).
+    from manifest_validation.results.ledger_dynamodb import EXPIRATION
+
+    assert table["TimeToLiveSpecification"] == {"AttributeName": EXPIRATION, "Enabled": True}
     assert table["SSESpecification"]["SSEEnabled"] is True
 
 

@@ -156,7 +156,9 @@ def create_validation() -> Response[str]:
     summary="GitHub push webhook",
     description="Signed with X-Hub-Signature-256. A push to the manifests repository's branch "
     "enqueues one job per changed library file (or every manifest when the payload cannot "
-    "list everything) and answers 202 at once; other events are acknowledged and ignored.",
+    "list everything), each once however often the push is delivered, and answers 202 once "
+    "they are queued; other events are acknowledged and ignored. 503 (with Retry-After) when "
+    "a dependency is unavailable or another delivery of the push is at work: deliver it again.",
     responses={
         200: {"description": "ping"},
         202: {"description": "accepted, duplicate (the same push seen before) or ignored"},
