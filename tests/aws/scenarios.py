@@ -396,10 +396,15 @@ def concurrent_deliveries(world: World) -> Outcome:
     world.poller.settle()
     found = outcome(world, "g. concurrent deliveries, first fails", {(n, after) for n in manifests})
     found.notes.append(
-        f"twin answered {twin.status} {twin.body.get('status')}; the first, after GitHub "
+        f"twin answered {twin.status} {_kind(twin)}; the first, after GitHub "
         f"stopped waiting, {first_answer.status}"
     )
     return found
+
+
+def _kind(answer: Attempt) -> str:
+    """An answer's status (202s) or error code (refusals)."""
+    return str(answer.body.get("status") or (answer.body.get("error") or {}).get("code"))
 
 
 # -- h. poison in the dead-letter queue; git faults absorbed --------------------------------------
