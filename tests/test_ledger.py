@@ -275,3 +275,20 @@ def test_the_embedded_queue_records_the_run_and_the_result_in_one_transaction(
     assert not LocalResultQueue(tmp_path).publish_once("run-1", result("valid"))
     assert LocalResultQueue(tmp_path).published(["run-1", "run-2"]) == {"run-1"}
     assert [m.status for m in queue.pending()] == []
+
+
+def test_two_attempts_taking_over_the_same_abandoned_claim_one_wins(dynamodb: Any) -> None:
+    """Both read the dead holder's record (its lease over); each asks to replace *that* holder:
+    the conditional update lets one through, the other finds the record held."""
+    from manifest_validation.results.ledger_dynamodb import DynamoDbLedger
+
+    clock = Clock()
+    ledger = DynamoDbLedger(TABLE, client=dynamodb, clock=clock)
+    key = job_record("d" * 64)
+    ledger.claim(key, lease_seconds=LEASE, ttl_seconds=TTL, message=b"stored")
+    clock.now += LEASE + 1
+    dead = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": key}})["Item"]
+    first = ledger._take_over(key, dead, "owner-1", clock.now, LEASE, None, None)
+    second = ledger._take_over(key, dead, "owner-2", clock.now, LEASE, None, None)
+    assert (first.state, first.owner, first.message) == (ClaimState.RESUMED, "owner-1", b"stored")
+    assert second.state is ClaimState.BUSY and not second.held
