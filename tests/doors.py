@@ -4,12 +4,15 @@ constructor), as a Lambda container makes them from its environment."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from manifest_validation.handlers import api, revalidate, worker
 from manifest_validation.handlers.local_server import LocalContext
 from manifest_validation.handlers.root import Services
 from manifest_validation.settings import Settings
+
+WORKER_TIMEOUT_SECONDS = 300
 
 
 class Doors:
@@ -20,7 +23,9 @@ class Doors:
         return api.handle(event, LocalContext(), services=self.services)
 
     def worker(self, event: dict[str, Any]) -> dict[str, Any]:
-        return worker.handle(event, LocalContext(), services=self.services)
+        # the worker function's timeout (template.yaml): it starts no job when little is left
+        context = LocalContext(deadline=time.monotonic() + WORKER_TIMEOUT_SECONDS)
+        return worker.handle(event, context, services=self.services)
 
     def revalidate(self, event: dict[str, Any]) -> dict[str, Any]:
         return revalidate.handle(event, LocalContext(), services=self.services)

@@ -304,13 +304,15 @@ def test_the_same_push_under_a_new_delivery_id_enqueues_nothing(world: World, aw
     other = deliver({**payload, "before": world.commits[-1]}, delivery="other")
     assert (other["status"], other["jobs"]) == ("accepted", 1)
 
-    # the records are small and expire (the table's TTL attribute)
+    # the records (one per push: the ledger's run records) are small and expire (the table's
+    # TTL attribute); once done they say only that, how many jobs, and the first delivery
     import boto3
 
     items = boto3.client("dynamodb", region_name=REGION).scan(TableName="idempotency")["Items"]
     assert len(items) == 2
     for item in items:
-        assert set(item) <= {"id", "expiration", "in_progress_expiration", "status", "data"}
+        assert set(item) == {"id", "expiration", "status", "jobs", "delivery"}
+        assert item["id"]["S"].startswith("run#") and item["status"]["S"] == "done"
         assert len(json.dumps(item)) < 400
         assert "library/good" not in json.dumps(item)  # no jobs, no payload
         expires_in = int(item["expiration"]["N"]) - time.time()
@@ -334,9 +336,13 @@ def test_forced_push_revalidates_every_manifest(world: World, aws: Aws) -> None:
     failed, expand_messages = run_worker(aws)  # the one EXPAND job fans out
     assert (failed, len(expand_messages)) == ([], 1)
     jobs = [json.loads(m["Body"]) for m in aws.drain(aws.work_url)]
-    names = sorted(job["manifest"] for job in jobs)
+    names = sorted(job["manifest"] for job in jobs if job["action"] == "validate")
     expected = sorted(p.name for p in (world.work / "library").iterdir())
     assert names == expected
+    # and what the push's `before` had that its `after` has not: removed
+    listed = run_git("ls-tree", "--name-only", f"{world.commits[0]}:library", cwd=world.work)
+    removed = [job["manifest"] for job in jobs if job["action"] == "removed"]
+    assert removed == sorted(set(listed.split()) - set(expected))
     assert {job["commit"] for job in jobs} == {world.commits[-1]}
 
 

@@ -69,8 +69,9 @@ REQUIRED_ENVIRONMENT = {
         "RESULTS_BUCKET",
         "WORK_QUEUE_URL",
         "WORK_QUEUE_MAX_RECEIVES",
+        "IDEMPOTENCY_TABLE",
     },
-    "RevalidateFunction": {"WORK_QUEUE_URL"},
+    "RevalidateFunction": {"WORK_QUEUE_URL", "IDEMPOTENCY_TABLE"},
 }
 DEAD_LETTER_QUEUES = {"ResultsDeadLetterQueue", "WorkDeadLetterQueue", "RevalidateDeadLetterQueue"}
 
@@ -451,8 +452,10 @@ def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
-    # Powertools' DynamoDBPersistenceLayer writes the expiry to `expiration` by default.
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    # The delivery ledger writes each record's expiry to `expiration` (results/ledger_dynamodb.py).
+    from manifest_validation.results.ledger_dynamodb import EXPIRATION
+
+    assert table["TimeToLiveSpecification"] == {"AttributeName": EXPIRATION, "Enabled": True}
     assert table["SSESpecification"]["SSEEnabled"] is True
 
 
@@ -584,11 +587,12 @@ def test_policies_name_no_wildcard_resources_except_where_aws_requires_one(
                 raise AssertionError(f"{name}: wildcard resource {text} for {actions}")
 
 
+# The delivery ledger's calls (results/ledger_dynamodb.py): a conditional PutItem claims, an
+# UpdateItem records progress, takes over or completes, a BatchGetItem asks which jobs are done.
 IDEMPOTENCY_ACTIONS = {
-    "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
 }
 
 
@@ -621,24 +625,55 @@ def test_worker_may_do_exactly_what_its_code_does(template: dict[str, Any]) -> N
         "sqs:GetQueueAttributes": {"<WorkQueue>"},
         "sqs:SendMessage": {"<WorkQueue>", "<ResultsQueue>"},
         "s3:PutObject": {"${ResultsBucket.Arn}/results/*"},
+        # the ledger's job-run records: claim, take over and complete; EXPAND's fan-out
+        **{action: {"<IdempotencyTable>"} for action in IDEMPOTENCY_ACTIONS},
     }
 
 
-def test_revalidate_may_only_enqueue_work(template: dict[str, Any]) -> None:
+def test_revalidate_may_only_enqueue_work_and_record_its_run(template: dict[str, Any]) -> None:
     # (SAM adds sqs:SendMessage on RevalidateDeadLetterQueue for the on-failure destination.)
-    assert granted_to(template, "RevalidateFunction") == {"sqs:SendMessage": {"<WorkQueue>"}}
+    assert granted_to(template, "RevalidateFunction") == {
+        "sqs:SendMessage": {"<WorkQueue>"},
+        **{action: {"<IdempotencyTable>"} for action in IDEMPOTENCY_ACTIONS},
+    }
+
+
+# What each function's code calls on the ledger (results/ledger_dynamodb.py): no Scan, Query,
+# DeleteItem or table administration anywhere.
+LEDGER_ACTIONS = {
+    "ApiFunction": IDEMPOTENCY_ACTIONS,
+    "WorkerFunction": IDEMPOTENCY_ACTIONS,
+    "RevalidateFunction": IDEMPOTENCY_ACTIONS,
+}
 
 
 def test_dynamodb_rights_name_only_the_idempotency_table(template: dict[str, Any]) -> None:
+    granted: dict[str, set[str]] = {}
     for name, statement in policy_statements(template):
         actions = as_list(statement["Action"])
         if not any(action.startswith("dynamodb:") for action in actions):
             continue
-        assert name == "ApiFunction", name
-        assert set(actions) == IDEMPOTENCY_ACTIONS
+        assert all(action.startswith("dynamodb:") for action in actions), name
+        granted.setdefault(name, set()).update(actions)
         assert [as_text(resource) for resource in as_list(statement["Resource"])] == [
             "<IdempotencyTable>"
         ]
+    assert granted == LEDGER_ACTIONS
+
+
+def test_ledger_records_outlive_every_retry_of_what_they_record(template: dict[str, Any]) -> None:
+    """A job run's record lives as long as its job can come back: the work queue's retention,
+    and the dead-letter queue's (a person may redrive a job after a fix), plus margin."""
+    from manifest_validation.results.ledger import JOB_TTL_SECONDS, RUN_TTL_SECONDS
+
+    queues = template["Resources"]
+    work = int(queues["WorkQueue"]["Properties"]["MessageRetentionPeriod"])
+    dead = int(queues["WorkDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"])
+    assert max(work, dead) + 24 * 3600 <= JOB_TTL_SECONDS
+    # a run is remembered while GitHub may redeliver a push (days), beyond the work queue's
+    # retention (its jobs may resume while it is) and the schedule's retries (an hour)
+    schedule = queues["RevalidateFunction"]["Properties"]["EventInvokeConfig"]
+    assert max(work, int(schedule["MaximumEventAgeInSeconds"])) <= RUN_TTL_SECONDS
 
 
 # -- outputs and lint ------------------------------------------------------------------------

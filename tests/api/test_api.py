@@ -264,6 +264,66 @@ def test_publish_failure_is_an_error_the_caller_sees(
     assert answer.json()["error"]["code"] == "publish_failed"
 
 
+def test_every_503_says_when_to_try_again(
+    sqs_queue: Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RESULTS_QUEUE_URL", sqs_queue.url.replace("results.fifo", "missing.fifo"))
+    doors.forget()
+    answer = validations({"manifests": [HELLO_ITEM], "publish": True})
+    assert (answer.status, answer.headers.get("Retry-After")) == (503, "30")
+
+
+@pytest.mark.parametrize("door", ["validations", "webhook"])
+@pytest.mark.parametrize("outage", ["connection", "throttled", "service error", "wrapped"])
+def test_a_dependency_outage_is_a_503_with_retry_after_never_a_500(
+    door: str, outage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSM (the tokens, the webhook secret) stands for any dependency: a connection that fails,
+    a throttled or failing service, also under another library's error (Powertools wraps)."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    def error() -> Exception:
+        if outage == "connection":
+            return EndpointConnectionError(endpoint_url="https://ssm.us-east-1.amazonaws.com")
+        if outage in ("throttled", "wrapped"):
+            code, status = "ThrottlingException", 400
+        else:
+            code, status = "InternalServerError", 500
+        response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(response, "GetParameter")
+
+    def down() -> Any:
+        if outage == "wrapped":
+            try:
+                raise error()
+            except ClientError as cause:
+                raise RuntimeError("GetParameterError: throttled") from cause
+        raise error()
+
+    services = doors.current().services
+    monkeypatch.setattr(services, "tokens" if door == "validations" else "webhook_secret", down)
+    answer = validations({"manifests": [HELLO_ITEM]}) if door == "validations" else webhook(b"{}")
+    assert (answer.status, answer.headers.get("Retry-After")) == (503, "30")
+    error_body = answer.json()["error"]
+    assert error_body["code"] == "dependency_unavailable"
+    assert "Throttling" not in answer.body and "ssm" not in answer.body
+
+
+def test_a_misconfiguration_is_not_an_outage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Access denied or a missing parameter is no outage: no retry helps, it is ours to fix."""
+    from botocore.exceptions import ClientError
+
+    def denied() -> Any:
+        response: Any = {
+            "Error": {"Code": "AccessDeniedException"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        raise ClientError(response, "GetParameter")
+
+    monkeypatch.setattr(doors.current().services, "tokens", denied)
+    assert validations({"manifests": [HELLO_ITEM]}).status == 500
+
+
 def test_publish_without_queue_url_uses_the_embedded_queue(tmp_path: Path) -> None:
     from manifest_validation.results.queues import LocalResultQueue
 
@@ -550,8 +610,10 @@ def test_no_signed_json_value_gets_a_5xx_from_the_webhook(value: Any) -> None:
 class RecordingQueue:
     jobs: list[Any]
 
-    def enqueue(self, jobs: Any) -> None:
+    def enqueue(self, jobs: Any, on_sent: Any = None) -> None:
         self.jobs.extend(jobs)
+        if on_sent is not None:
+            on_sent(jobs)
 
 
 def test_an_answer_too_large_for_lambda_is_413_not_a_failed_invocation(

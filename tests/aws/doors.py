@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from manifest_validation.results.ledger_dynamodb import LEASE
+
 from .template import function_setting
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -40,10 +42,9 @@ NOT_IN_TEMPLATE = (
     "LAMBDA_TASK_ROOT",  # would turn X-Ray tracing on (handlers/tracing.py)
 )
 
-# The idempotency record's attribute holding when an in-progress record stops blocking (epoch
-# milliseconds): Powertools' DynamoDB persistence layer default, which the code keeps. The TTL
-# attribute itself comes from the template.
-IN_PROGRESS_EXPIRY_ATTRIBUTE = "in_progress_expiration"
+# The ledger record's attribute holding when an in-progress record stops blocking: its holder's
+# lease (epoch milliseconds), as the code names it. The TTL attribute comes from the template.
+IN_PROGRESS_EXPIRY_ATTRIBUTE = LEASE
 
 
 def handler_name(function: str) -> str:

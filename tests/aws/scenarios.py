@@ -8,16 +8,22 @@ was enqueued, what the webhook answered), and `check_target` compares. A scenari
 its preconditions (the fault it injects really happened), with plain asserts, so a harness that
 stopped injecting cannot pass for a fixed bug. The tests (test_scenarios.py) and
 benchmarks/bench_delivery.py share these functions.
+
+Every scenario that delivers a push through the webhook (`Scenario.pushes`) is also run with
+each push delivered twice at once (`World.twin_deliveries`, see `steps.deliver_twice_at_once`):
+the target is the same.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gitserver import serve_git
 
@@ -103,8 +109,9 @@ def outcome(world: World, name: str, expected: set[ResultJob]) -> Outcome:
 
 def crash_mid_batch(world: World) -> Outcome:
     """Four jobs in one batch; the worker dies after publishing two results (Lambda timeout or
-    crash: no response, nothing deleted). The batch comes back after the visibility timeout,
-    1,860 s, far past the results queue's 5-minute de-duplication window."""
+    crash: no response, so Lambda deletes nothing). What was not deleted comes back after the
+    visibility timeout, 1,860 s, far past the results queue's 5-minute de-duplication window:
+    only the unfinished jobs, if the worker deleted each record as its job was done."""
     before, after = start_with(world, names(4))
     assert deliver_push(world, before, after).status == 202
     results = world.stack.queue("ResultsQueue").name
@@ -119,7 +126,9 @@ def crash_mid_batch(world: World) -> Outcome:
     receives = {count for _, count, _ in world.poller.deliveries}
     assert receives == {1, 2}, receives  # the whole batch, delivered a second time
     found = outcome(world, "a. worker dies after 2 of 4 results", {(n, after) for n in names(4)})
-    found.notes.append(f"{len(world.poller.invocations)} invocations")
+    again = sum(1 for _, count, _ in world.poller.deliveries if count == 2)
+    found.notes.append(f"{len(world.poller.invocations)} invocations, {again} records came back")
+    found.requirements.append((f"only the 2 unfinished jobs come back (got {again})", again == 2))
     return found
 
 
@@ -387,10 +396,15 @@ def concurrent_deliveries(world: World) -> Outcome:
     world.poller.settle()
     found = outcome(world, "g. concurrent deliveries, first fails", {(n, after) for n in manifests})
     found.notes.append(
-        f"twin answered {twin.status} {twin.body.get('status')}; the first, after GitHub "
+        f"twin answered {twin.status} {_kind(twin)}; the first, after GitHub "
         f"stopped waiting, {first_answer.status}"
     )
     return found
+
+
+def _kind(answer: Attempt) -> str:
+    """An answer's status (202s) or error code (refusals)."""
+    return str(answer.body.get("status") or (answer.body.get("error") or {}).get("code"))
 
 
 # -- h. poison in the dead-letter queue; git faults absorbed --------------------------------------
@@ -458,65 +472,127 @@ def results_publish_refused(world: World) -> Outcome:
     return outcome(world, "i. one results publish refused", {(n, after) for n in manifests})
 
 
+# -- j. SQS down when a webhook arrives ----------------------------------------------------------
+
+
+def sqs_outage(world: World) -> Outcome:
+    """Every SQS request of the functions is refused (503 ServiceUnavailable) while a push is
+    delivered: the webhook cannot enqueue, answers 503 with Retry-After, and the redelivery
+    after the outage enqueues the jobs."""
+    manifests = names(3)
+    before, after = start_with(world, manifests)
+    fault = world.proxy.inject(Fault("SQS unavailable", "sqs", refuse(503, "ServiceUnavailable")))
+    first = deliver_push(world, before, after)
+    assert fault.acted >= 1, "SQS was never refused"
+    world.proxy.remove(fault)
+    world.clock.advance(REDELIVERY_DELAY_SECONDS)
+    world.sender.redeliver_failed()
+    world.poller.settle()
+    found = outcome(world, "j. SQS outage during a webhook", {(n, after) for n in manifests})
+    found.requirements.append(_retry_later(first))
+    return found
+
+
+def _retry_later(answer: Attempt) -> tuple[str, bool]:
+    return (
+        f"503 with Retry-After for the outage (got {answer.status}, "
+        f"headers {sorted(answer.headers)})",
+        answer.status == 503 and "retry-after" in answer.headers,
+    )
+
+
+# -- k. S3 down when a result needs its claim check ------------------------------------------------
+
+BIG_TAGS = 10_000  # one entry with this many tags: a result of ~300 KB, over SQS's 256 KiB
+
+
+def big_manifest(world: World) -> str:
+    tags = ", ".join(f"t{n}" for n in range(BIG_TAGS))
+    return manifest_text(world.repo.upstream, tags)
+
+
+def _s3_refuses_results(world: World) -> Fault:
+    return world.proxy.inject(
+        Fault("S3 unavailable", "s3", refuse(503, "SlowDown"), "PutObject", world.stack.bucket)
+    )
+
+
+def s3_outage_in_the_worker(world: World) -> Outcome:
+    """A pushed manifest whose result must go through the S3 claim check while S3 refuses
+    every PutObject: that record alone fails and comes back after the visibility timeout, when
+    S3 is back; the small one beside it is published at once. One result each."""
+    before = world.repo.commit("readme")
+    world.repo.write("big", big_manifest(world))
+    world.repo.write("small")
+    after = world.repo.commit("a big manifest")
+    assert deliver_push(world, before, after).status == 202
+    fault = _s3_refuses_results(world)
+    world.poller.drain()
+    assert fault.acted >= 1, "no claim check was refused"
+    assert world.poller.in_flight == 1, "the big result's record did not fail alone"
+    world.proxy.remove(fault)
+    world.poller.settle()
+    found = outcome(
+        world, "k1. S3 outage: a claim check refused", {("big", after), ("small", after)}
+    )
+    checked = [d.claim_checked for d in found.tally.delivered if d.result["manifest"] == "big"]
+    found.requirements.append(
+        (f"the big result came by claim check (got {checked})", checked == [True])
+    )
+    return found
+
+
+def s3_outage_in_the_api(world: World) -> Outcome:
+    """`POST /v1/validations` with `publish: true` of a manifest whose result needs the claim
+    check, while S3 refuses: 503 with Retry-After (nothing published), and the same request
+    after the outage publishes it once."""
+    request = {"manifests": [{"name": "big", "content": big_manifest(world)}], "publish": True}
+    fault = _s3_refuses_results(world)
+    first = validation_request(request)
+    assert fault.acted >= 1, "S3 was never refused"
+    world.proxy.remove(fault)
+    again = validation_request(request)
+    found = outcome(world, "k2. S3 outage: POST /v1/validations", {("big", None)})
+    found.answers += [first.status, again.status]
+    found.requirements.append(_retry_later(first))
+    found.requirements.append((f"the retry is answered 200 (got {again.status})", again.ok))
+    return found
+
+
+def validation_request(request: dict[str, Any]) -> Attempt:
+    from .stack import API_TOKEN
+
+    body = json.dumps(request).encode()
+    headers = [("Content-Type", "application/json"), ("Authorization", f"Bearer {API_TOKEN}")]
+    return answer_of(invoke(doors.API, doors.api_event("POST", "/v1/validations", headers, body)))
+
+
 @dataclass(frozen=True)
 class Scenario:
     key: str
     run: Callable[[World], Outcome]
     gap: str | None  # why today's code misses the target; None: it meets it
+    # the scenario delivers its pushes through the webhook (steps.deliver_push): it is run again
+    # with every push delivered twice at once (World.twin_deliveries)
+    pushes: bool = True
 
 
 SCENARIOS = [
-    Scenario(
-        "a",
-        crash_mid_batch,
-        "issue 18: the redelivered batch publishes again the 2 results published before the "
-        "crash, 31 minutes later, outside the FIFO de-duplication window",
-    ),
-    Scenario(
-        "b1",
-        fanout_schedule,
-        "issue 18: the retried re-validation enqueues every job again, the first 10 twice",
-    ),
-    Scenario(
-        "b2",
-        fanout_forced_push,
-        "issue 18: the EXPAND job comes back and enqueues every job again; the first 10 get "
-        "two results, 31 minutes apart",
-    ),
-    Scenario(
-        "c",
-        webhook_partly_enqueued,
-        "issue 18: the 503 forgets the push, the redelivery enqueues all 14 again",
-    ),
-    Scenario(
-        "d",
-        idempotency_fails_after_enqueue,
-        "issue 18: 500 after the jobs went out; the redelivery enqueues them again",
-    ),
-    Scenario(
-        "e1",
-        deletion_in_many_commits,
-        "issue 18: a full re-validation lists what exists, so the deleted manifest gets no "
-        "`removed`",
-    ),
+    Scenario("a", crash_mid_batch, None),
+    Scenario("b1", fanout_schedule, None, pushes=False),
+    Scenario("b2", fanout_forced_push, None),
+    Scenario("c", webhook_partly_enqueued, None),
+    Scenario("d", idempotency_fails_after_enqueue, None),
+    Scenario("e1", deletion_in_many_commits, None),
     Scenario("e2", deletion_in_few_commits, None),
-    Scenario(
-        "e3",
-        forced_push_drops_a_file,
-        "issue 18: a forced push re-validates what exists; the dropped file gets no `removed`",
-    ),
-    Scenario(
-        "f",
-        dynamodb_outage,
-        "issue 18: the idempotency layer's error is answered 500, not 503 with Retry-After",
-    ),
-    Scenario(
-        "g",
-        concurrent_deliveries,
-        "issue 18: the twin answers 202 in_progress, the first then fails, and nothing retries",
-    ),
+    Scenario("e3", forced_push_drops_a_file, None),
+    Scenario("f", dynamodb_outage, None),
+    Scenario("g", concurrent_deliveries, None, pushes=False),  # concurrent by itself
     Scenario("h1", poison_message, None),
     Scenario("h2", git_faults, None),
     Scenario("i", results_publish_refused, None),
+    Scenario("j", sqs_outage, None),
+    Scenario("k1", s3_outage_in_the_worker, None),
+    Scenario("k2", s3_outage_in_the_api, None, pushes=False),
 ]
 BY_KEY = {scenario.key: scenario for scenario in SCENARIOS}

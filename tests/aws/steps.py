@@ -4,11 +4,16 @@ schedule's event, what the dead-letter queue holds."""
 from __future__ import annotations
 
 import json
+import tempfile
+import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from .github import Attempt, push_payload
+from . import container, doors
+from .github import Attempt, answer_of, push_payload, webhook_event
+from .runtime import invoke
 from .template import properties
 from .world import World
 
@@ -34,6 +39,7 @@ def deliver_push(
     commits: list[dict[str, Any]] | None = None,
     delivery: str | None = None,
 ) -> Attempt:
+    """GitHub delivers the push (twice at once when `world.twin_deliveries`)."""
     listed = commits if commits is not None else world.repo.push_commits(before, after)
     payload = push_payload(
         world.stack.parameters["ManifestsRepository"],
@@ -43,7 +49,42 @@ def deliver_push(
         branch=world.stack.parameters["ManifestsBranch"],
         forced=forced,
     )
+    if world.twin_deliveries:
+        return deliver_twice_at_once(world, payload, delivery)
     return world.sender.deliver(payload, delivery)
+
+
+def deliver_twice_at_once(
+    world: World, payload: dict[str, Any], delivery: str | None = None
+) -> Attempt:
+    """The same delivery twice at once, as when GitHub redelivers it while the first attempt
+    still runs: the first in a container of its own (a subprocess), the second here, sent as
+    soon as the first has reached the delivery ledger (its first DynamoDB call), so that the
+    two overlap where it matters. Both answers are recorded, in the order they came; the one
+    returned is a 2xx if either got one (the answer the scenario's preconditions look at)."""
+    delivery = delivery or str(uuid.uuid4())
+    body = world.sender.bodies.setdefault(delivery, world.sender.body_of(payload))
+    seen = len(world.proxy.calls)
+    with tempfile.TemporaryDirectory() as scratch:
+        first = container.start(
+            doors.API,
+            webhook_event(body, delivery),
+            world.stack.process_environment(),
+            Path(scratch),
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while not any(c.service == "dynamodb" for c in world.proxy.calls[seen:]):
+                assert first.poll() is None, "the first delivery ended before the ledger"
+                assert time.monotonic() < deadline, "the first delivery never reached the ledger"
+                time.sleep(0.01)
+            twin = answer_of(invoke(doors.API, webhook_event(body, delivery)))
+            first_done_before = first.poll() is not None
+        finally:
+            answer = answer_of(container.finish(first, Path(scratch), timeout=90))
+    for attempt in (answer, twin) if first_done_before else (twin, answer):
+        world.sender.record(delivery, attempt)
+    return twin if twin.ok or not answer.ok else answer
 
 
 def scheduler_event() -> dict[str, Any]:

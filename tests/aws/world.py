@@ -89,6 +89,9 @@ class World:
     reader: ResultsReader
     sender: Sender
     patch: pytest.MonkeyPatch
+    # every push is delivered twice at once (steps.deliver_push): GitHub redelivered it while
+    # the first delivery still ran in its container
+    twin_deliveries: bool = False
 
     @property
     def clock(self) -> Clock:

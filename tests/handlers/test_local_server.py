@@ -395,3 +395,38 @@ def test_serve_options_and_their_environment_variables() -> None:
     assert read_timeout_from_env({"MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS": "3"}) == 3.0
     with pytest.raises(ValueError, match="MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS"):
         read_timeout_from_env({"MANIFEST_VALIDATION_READ_TIMEOUT_SECONDS": "never"})
+
+
+def test_the_listen_backlog_holds_64_connections_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """64 clients connecting at the same instant (before the server accepts any) all complete
+    their handshake: none is dropped or reset because the accept queue overflowed."""
+    from manifest_validation.handlers.local_server import BACKLOG
+
+    monkeypatch.setenv("MANIFEST_VALIDATION_API_TOKENS", TOKEN)
+    monkeypatch.setenv("MANIFEST_VALIDATION_STATE_DIR", str(tmp_path / "state"))
+    server = make_server("127.0.0.1", 0)  # listening, not accepting yet
+    assert server.request_queue_size == BACKLOG >= 64
+    clients: list[socket.socket] = []
+    try:
+        for _ in range(64):
+            client = socket.socket()
+            clients.append(client)
+            client.settimeout(0.5)  # a dropped SYN would be sent again only after 1 s
+            client.connect(server.server_address)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        # and each of them is then served
+        request = b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        for client in clients:
+            client.settimeout(10)
+            client.sendall(request)
+        for client in clients:
+            assert client.recv(64).startswith(b"HTTP/1.1 200")
+    finally:
+        for client in clients:
+            client.close()
+        server.shutdown()
+        server.server_close()
+        doors.forget()

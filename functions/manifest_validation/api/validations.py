@@ -53,6 +53,11 @@ MAX_DOCS_FILES = 32  # a docs folder holds a dozen files; we check nine of them
 DOCS_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
+# Seconds a 503 asks the client to wait before the same request: past the lease of an attempt
+# that died (the API function's 29 s timeout), so that a retry can take its place.
+RETRY_AFTER_SECONDS = 30
+
+
 class ApiError(Exception):
     """A request we refuse, with the status and a body that names the problem."""
 
@@ -65,6 +70,11 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+    def headers(self) -> dict[str, str]:
+        """A 503 (a dependency, or another attempt, not ready: nothing lost) says when to
+        send the same request again."""
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)} if self.status == 503 else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +363,9 @@ class Answer:
 
     @classmethod
     def refusal(cls, error: ApiError) -> Answer:
-        return cls(error.status, "application/json", json.dumps(error.body()))
+        return cls(
+            error.status, "application/json", json.dumps(error.body()), headers=error.headers()
+        )
 
 
 def answer(

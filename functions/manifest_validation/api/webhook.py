@@ -62,6 +62,11 @@ def push_key(repository: str, ref: str, before: str | None, after: str) -> str:
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
+def push_run(key: str) -> str:
+    """The run of a push's jobs (see `Job.run`): its key, whatever delivery brought it."""
+    return f"push:{key}"
+
+
 def _library_name(path: str) -> str | None:
     directory, _, name = path.rpartition("/")
     if directory != "library" or not IMAGE_NAME.fullmatch(name):
@@ -105,8 +110,9 @@ def plan_push(
     base = None
     if isinstance(before, str) and _COMMIT.fullmatch(before) and not payload.get("created"):
         base = before
+    run = push_run(identity)
     if payload.get("created") or payload.get("forced") or len(commits) >= TRUNCATED_COMMITS:
-        expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery, base)
+        expand = Job(Action.EXPAND, repository, after, Trigger.PUSH, None, delivery, base, run)
         return PushPlan(jobs=[expand], full=True, key=identity)
     final: dict[str, Action] = {}
     for commit in commits:
@@ -123,7 +129,7 @@ def plan_push(
                 if name is not None:
                     final[name] = action
     jobs = [
-        Job(action, repository, after, Trigger.PUSH, name, delivery, base)
+        Job(action, repository, after, Trigger.PUSH, name, delivery, base, run)
         for name, action in sorted(final.items())
     ]
     if not jobs:

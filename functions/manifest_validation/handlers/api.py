@@ -30,7 +30,9 @@ from .. import __version__
 from ..api.auth import is_authorized
 from ..api.validations import Answer, ApiError, answer, body_bytes, parse_json
 from ..api.webhook import plan_push, verify_signature
-from ..work.jobs import DeliveryInProgress, EnqueueError
+from ..results.outage import is_outage
+from ..work.fanout import RunInProgress
+from ..work.jobs import EnqueueError
 from .root import Services, default_services
 from .tracing import capture_lambda_handler
 
@@ -51,6 +53,10 @@ _REQUEST_SCHEMA = json.loads(
     (Path(__file__).resolve().parents[1] / "schemas" / "validation-request.schema.json").read_text()
 )
 _ERROR: OpenAPIResponse = {"description": "Refused; the body names the code, message and field."}
+_LATER: OpenAPIResponse = {
+    "description": "A dependency is unavailable (or the same push is being enqueued by another "
+    "delivery): nothing was lost; send the same request again after Retry-After seconds."
+}
 
 
 def _json(
@@ -62,16 +68,25 @@ def _json(
 @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]  # untyped in Powertools
 def refused(error: ApiError) -> Response[str]:
     logger.info("refused request", extra={"status": error.status, "code": error.code})
-    return _json(error.status, error.body())
+    return _json(error.status, error.body(), headers=error.headers() or None)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def internal_error(error: Exception) -> Response[str]:
-    """Our own bug (nothing a client sends may end here): logged with its request id; the
-    answer carries the id for a bug report, and nothing of the exception."""
+    """An outage of a dependency (DynamoDB, SQS, S3, SSM: `results.outage`) is a 503 with
+    Retry-After: nothing was lost, the same request later does the work. Anything else is our
+    own bug (nothing a client sends may end here): logged with its request id; the answer
+    carries the id for a bug report, and nothing of the exception."""
     if isinstance(error, ServiceError):  # Powertools' own HTTP errors keep their answers
         raise error
     request_id = (app.current_event.get("requestContext") or {}).get("requestId", "unknown")
+    if is_outage(error):
+        logger.warning("dependency unavailable", extra={"request_id": request_id}, exc_info=error)
+        message = (
+            "a service this API depends on is unavailable; nothing was lost: send the same "
+            f"request again later (request id {request_id})"
+        )
+        return _retry_later("dependency_unavailable", message)
     logger.exception("internal error", extra={"request_id": request_id})
     message = f"internal error; quote request id {request_id} when reporting it"
     return _json(500, ApiError(500, "internal_error", message).body())
@@ -97,7 +112,7 @@ def health() -> dict[str, str]:
         401: _ERROR,
         413: _ERROR,
         415: _ERROR,
-        503: _ERROR,
+        503: _LATER,
     },
     openapi_extensions={
         "requestBody": {
@@ -142,13 +157,15 @@ def create_validation() -> Response[str]:
     summary="GitHub push webhook",
     description="Signed with X-Hub-Signature-256. A push to the manifests repository's branch "
     "enqueues one job per changed library file (or every manifest when the payload cannot "
-    "list everything) and answers 202 at once; other events are acknowledged and ignored.",
+    "list everything), each once however often the push is delivered, and answers 202 once "
+    "they are queued; other events are acknowledged and ignored. 503 (with Retry-After) when "
+    "a dependency is unavailable or another delivery of the push is at work: deliver it again.",
     responses={
         200: {"description": "ping"},
         202: {"description": "accepted, duplicate (the same push seen before) or ignored"},
         400: _ERROR,
         401: _ERROR,
-        503: _ERROR,
+        503: _LATER,
     },
 )
 def github_webhook() -> Response[str]:
@@ -178,13 +195,17 @@ def github_webhook() -> Response[str]:
     assert plan.key is not None  # every plan that is not ignored has one
     try:
         enqueued = services.enqueue_once(plan.key, delivery, plan.jobs, app.lambda_context)
-    except DeliveryInProgress:
-        return _json(202, {"status": "in_progress", "delivery": delivery})
+    except RunInProgress as error:
+        # not 202: GitHub never retries a 2xx, and the other attempt may yet fail
+        logger.info("webhook: the push is being enqueued by another delivery")
+        return _retry_later("in_progress", f"{error}; deliver it again later")
     except EnqueueError as error:
-        logger.error("enqueueing jobs failed", extra={"failed": len(error.failed)})
-        return _json(503, ApiError(503, "enqueue_failed", str(error)).body())
+        logger.error(
+            "enqueueing jobs failed", extra={"failed": len(error.failed), "sent": len(error.sent)}
+        )
+        return _retry_later("enqueue_failed", f"{error}; a redelivery enqueues the rest")
     metrics.add_metric(name="JobsEnqueued", unit=MetricUnit.Count, value=enqueued.jobs)
-    answer = {
+    answer: dict[str, Any] = {
         "status": "accepted" if enqueued.duplicate_of is None else "duplicate",
         "delivery": delivery,
         "jobs": enqueued.jobs,
@@ -192,8 +213,17 @@ def github_webhook() -> Response[str]:
     }
     if enqueued.duplicate_of is not None:  # a redelivery, or the same push replayed
         answer["duplicate_of"] = enqueued.duplicate_of
+    if enqueued.skipped:  # an earlier attempt of this push enqueued these
+        answer["already_enqueued"] = enqueued.skipped
     logger.info(f"webhook {answer['status']}", extra={"jobs": enqueued.jobs, "full": plan.full})
     return _json(202, answer)
+
+
+def _retry_later(code: str, message: str) -> Response[str]:
+    """503 with Retry-After: a dependency (or another attempt) is not ready; nothing is lost,
+    the same request later does the rest."""
+    error = ApiError(503, code, message)
+    return _json(503, error.body(), headers=error.headers())
 
 
 def _record(results: list[Any], seconds: float) -> None:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 _DIGITS = re.compile(r"[0-9]{1,19}")
+# Connections the listening socket holds before they are accepted: twice the 64 concurrent
+# clients `serve` is measured with (benchmarks/bench_delivery.py); Linux caps it at somaxconn.
+BACKLOG = 128
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # Routes answered without the handler's lock: path -> a function returning the JSON document.
@@ -293,9 +296,14 @@ def _traceback() -> str:
 
 class LocalServer(ThreadingHTTPServer):
     """Serves the API handler: connections in threads, events one at a time, as a Lambda
-    container takes them (the Powertools resolver keeps the current event on the app object)."""
+    container takes them (the Powertools resolver keeps the current event on the app object).
+
+    The listen backlog holds `BACKLOG` connections not yet accepted: socketserver's default of 5
+    overflows when a few dozen clients connect at once (the kernel then drops or resets their
+    handshakes: a second's delay, or a connection reset, for a client that did nothing wrong)."""
 
     daemon_threads = True
+    request_queue_size = BACKLOG
 
     def __init__(
         self,

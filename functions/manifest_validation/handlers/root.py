@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..settings import SecretSetting, Settings
@@ -19,16 +19,19 @@ from ..settings import SecretSetting, Settings
 if TYPE_CHECKING:
     from ..libraryfile.library import Library, LibraryCache
     from ..repository import ManifestSource
+    from ..results.ledger import Ledger
+    from ..results.once import OncePublisher
     from ..results.queues import ResultQueue
     from ..upstream import GitVerifier, HistoryChecker, RegistryClient, UrlPolicy
-    from ..work.jobs import Enqueued, Job, WorkQueue
+    from ..work.jobs import Enqueued, Job, SqsWorkQueue, WorkQueue
     from ..work.worker import Worker
 
-# A push seen again within this time enqueues nothing (GitHub redelivers for days at most).
-DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600
-LOCAL_PUSH_MEMORY = 10_000  # pushes the local server remembers
-# (push key, delivery id, jobs, Lambda context) -> what was enqueued
-EnqueueOnce = Callable[[str, str, Sequence["Job"], Any], "Enqueued"]
+LOCAL_PUSH_MEMORY = 10_000  # records the local server's ledger keeps (pushes, job runs)
+# A delivery that finds the same push being enqueued by another one waits this long for it to
+# finish (or fail and let go) before answering 503 in_progress: within GitHub's 10 s.
+DELIVERY_WAIT_SECONDS = 3.0
+API_ANSWER_SECONDS = 5.0  # of the API function's time, kept for the rest of the request
+API_LEASE_SECONDS = 30.0  # an attempt without a Lambda context (serve) holds a push this long
 TokenSource = Callable[[], Sequence[str]]
 # API Gateway answers after 30 s at most: leave room for the rest of the request.
 API_VERIFY_BUDGET_SECONDS = 20.0
@@ -94,8 +97,9 @@ class Services:
         self._work_queue = work_queue
         self._webhook_secret: Callable[[], str] | None = None
         self._sources: dict[str, ManifestSource] = {}
-        self._enqueue_once: EnqueueOnce | None = None
         self._libraries: LibraryCache | None = None
+        self._ledger: Ledger | None = None
+        self._sqs_queue: SqsWorkQueue | None = None
 
     @property
     def repository(self) -> str:
@@ -232,6 +236,29 @@ class Services:
             lambda: libraries.head(repository, branch, lambda: self.source(repository))
         )
 
+    def ledger(self) -> Ledger:
+        """The delivery ledger (`results.ledger`): the DynamoDB table when one is set (AWS),
+        else this process's memory (the local server: what it published is remembered by the
+        embedded queue itself)."""
+        with self._lock:
+            if self._ledger is None:
+                table = self.settings.idempotency_table
+                if table:
+                    from ..results.ledger_dynamodb import DynamoDbLedger
+
+                    self._ledger = DynamoDbLedger(table)
+                else:
+                    from ..results.ledger import InMemoryLedger
+
+                    self._ledger = InMemoryLedger(max_records=LOCAL_PUSH_MEMORY)
+            return self._ledger
+
+    def publisher(self) -> OncePublisher:
+        """The results queue, publishing each job run's result once (`results.once`)."""
+        from ..results.once import as_once_publisher
+
+        return as_once_publisher(self.queue(), self.ledger())
+
     def worker(self) -> Worker:
         from ..work.worker import Worker
 
@@ -244,14 +271,24 @@ class Services:
             text_budget_seconds=self.settings.text_budget_seconds,
             registry=self.registry(),
             history=self.history(),
+            ledger=self.ledger(),
         )
 
-    def _sqs_work_queue(self) -> WorkQueue | None:
+    def _sqs_work_queue(self) -> SqsWorkQueue | None:
+        """The work queue on SQS when its URL is set (one client for the container's life)."""
         if not self.settings.work_queue_url:
             return None
-        from ..work.jobs import SqsWorkQueue
+        with self._lock:
+            if self._sqs_queue is None:
+                from ..work.jobs import SqsWorkQueue
 
-        return SqsWorkQueue(self.settings.work_queue_url)
+                self._sqs_queue = SqsWorkQueue(self.settings.work_queue_url)
+            return self._sqs_queue
+
+    def sqs_work_queue(self) -> SqsWorkQueue | None:
+        """The work queue the worker consumes, on SQS (None locally): a record whose job is
+        done is deleted from it at once."""
+        return self._sqs_work_queue()
 
     def work_queue(self) -> WorkQueue:
         """SQS when a work queue URL is set; else the one given, else jobs run in this
@@ -269,95 +306,49 @@ class Services:
                 self._work_queue = InProcessWorkQueue(worker)
             return self._work_queue
 
+    def finished(self, run_keys: Collection[str]) -> set[str]:
+        """Those job runs that are done (their result published, an EXPAND job's jobs out):
+        the ledger's records on AWS, the embedded queue's locally."""
+        if self.settings.idempotency_table:
+            from ..results.once import finished_runs
+
+            return finished_runs(self.ledger(), run_keys)
+        return self.publisher().published(run_keys)
+
     def enqueue_once(
         self, push: str, delivery: str, jobs: Sequence[Job], context: Any = None
     ) -> Enqueued:
-        """Enqueue the jobs of one push, once: the same push again (a redelivery, or the same
-        body under a new delivery id) enqueues nothing. `push` is its `webhook.push_key`."""
-        with self._lock:
-            if self._enqueue_once is None:
-                table = self.settings.idempotency_table
-                if table:
-                    self._enqueue_once = _dynamodb_once(table, self.work_queue)
-                else:
-                    self._enqueue_once = _in_memory_once(self.work_queue)
-            enqueue_once = self._enqueue_once
-        return enqueue_once(push, delivery, jobs, context)
-
-
-def _in_memory_once(work_queue: Callable[[], WorkQueue]) -> EnqueueOnce:
-    """One process only (the local server): enough to keep repeated pushes out."""
-    seen: dict[str, str] = {}  # push key -> the delivery that brought it first
-    seen_lock = threading.Lock()
-
-    def in_memory(push: str, delivery: str, jobs: Sequence[Job], context: Any = None) -> Enqueued:
+        """Enqueue the jobs of one push, each once: a redelivery (or the same body under a new
+        delivery id) of a push whose jobs all went out enqueues nothing; one whose earlier
+        attempt enqueued some (and failed) enqueues the rest; one that arrives while another
+        attempt is at work waits a little for it, then raises RunInProgress. `push` is its
+        `webhook.push_key`; the run's record lives in the delivery ledger (`work.fanout`)."""
+        from ..api.webhook import push_run
+        from ..results.ledger import RUN_TTL_SECONDS, ClaimState, run_record
+        from ..work.fanout import RunInProgress, claim_run, fan_out
         from ..work.jobs import Enqueued
 
-        with seen_lock:
-            if push in seen:
-                return Enqueued(0, seen[push])
-            seen[push] = delivery
-            while len(seen) > LOCAL_PUSH_MEMORY:
-                del seen[next(iter(seen))]  # the oldest
-        try:
-            work_queue().enqueue(jobs)
-        except Exception:
-            with seen_lock:
-                seen.pop(push, None)
-            raise
-        return Enqueued(len(jobs))
+        lease = remaining_seconds(context, API_LEASE_SECONDS)
+        claim = claim_run(
+            self.ledger(),
+            run_record(push_run(push)),
+            lease_seconds=lease,
+            ttl_seconds=RUN_TTL_SECONDS,
+            wait_seconds=min(DELIVERY_WAIT_SECONDS, max(0.0, lease - API_ANSWER_SECONDS)),
+            delivery=delivery,
+        )
+        if claim.state is ClaimState.DONE:
+            return Enqueued(0, claim.delivery or "")
+        if claim.state is ClaimState.BUSY:
+            raise RunInProgress(f"push {push[:12]} is being enqueued by another delivery")
+        done = fan_out(self.ledger(), claim, jobs, self.work_queue(), done=self.finished)
+        return Enqueued(done.enqueued, None, done.skipped)
 
-    return in_memory
 
-
-def _dynamodb_once(table: str, work_queue: Callable[[], WorkQueue]) -> EnqueueOnce:
-    """Powertools idempotency on DynamoDB, keyed by the push (not the delivery id). A record
-    holds the key's hash, its status and expiry (TTL) and the outcome: a job count and the
-    first delivery id; the jobs themselves are not stored."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-    )
-
-    from ..work.jobs import DeliveryInProgress, Enqueued
-
-    persistence = DynamoDBPersistenceLayer(table_name=table)
-    config = IdempotencyConfig(
-        event_key_jmespath="push", expires_after_seconds=DELIVERY_MEMORY_SECONDS
-    )
-
-    ran = threading.local()
-
-    @idempotent_function(  # type: ignore[untyped-decorator]  # Powertools ships it untyped
-        data_keyword_argument="request", persistence_store=persistence, config=config
-    )
-    def enqueue(request: dict[str, Any]) -> dict[str, Any]:
-        from ..work.jobs import Job
-
-        ran.value = True
-        jobs = [Job.from_json(job) for job in request["jobs"]]
-        work_queue().enqueue(jobs)
-        return {"enqueued": len(jobs), "delivery": request["delivery"]}
-
-    def once(push: str, delivery: str, jobs: Sequence[Job], context: Any = None) -> Enqueued:
-        if context is not None:  # lets an in-progress record expire with the invocation
-            config.register_lambda_context(context)
-        ran.value = False
-        request = {"push": push, "delivery": delivery, "jobs": [j.to_json() for j in jobs]}
-        try:
-            outcome = enqueue(request=request)
-        except IdempotencyAlreadyInProgressError as error:
-            raise DeliveryInProgress(delivery) from error
-        if ran.value:
-            return Enqueued(int(outcome["enqueued"]))
-        # the push was seen: the first call's stored outcome came back without running
-        return Enqueued(0, str(outcome.get("delivery") or ""))
-
-    return once
+def remaining_seconds(context: Any, default: float) -> float:
+    """How long the invocation may still run (a Lambda context's), else `default`."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else default
 
 
 @functools.cache

@@ -28,17 +28,26 @@ def revalidation_jobs(
     only: Sequence[str] | None = None,
     trigger: Trigger = Trigger.SCHEDULE,
     origin_event: str | None = None,
+    run: str | None = None,
+    commit: str | None = None,
 ) -> list[Job]:
-    """One job per manifest at the branch tip; `only` names a subset (all must exist)."""
-    commit = source.resolve(branch)
+    """One job per manifest at the branch tip (or at `commit`, the tip a first attempt of the
+    same run saw); `only` names a subset (all must exist)."""
+    commit = commit or source.resolve(branch)
     names = source.list_manifests(commit)
     wanted = set(only) if only else None
     if wanted is not None:
         unknown = sorted(wanted - set(names))
         if unknown:
             raise UnknownManifests(f"no such manifest at {commit[:12]}: {', '.join(unknown)}")
-    base = Job(Action.EXPAND, repository, commit, trigger, None, origin_event)
+    base = Job(Action.EXPAND, repository, commit, trigger, None, origin_event, None, run)
     return expand(base, names, only=wanted)
+
+
+def schedule_run(event_id: str) -> str:
+    """The run of a scheduled (or manual) re-validation: its event id, which every retry of
+    the invocation shares (EventBridge Scheduler's execution id, or Lambda's request id)."""
+    return f"schedule:{event_id}"
 
 
 def prefetch(source: ManifestSource, jobs: Sequence[Job]) -> None:

@@ -18,9 +18,12 @@ from ..application import Base, ManifestInput, Options, check
 from ..libraryfile.library import Library, LibraryCache
 from ..problems.catalog import problem
 from ..problems.status import Status
+from ..results.ledger import JOB_TTL_SECONDS, ClaimState, InMemoryLedger, Ledger, job_record
 from ..results.messages import make_message, removed_message
+from ..results.once import ClaimHeld, OncePublisher, as_once_publisher
 from ..results.origin import Origin, Trigger
-from .jobs import Action, Job, WorkQueue
+from .fanout import fan_out
+from .jobs import Action, EnqueueError, Job, OnSent, WorkQueue
 
 if TYPE_CHECKING:
     from ..repository import ManifestSource
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+# how long an attempt without a deadline of its own (in process) holds a job run's claim
+DEFAULT_LEASE_SECONDS = 300.0
 
 
 class RetryLater(Exception):
@@ -77,30 +82,43 @@ class Worker:
     # with the verifier: the registries of pinned external parents, unpleasant commits
     registry: RegistryClient | None = None
     history: HistoryChecker | None = None
+    # what each job run already did (its result published, an EXPAND's jobs enqueued)
+    ledger: Ledger = field(default_factory=InMemoryLedger)
+    publisher: OncePublisher = field(init=False)
 
-    def handle(self, job: Job, *, final_attempt: bool) -> list[Job]:
-        """Do one job. Returns the jobs an EXPAND produced when there is no work queue."""
+    def __post_init__(self) -> None:
+        self.publisher = as_once_publisher(self.results, self.ledger)
+
+    def handle(
+        self, job: Job, *, final_attempt: bool, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> list[Job]:
+        """Do one job. Returns the jobs an EXPAND produced when there is no work queue.
+
+        Its result is published once per job run (`Job.run_key`): a job run whose result is
+        out already publishes nothing. `lease_seconds` is how long this attempt may still run
+        (the Lambda invocation's remaining time): until then no other attempt takes its claim
+        over."""
         from ..repository import SourceError, SourceUnavailable
 
         try:
             source = self.sources(job.repository)
             if job.action is Action.EXPAND:
-                return self._expand(job, source)
+                return self._expand(job, source, final_attempt, lease_seconds)
             if job.action is Action.REMOVED:
-                self._publish(self._removed(job))
+                self._publish(job, self._removed(job), lease_seconds)
                 return []
             assert job.manifest is not None
             contents = source.read(job.commit, [job.manifest])
         except SourceUnavailable as error:
             if not final_attempt or job.action is not Action.VALIDATE:
                 raise RetryLater(str(error)) from error
-            self._publish(unreachable_message(job, str(error)))
+            self._publish(job, unreachable_message(job, str(error)), lease_seconds)
             return []
         except SourceError:
             raise  # permanent: the job ends in the DLQ, where an alarm tells a person
         data = contents.get(job.manifest)
         if data is None:  # gone at this commit: the push removed it after all
-            self._publish(self._removed(job))
+            self._publish(job, self._removed(job), lease_seconds)
             return []
         base = None
         if job.base is not None:
@@ -121,7 +139,7 @@ class Worker:
         if checked.result.status is Status.UNVERIFIED and not final_attempt:
             raise RetryLater(f"{job.manifest}: an upstream repository could not be reached")
         assert checked.message is not None
-        self._publish(checked.message)
+        self._publish(job, checked.message, lease_seconds)
         return []
 
     def _library(self, job: Job, source: ManifestSource) -> Library:
@@ -155,15 +173,76 @@ class Worker:
     def _removed(self, job: Job) -> dict[str, Any]:
         return removed_message(str(job.manifest), origin_for(job, b""), trigger=job.trigger)
 
-    def _expand(self, job: Job, source: ManifestSource) -> list[Job]:
-        jobs = expand(job, source.list_manifests(job.commit))
-        if self.work_queue is None:
-            return jobs
-        self.work_queue.enqueue(jobs)
+    def _expand(
+        self, job: Job, source: ManifestSource, final_attempt: bool, lease_seconds: float
+    ) -> list[Job]:
+        """Every manifest at the commit, validated; and every one present at the base (the
+        commit before the push, when known) but not at the commit, removed: a push of 20+
+        commits or a forced push says nothing trustworthy about what it deleted.
+
+        The fan-out resumes (`work.fanout`): the job run's record says which jobs a failed
+        attempt enqueued, and the next attempt enqueues the rest."""
+        if self.work_queue is None:  # in process: the caller runs them
+            return self._expansion(job, source, final_attempt)
+        key = job.run_key
+        if key is None:
+            self.work_queue.enqueue(self._expansion(job, source, final_attempt))
+            return []
+        claim = self.ledger.claim(
+            job_record(key), lease_seconds=lease_seconds, ttl_seconds=JOB_TTL_SECONDS
+        )
+        if claim.state is ClaimState.DONE:
+            log.info("this EXPAND job run enqueued its jobs before")
+            return []
+        if claim.state is ClaimState.BUSY:
+            raise RetryLater("another attempt is enqueueing this job's jobs")
+        try:
+            jobs = self._expansion(job, source, final_attempt)
+        except BaseException:
+            self.ledger.release(claim)
+            raise
+        try:
+            fan_out(self.ledger, claim, jobs, self.work_queue, done=self.publisher.published)
+        except EnqueueError as error:
+            raise RetryLater(str(error)) from error
         return []
 
-    def _publish(self, message: dict[str, Any]) -> None:
-        self.results.publish([message])
+    def _expansion(self, job: Job, source: ManifestSource, final_attempt: bool) -> list[Job]:
+        names = source.list_manifests(job.commit)
+        return expand(job, names) + removed(job, self._gone(job, source, names, final_attempt))
+
+    def _gone(
+        self, job: Job, source: ManifestSource, names: list[str], final_attempt: bool
+    ) -> list[str]:
+        """The manifests at `job.base` that are not among `names`. A base that cannot be read
+        now is retried like the listing; one that is gone for good (a forced push on a mirror
+        that pruned it), or still unreadable on the last attempt, lists nothing (logged)."""
+        from ..repository import SourceError, SourceUnavailable
+
+        if job.base is None:
+            return []
+        try:
+            before = source.list_manifests(job.base)
+        except SourceUnavailable as error:
+            if not final_attempt:
+                raise RetryLater(str(error)) from error
+            log.warning("no removals from %s: %s", job.base[:12], error)
+            return []
+        except SourceError as error:
+            log.warning("no removals from %s: %s", job.base[:12], error)
+            return []
+        return sorted(set(before) - set(names))
+
+    def _publish(self, job: Job, message: dict[str, Any], lease_seconds: float) -> None:
+        run_key = job.run_key
+        if run_key is None:  # a job of no run (the command line's): nothing to remember
+            self.results.publish([message])
+            return
+        try:
+            if not self.publisher.publish_once(run_key, message, lease_seconds=lease_seconds):
+                log.info("%s: this job run's result was published before", job.manifest)
+        except ClaimHeld as error:
+            raise RetryLater(str(error)) from error
 
 
 def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
@@ -177,9 +256,27 @@ def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[
             name,
             job.origin_event,
             job.base,
+            job.run,
         )
         for name in names
         if only is None or name in only
+    ]
+
+
+def removed(job: Job, names: list[str]) -> list[Job]:
+    """One REMOVED job per manifest the EXPAND `job`'s commit no longer has."""
+    return [
+        Job(
+            Action.REMOVED,
+            job.repository,
+            job.commit,
+            job.trigger,
+            name,
+            job.origin_event,
+            job.base,
+            job.run,
+        )
+        for name in names
     ]
 
 
@@ -194,11 +291,13 @@ class InProcessWorkQueue:
         self._idle = threading.Condition()
         self.errors: list[str] = []
 
-    def enqueue(self, jobs: Sequence[Job]) -> None:
+    def enqueue(self, jobs: Sequence[Job], on_sent: OnSent | None = None) -> None:
         with self._idle:
             self._outstanding += len(jobs)
         for job in jobs:
             self._pool.submit(self._run, job)
+        if on_sent is not None and jobs:
+            on_sent(list(jobs))
 
     def _run(self, job: Job) -> None:
         try:
@@ -216,4 +315,4 @@ class InProcessWorkQueue:
             return self._idle.wait_for(lambda: self._outstanding == 0, timeout)
 
 
-__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand"]
+__all__ = ["InProcessWorkQueue", "RetryLater", "Trigger", "Worker", "expand", "removed"]

@@ -11,6 +11,10 @@ Semantics, chosen to be the local counterpart of the SQS FIFO queue:
   purpose of FIFO dedup (a retried publish must not produce a second copy) without making a
   result unpublishable forever. The first body wins, as in SQS; same id means same result.
 * **Atomicity** — one ``publish`` is one transaction: every valid message is stored or none is.
+* **Once per job run** — :meth:`LocalResultQueue.publish_once` records the job run (its run key)
+  in the ``published`` table and stores its result in the same transaction: either both happen
+  or neither, so a job run's result is published once, whatever is retried (see
+  ``results.once``). Those rows are forgotten after ``JOB_TTL_SECONDS``, like the ledger's.
 * **Durability and concurrency** — WAL mode with ``synchronous=FULL`` (a committed publish
   survives a crash or power loss); every operation opens its own connection, so one
   instance is safe to share between threads, and the busy timeout makes concurrent writers
@@ -23,12 +27,13 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..ledger import JOB_TTL_SECONDS
 from .base import PublishError, PublishFailure, prepare
 
 __all__ = ["DATABASE_NAME", "LocalResultQueue", "QueuedResult"]
@@ -42,6 +47,14 @@ CREATE TABLE IF NOT EXISTS results (
     manifest    TEXT    NOT NULL,
     body        TEXT    NOT NULL,
     enqueued_at TEXT    NOT NULL
+)
+"""
+# The job runs whose result was published (added without a version bump: older readers ignore it).
+_LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS published (
+    run_key      TEXT PRIMARY KEY,
+    result_id    TEXT NOT NULL,
+    published_at TEXT NOT NULL
 )
 """
 
@@ -90,6 +103,7 @@ class LocalResultQueue:
                         f"{self.path} was written by a newer version (schema {version})"
                     )
                 connection.execute(_SCHEMA)
+                connection.execute(_LEDGER_SCHEMA)
                 connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def describe(self) -> str:
@@ -123,6 +137,50 @@ class LocalResultQueue:
         if failures:
             failures.sort(key=lambda failure: failure.index)
             raise PublishError(failures, published=published)
+
+    def publish_once(
+        self, run_key: str, message: Mapping[str, Any], *, lease_seconds: float = 0.0
+    ) -> bool:
+        """Publish `message` as the result of job run `run_key` unless one was; True when this
+        call published. The run's row and the result go in in one transaction. (No lease: the
+        transaction is the claim.)"""
+        prepared, failures = prepare([message])
+        if failures:
+            raise PublishError(failures)
+        (item,) = prepared
+        now = datetime.now(UTC)
+        forgotten = _timestamp(now - timedelta(seconds=JOB_TTL_SECONDS))
+        try:
+            with self._connect() as connection, _transaction(connection):
+                connection.execute("DELETE FROM published WHERE published_at < ?", (forgotten,))
+                inserted = connection.execute(
+                    "INSERT INTO published (run_key, result_id, published_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (run_key) DO NOTHING",
+                    (run_key, item.id, _timestamp(now)),
+                ).rowcount
+                if inserted:
+                    connection.execute(
+                        "INSERT INTO results (id, manifest, body, enqueued_at)"
+                        " VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        (item.id, item.manifest, item.body.decode("ascii"), _timestamp(now)),
+                    )
+        except sqlite3.Error as error:
+            raise PublishError([PublishFailure(0, item.id, f"SQLite: {error}", True)]) from error
+        return bool(inserted)
+
+    def published(self, run_keys: Collection[str]) -> set[str]:
+        """Those of `run_keys` whose result was published (within JOB_TTL_SECONDS)."""
+        keys = list(run_keys)
+        found: set[str] = set()
+        with self._connect() as connection:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT run_key FROM published WHERE run_key IN ({marks})", chunk
+                ).fetchall()
+                found.update(row[0] for row in rows)
+        return found
 
     def pending(self, limit: int | None = None) -> list[QueuedResult]:
         """Waiting messages, oldest first (at most ``limit`` of them)."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ..outage import aws_error_reason
 from .base import PreparedMessage, PublishError, PublishFailure, encode_body, prepare
 
 __all__ = [
@@ -41,22 +42,6 @@ MAX_BATCH_ENTRIES = 10
 CLAIM_CHECK_ATTRIBUTE = "claim-check"
 
 ServerSideEncryption = Literal["AES256", "aws:kms"]
-
-# Error codes after which the same request may later succeed. botocore has already retried
-# these by the time we see them, so we do not retry again; we only tell the caller.
-_TRANSIENT_CODES = frozenset(
-    {
-        "InternalError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "RequestThrottled",
-        "Throttling",
-        "ThrottlingException",
-        "SlowDown",
-        "KmsThrottled",
-        "RequestTimeout",
-    }
-)
 
 
 class ClaimCheckError(ValueError):
@@ -373,17 +358,9 @@ def _aws_errors() -> tuple[type[Exception], ...]:
 
 
 def _describe_error(error: Exception) -> tuple[str, bool]:
-    """A reason without request details, and whether retrying later may help."""
-    response = getattr(error, "response", None)
-    if isinstance(response, Mapping):
-        details = response.get("Error", {})
-        code = str(details.get("Code", "unknown"))
-        message = str(details.get("Message", ""))
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        retryable = code in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
-        return (f"{code}: {message}" if message else code), retryable
-    # BotoCoreError without a response: connection errors, timeouts, missing credentials.
-    return f"{type(error).__name__}: {error}", True
+    """A reason without request details, and whether retrying later may help (botocore has
+    already retried a transient error by the time we see it: we only tell the caller)."""
+    return aws_error_reason(error)
 
 
 def read_claim_check(body: Mapping[str, Any], s3_client: Any) -> dict[str, Any]:
