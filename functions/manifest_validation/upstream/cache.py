@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["AnswerCache", "MemoryAnswerCache", "exists_key", "reachable_key"]
+__all__ = ["AnswerCache", "LruCache", "MemoryAnswerCache", "exists_key", "reachable_key"]
 
 
 @runtime_checkable
@@ -41,18 +42,30 @@ def exists_key(repo: str, commit: str) -> str:
     return f"exists\n{repo}\n{commit}"
 
 
-class MemoryAnswerCache:
-    """In-process LRU-bounded :class:`AnswerCache` (bounded so a long-lived Lambda
-    container cannot grow without limit)."""
+V = TypeVar("V")
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._data: OrderedDict[str, bool] = OrderedDict()
-        self._max = max_entries
+
+class LruCache(Generic[V]):
+    """An in-process, thread-safe LRU store, bounded by entries and, where answers differ in
+    size, by their total weight (a long-lived Lambda container must not grow without limit)."""
+
+    def __init__(
+        self,
+        max_entries: int,
+        *,
+        max_weight: int | None = None,
+        weight: Callable[[str, V], int] = lambda key, value: 0,
+    ) -> None:
+        self._data: OrderedDict[str, V] = OrderedDict()
+        self._max_entries = max_entries
+        self._max_weight = max_weight
+        self._weight = weight
+        self._total = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> bool | None:
+    def get(self, key: str) -> V | None:
         with self._lock:
             value = self._data.get(key)
             if value is None:
@@ -62,13 +75,29 @@ class MemoryAnswerCache:
             self.hits += 1
             return value
 
-    def put(self, key: str, value: bool) -> None:
+    def put(self, key: str, value: V) -> None:
+        weight = self._weight(key, value)
+        if self._max_weight is not None and weight > self._max_weight:
+            return  # one answer larger than the whole cache is simply not kept
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._total -= self._weight(key, old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._max:
-                self._data.popitem(last=False)
+            self._total += weight
+            while len(self._data) > self._max_entries or (
+                self._max_weight is not None and self._total > self._max_weight
+            ):
+                old_key, old_value = self._data.popitem(last=False)
+                self._total -= self._weight(old_key, old_value)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._data)
+
+
+class MemoryAnswerCache(LruCache[bool]):
+    """In-process :class:`AnswerCache`, bounded by entries."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        super().__init__(max_entries)

@@ -11,9 +11,9 @@ content-addressed digest or commit id denotes.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Protocol, runtime_checkable
+
+from .cache import LruCache
 
 __all__ = ["MemoryValueCache", "ValueCache"]
 
@@ -31,43 +31,10 @@ class ValueCache(Protocol):
         ...
 
 
-class MemoryValueCache:
-    """In-process :class:`ValueCache`, LRU-bounded by entries and by characters (a
-    long-lived Lambda container must not grow without limit)."""
+class MemoryValueCache(LruCache[str]):
+    """In-process :class:`ValueCache`, bounded by entries and by characters."""
 
     def __init__(self, max_entries: int = 20_000, max_chars: int = 64 * 1024 * 1024) -> None:
-        self._data: OrderedDict[str, str] = OrderedDict()
-        self._max_entries = max_entries
-        self._max_chars = max_chars
-        self._chars = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> str | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: str, value: str) -> None:
-        size = len(key) + len(value)
-        if size > self._max_chars:
-            return  # one answer larger than the whole cache is simply not kept
-        with self._lock:
-            old = self._data.pop(key, None)
-            if old is not None:
-                self._chars -= len(key) + len(old)
-            self._data[key] = value
-            self._chars += size
-            while len(self._data) > self._max_entries or self._chars > self._max_chars:
-                old_key, old_value = self._data.popitem(last=False)
-                self._chars -= len(old_key) + len(old_value)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._data)
+        super().__init__(
+            max_entries, max_weight=max_chars, weight=lambda key, value: len(key) + len(value)
+        )
