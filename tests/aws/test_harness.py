@@ -133,6 +133,7 @@ def test_template_short_forms_are_read_as_long_forms() -> None:
     assert event_source_spec().function == "WorkerFunction"
 
 
+@pytest.mark.shared
 def test_the_code_reaches_aws_only_through_the_proxy(world: World) -> None:
     before, after = start_with(world, names(2))
     assert deliver_push(world, before, after).status == 202
@@ -148,6 +149,7 @@ def test_the_code_reaches_aws_only_through_the_proxy(world: World) -> None:
 # -- the poller is Lambda's ----------------------------------------------------------------------
 
 
+@pytest.mark.shared
 def test_records_have_the_shape_of_lambdas_sqs_event(stack: Stack) -> None:
     if not SQS_SAMPLE.exists():
         pytest.skip(f"the AWS event samples are not beside the project ({SQS_SAMPLE} absent)")
@@ -496,6 +498,7 @@ def test_the_tally_counts_duplicates_and_lost_jobs(world: World) -> None:
     )
 
 
+@pytest.mark.shared
 def test_advancing_the_clock_ages_idempotency_records(world: World) -> None:
     before, after = start_with(world, names(1))
     assert deliver_push(world, before, after).status == 202

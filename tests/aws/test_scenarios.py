@@ -14,6 +14,9 @@ import pytest
 from .scenarios import BY_KEY, SCENARIOS, Outcome, TargetMissed, check_target
 from .world import World
 
+# Reads the real data beside the project (../shared): skipped, naming the path, without it.
+pytestmark = pytest.mark.shared
+
 # Fan-outs in tests: 12 manifests, two SendMessageBatch calls (the second refused after the first
 # went out) instead of the library's nine; benchmarks/bench_delivery.py runs 82.
 FANOUT = 12

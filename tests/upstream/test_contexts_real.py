@@ -29,6 +29,9 @@ from .real_upstream import (
     load_sources,
 )
 
+# Reads the real data beside the project (../shared): skipped, naming the path, without it.
+pytestmark = pytest.mark.shared
+
 SERVER_KINDS = {"v2": {}, "v0-nofilter": {"protocol_v2": False, "allow_filter": False}}
 
 

@@ -27,6 +27,9 @@ from .real_upstream import (
     meta_document,
 )
 
+# Reads the real data beside the project (../shared): skipped, naming the path, without it.
+pytestmark = pytest.mark.shared
+
 # what a per-architecture value holds, in sources.sh's order
 ARCH_FIELDS = [
     "tags",
