@@ -134,6 +134,9 @@ def fast_check(schema: Any) -> FastCheck | None:
         checks.append(check)
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
     return lambda value: all(check(value) for check in checks)
 
 
@@ -158,8 +161,8 @@ def _keyword_check(keyword: str, argument: Any) -> FastCheck | None:
         shortest: int = argument
         return lambda value: not isinstance(value, str) or len(value) >= shortest
     if keyword == "required" and all(isinstance(item, str) for item in argument):
-        names = tuple(argument)
-        return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+        names = frozenset(argument)
+        return lambda value: not isinstance(value, dict) or value.keys() >= names
     if keyword == "items":
         each = fast_check(argument)
         if each is None:
@@ -194,6 +197,17 @@ class _Check:
 
             self._validator = Draft202012Validator(self.schema)
         return self._validator
+
+    def accepts_string(self, value: str) -> bool:
+        """Whether the fast predicate accepts the string `value` (remembered when it does)."""
+        if value in self._valid:
+            return True
+        if self.fast is None or not self.fast(value):
+            return False
+        if len(self._valid) >= self.MEMO_LIMIT:
+            self._valid.clear()
+        self._valid.add(value)
+        return True
 
     def errors(self, value: Any) -> list[ValidationError]:
         if value.__class__ is str:
@@ -269,6 +283,9 @@ class _ParagraphChecks:
         self._fields: dict[str, _FieldChecks | None] = {}
         # keys with the same subschemas share their checks (`arch1-Directory`, `arch2-...`)
         self._shared: dict[tuple[int, ...], _FieldChecks] = {}
+        # field name -> string values found valid (see `accepts`)
+        self._accepted: dict[str, set[str]] = {}
+        self._accepted_lists: dict[str, set[tuple[Any, ...]]] = {}  # lists, as tuples
 
     def subschemas(self, key: str) -> list[Any]:
         found = [self.properties[key]] if key in self.properties else []
@@ -280,6 +297,8 @@ class _ParagraphChecks:
         if key not in self._fields:
             if len(self._fields) >= self.FIELD_CACHE_LIMIT:  # a process serves many files
                 self._fields.clear()
+                self._accepted.clear()
+                self._accepted_lists.clear()
             subschemas = self.subschemas(key)
             checks = None
             if subschemas:
@@ -289,6 +308,70 @@ class _ParagraphChecks:
                     checks = self._shared[identity] = _FieldChecks(subschemas)
             self._fields[key] = checks
         return self._fields[key]
+
+    def accepts(self, values: dict[str, Any], checked: set[tuple[str, int]]) -> bool:
+        """Whether the paragraph `values` has no error at all: exactly when `iter_errors` would
+        yield nothing, decided without building an error (False also for anything the fast
+        predicates do not cover: `iter_errors` then says). Valid strings are remembered per
+        field name, for every later paragraph and file: values repeat (an entry inherits the
+        global ones, a file's next revision repeats most of them). `checked`: the lists found
+        valid in this manifest, by field name and identity (every entry holds the inherited
+        list itself)."""
+        shape = self.shape.fast
+        if shape is None or not shape(values):
+            return False
+        accepted = self._accepted
+        accepted_lists = self._accepted_lists
+        for key, value in values.items():
+            if value.__class__ is str:
+                known = accepted.get(key)
+                if known is not None and value in known:
+                    continue
+                if not self._accepts_value(key, value):
+                    return False
+                if known is None:
+                    known = accepted[key] = set()
+                elif len(known) >= _Check.MEMO_LIMIT:
+                    known.clear()
+                known.add(value)
+            elif value.__class__ is list:
+                token = (key, id(value))
+                if token in checked:
+                    continue
+                lists = accepted_lists.get(key)
+                try:
+                    items = tuple(value)
+                    known_list = lists is not None and items in lists
+                except TypeError:  # an unhashable item: not one a parser makes
+                    return False
+                if not known_list:
+                    if not self._accepts_value(key, value):
+                        return False
+                    if lists is None:
+                        lists = accepted_lists[key] = set()
+                    elif len(lists) >= _Check.MEMO_LIMIT:
+                        lists.clear()
+                    lists.add(items)
+                checked.add(token)
+            else:
+                return False
+        return True
+
+    def _accepts_value(self, key: str, value: Any) -> bool:
+        checks = self.field(key)
+        if checks is None:
+            return not self.closed
+        for check in checks.whole:
+            if check.fast is None or not check.fast(value):
+                return False
+        if checks.items and value.__class__ is list:
+            for check in checks.items:
+                if check.fast is None:
+                    return False
+                for item in value:
+                    if item.__class__ is not str or not check.accepts_string(item):
+                        return False
+        return True
 
     def iter_errors(
         self,
@@ -414,6 +497,19 @@ class ManifestValidator:
                 entry, ["entries", index], seen, entry_prefixes
             )
 
+    def accepts(self, manifest: Manifest) -> bool:
+        """Whether the manifest's document has no schema error: exactly when `iter_errors`
+        of `manifest_document(manifest)` (with or without prefixes) yields nothing. Values
+        are checked by the fast predicates only, each distinct one once, so a valid manifest
+        costs about one set lookup per value (see `_ParagraphChecks.accepts`)."""
+        own = manifest.global_entry.own_keys
+        values = {key: value for key, value in manifest.global_entry.values.items() if key in own}
+        if manifest.name.__class__ is not str or not self.global_checks.accepts(values, set()):
+            return False
+        checked: set[tuple[str, int]] = set()
+        entry_checks = self.entry_checks
+        return all(entry_checks.accepts(entry.values, checked) for entry in manifest.entries)
+
 
 @cache
 def manifest_validator() -> ManifestValidator:
@@ -421,8 +517,11 @@ def manifest_validator() -> ManifestValidator:
 
 
 def schema_problems(manifest: Manifest) -> Iterator[Problem]:
+    validator = manifest_validator()
+    if validator.accepts(manifest):  # most are valid: no document, no errors to look for
+        return
     document = manifest_document(manifest)
-    for path, error in manifest_validator().iter_errors(document, _inherited_prefixes(manifest)):
+    for path, error in validator.iter_errors(document, _inherited_prefixes(manifest)):
         yield from _to_problems(manifest, path, error)
 
 
