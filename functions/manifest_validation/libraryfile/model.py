@@ -38,6 +38,7 @@ from .names import BUILD_FIELDS
 
 LIST_FIELDS = ("Maintainers", "Tags", "SharedTags", "Architectures", "Constraints")
 SCALAR_FIELDS = BUILD_FIELDS
+SCALAR_FIELD_SET = frozenset(SCALAR_FIELDS)
 ARCH_FIELD_SUFFIXES = SCALAR_FIELDS
 _ARCH_FIELD_SUFFIX_SET = frozenset(ARCH_FIELD_SUFFIXES)
 KNOWN_FIELDS = LIST_FIELDS + SCALAR_FIELDS
@@ -94,11 +95,13 @@ class Entry:
     lines: dict[str, int]
     item_lines: dict[str, list[int]]
     own_keys: frozenset[str]
-    _arch_keys: list[str] | None = None  # the ARCH-* keys of `values`, sorted, once known
+    # the ARCH-* keys of `values`, sorted (computed here unless the parser knows them)
+    _arch_keys: list[str] | None = None
 
     def __post_init__(self) -> None:
         # the keys of `values` are fixed once parsed (merging only changes Tags and SharedTags)
-        self._arch_keys = sorted(key for key in self.values if arch_field_parts(key) is not None)
+        if self._arch_keys is None:
+            self._arch_keys = sorted(key for key in self.values if arch_field_parts(key))
 
     def scalar(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -202,6 +205,7 @@ class Manifest:
                     entry.lines,
                     entry.item_lines,
                     entry.own_keys,
+                    entry.arch_keys(),
                 )
                 by_key[key] = copy
                 merged.append(copy)
