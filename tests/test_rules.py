@@ -6,10 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from manifest_validation.checks.pipeline import validate
-from manifest_validation.checks.rules import REGISTRY
+from manifest_validation.checks.rules import REGISTRY, complexity
+from manifest_validation.libraryfile.model import Manifest
+from manifest_validation.libraryfile.parse import parse
 from manifest_validation.problems.catalog import RULES
+from test_properties import manifest_text
 
 C1 = "0123456789abcdef0123456789abcdef01234567"
 C2 = "89abcdef0123456789abcdef0123456789abcdef"
@@ -303,3 +308,38 @@ def test_a_third_entry_overlapping_two_others_gets_one_problem_per_pair() -> Non
         "shared tag 's' already has an amd64 image from the entry on line 5",
         "shared tag 's' already has an s390x image from the entry on line 9",
     ]
+
+
+def walked_complexity(manifest: Manifest, limit: int) -> int:
+    """complexity() as a plain walk over every claim, stopping once past `limit`: what the
+    shortcuts of `complexity` must give, also in the number a too-complex message shows."""
+    items = 0
+    for entry in manifest.entries:
+        items += len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
+        if items > limit:
+            return items
+    claims: dict[tuple[str, str], set[tuple[object, ...]]] = {}
+    for entry in manifest.entries:
+        for shared in entry.shared_tags:
+            for architecture in entry.architectures:
+                claims.setdefault((shared, architecture), set()).add(entry.build_key())
+    for groups in claims.values():
+        items += len(groups) * (len(groups) - 1) // 2
+        if items > limit:
+            break
+    return items
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(manifest_text(), st.integers(0, 40))
+def test_complexity_is_the_plain_walk_at_every_limit(text: str, limit: int) -> None:
+    manifest = parse("img", text)
+    for at in (limit, 10**9):
+        assert complexity(manifest, at) == walked_complexity(manifest, at)
+
+
+def test_complexity_of_real_files_is_the_plain_walk(corpus: list[tuple[str, bytes]]) -> None:
+    for name, data in corpus:
+        manifest = parse(name, data)
+        for at in (0, 50, 500, 10**9):
+            assert complexity(manifest, at) == walked_complexity(manifest, at), (name, at)

@@ -46,6 +46,21 @@ def complexity_limit(manifest: Manifest) -> int:
     return COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * manifest.line_count
 
 
+def _shared_by_several(manifest: Manifest) -> set[str]:
+    """The shared tags that more than one entry lists: only those can be claimed by two
+    images (a shared tag of one entry is one image's, on every architecture)."""
+    once: set[str] = set()
+    several: set[str] = set()
+    for entry in manifest.entries:
+        shared = entry.shared_tags
+        if shared:
+            own = set(shared)
+            if not once.isdisjoint(own):
+                several.update(own.intersection(once))
+            once.update(own)
+    return several
+
+
 def complexity(manifest: Manifest, limit: int) -> int:
     """How many list items the rules across entries look at, plus the pairs of images (groups
     of merged entries) that claim one shared tag on one architecture (shared-tag-arch-overlap
@@ -55,6 +70,12 @@ def complexity(manifest: Manifest, limit: int) -> int:
         items += len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
         if items > limit:
             return items
+    several = _shared_by_several(manifest)
+    if not several:  # every claim is one image's: no pairs
+        return items
+    total = items + _pairs(manifest, several)
+    if total <= limit:  # what the walk below finds when it does not stop early
+        return total
     claims: dict[tuple[str, str], set[tuple[object, ...]]] = {}
     for entry in manifest.entries:  # at most `limit` (shared tag, architecture) claims
         if entry.shared_tags:
@@ -67,6 +88,38 @@ def complexity(manifest: Manifest, limit: int) -> int:
         if items > limit:
             break
     return items
+
+
+def _claims(manifest: Manifest, several: set[str]) -> dict[tuple[str, str], list[Entry]]:
+    """(shared tag, architecture) -> the entries that claim it, for the shared tags of
+    `several` entries (the only ones two images can claim)."""
+    claims: dict[tuple[str, str], list[Entry]] = {}
+    for entry in manifest.entries:
+        shared_tags = entry.shared_tags
+        if shared_tags:
+            architectures = entry.architectures
+            for shared in shared_tags:
+                if shared in several:
+                    for architecture in architectures:
+                        claims.setdefault((shared, architecture), []).append(entry)
+    return claims
+
+
+def _pairs(manifest: Manifest, several: set[str]) -> int:
+    """The pairs of images that claim one shared tag on one architecture, all of them (build
+    keys computed only for the entries that meet another on a claim)."""
+    keys: dict[int, tuple[object, ...]] = {}
+    pairs = 0
+    for entries in _claims(manifest, several).values():
+        if len(entries) > 1:
+            groups = set()
+            for entry in entries:
+                key = keys.get(id(entry))
+                if key is None:
+                    key = keys[id(entry)] = entry.build_key()
+                groups.add(key)
+            pairs += len(groups) * (len(groups) - 1) // 2
+    return pairs
 
 
 def run_rules(manifest: Manifest) -> Iterator[Problem]:
@@ -96,37 +149,48 @@ def image_name(manifest: Manifest) -> Iterator[Problem]:
         )
 
 
+def _first_line(entry: Entry, tag: str) -> int:
+    """The line of the first of the entry's Tags equal to `tag`."""
+    return entry.line_of("Tags", entry.tags.index(tag))
+
+
 @rule("duplicate-tag")
 def duplicate_tags(manifest: Manifest) -> Iterator[Problem]:
-    first_use: dict[str, int] = {}  # tag -> line where it was first used as a Tag
+    first_use: dict[str, Entry] = {}  # tag -> the entry that first used it as a Tag
     for entry in manifest.entries:
-        own: set[str] = set()
-        for index, tag in enumerate(entry.tags):
-            line = entry.line_of("Tags", index)
-            if tag in own:
-                yield problem(
-                    "duplicate-tag",
-                    f"tag {tag!r} is listed twice in this entry",
-                    line=line,
-                    field="Tags",
-                )
-            elif tag in first_use:
-                yield problem(
-                    "duplicate-tag",
-                    f"tag {tag!r} is already used on line {first_use[tag]}",
-                    line=line,
-                    field="Tags",
-                )
-            own.add(tag)
-            first_use.setdefault(tag, line)
-        for index, shared in enumerate(entry.shared_tags):
-            if shared in own:
-                yield problem(
-                    "duplicate-tag",
-                    f"shared tag {shared!r} is also one of this entry's Tags",
-                    line=entry.line_of("SharedTags", index),
-                    field="SharedTags",
-                )
+        tags = entry.tags
+        own = set(tags)
+        if len(own) == len(tags) and first_use.keys().isdisjoint(own):
+            first_use.update(dict.fromkeys(tags, entry))  # no repeated Tag in this entry
+        else:
+            own.clear()
+            for index, tag in enumerate(tags):
+                if tag in own:
+                    yield problem(
+                        "duplicate-tag",
+                        f"tag {tag!r} is listed twice in this entry",
+                        line=entry.line_of("Tags", index),
+                        field="Tags",
+                    )
+                elif tag in first_use:
+                    yield problem(
+                        "duplicate-tag",
+                        f"tag {tag!r} is already used on line {_first_line(first_use[tag], tag)}",
+                        line=entry.line_of("Tags", index),
+                        field="Tags",
+                    )
+                own.add(tag)
+                first_use.setdefault(tag, entry)
+        shared_tags = entry.shared_tags
+        if shared_tags and not own.isdisjoint(shared_tags):
+            for index, shared in enumerate(shared_tags):
+                if shared in own:
+                    yield problem(
+                        "duplicate-tag",
+                        f"shared tag {shared!r} is also one of this entry's Tags",
+                        line=entry.line_of("SharedTags", index),
+                        field="SharedTags",
+                    )
 
 
 @rule("shared-tag-conflict")
@@ -134,27 +198,31 @@ def shared_tag_conflicts(manifest: Manifest) -> Iterator[Problem]:
     tag_owner: dict[str, Entry] = {}
     shared_owner: dict[str, Entry] = {}
     for entry in manifest.entries:
-        for index, tag in enumerate(entry.tags):
-            other = shared_owner.get(tag)
-            if other is not None and other is not entry:
-                yield problem(
-                    "shared-tag-conflict",
-                    f"tag {tag!r} is a shared tag of the entry on line {other.first_line}",
-                    line=entry.line_of("Tags", index),
-                    field="Tags",
-                )
-        for index, shared in enumerate(entry.shared_tags):
-            other = tag_owner.get(shared)
-            if other is not None and other is not entry:
-                yield problem(
-                    "shared-tag-conflict",
-                    f"shared tag {shared!r} is a tag of the entry on line {other.first_line}",
-                    line=entry.line_of("SharedTags", index),
-                    field="SharedTags",
-                )
-        for tag in entry.tags:
+        tags = entry.tags
+        shared_tags = entry.shared_tags
+        if shared_owner and not shared_owner.keys().isdisjoint(tags):
+            for index, tag in enumerate(tags):
+                other = shared_owner.get(tag)
+                if other is not None and other is not entry:
+                    yield problem(
+                        "shared-tag-conflict",
+                        f"tag {tag!r} is a shared tag of the entry on line {other.first_line}",
+                        line=entry.line_of("Tags", index),
+                        field="Tags",
+                    )
+        if shared_tags and not tag_owner.keys().isdisjoint(shared_tags):
+            for index, shared in enumerate(shared_tags):
+                other = tag_owner.get(shared)
+                if other is not None and other is not entry:
+                    yield problem(
+                        "shared-tag-conflict",
+                        f"shared tag {shared!r} is a tag of the entry on line {other.first_line}",
+                        line=entry.line_of("SharedTags", index),
+                        field="SharedTags",
+                    )
+        for tag in tags:
             tag_owner.setdefault(tag, entry)
-        for shared in entry.shared_tags:
+        for shared in shared_tags:
             shared_owner.setdefault(shared, entry)
 
 
@@ -162,7 +230,12 @@ def shared_tag_conflicts(manifest: Manifest) -> Iterator[Problem]:
 def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
     for entry in manifest.entries:
         for key in ("Tags", "SharedTags"):
-            for index, tag in enumerate(entry.items(key)):
+            tags = entry.items(key)
+            # each tag that is exactly "latest" holds it once: any more is a tag with it inside
+            # ("latest" holds no NUL, so no occurrence spans two tags)
+            if "\0".join(tags).count("latest") == tags.count("latest"):
+                continue
+            for index, tag in enumerate(tags):
                 if "latest" in tag and tag != "latest":
                     yield problem(
                         "latest-in-tag",
@@ -176,14 +249,25 @@ def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
 def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     """One problem per shared tag and pair of entries, naming every architecture both claim
     (as official-images' naughty-sharedtags.sh groups them), on the later entry's SharedTags."""
-    # Entries that bashbrew merges are one image: they cannot overlap with themselves. (Their
-    # build keys are computed only for entries that meet another on a shared tag.)
+    several = _shared_by_several(manifest)  # the claims of the other shared tags never meet
+    if not several:
+        return
+    # Entries that bashbrew merges are one image: they cannot overlap with themselves. Build
+    # keys are computed only for the entries that meet another on a claim; an entry that meets
+    # none is a group of its own, whose key is never compared with another.
+    meeting = {
+        id(entry)
+        for entries in _claims(manifest, several).values()
+        if len(entries) > 1
+        for entry in entries
+    }
     keys: dict[int, tuple[object, ...]] = {}
 
     def group_of(entry: Entry) -> tuple[object, ...]:
         key = keys.get(id(entry))
         if key is None:
-            key = keys[id(entry)] = entry.build_key()
+            alone = id(entry) not in meeting
+            key = keys[id(entry)] = ("alone", id(entry)) if alone else entry.build_key()
         return key
 
     # (shared tag, architecture) -> the first entry of every earlier image (group of merged
@@ -192,6 +276,8 @@ def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     claimed: dict[tuple[str, str], dict[tuple[object, ...], Entry]] = {}
     for entry in manifest.entries:
         for index, shared in enumerate(entry.shared_tags):
+            if shared not in several:
+                continue
             overlaps: dict[int, tuple[Entry, list[str]]] = {}  # other entry -> architectures
             for architecture in entry.architectures:
                 if is_windows(architecture):
@@ -242,11 +328,24 @@ def _build_paths(entry: Entry) -> Iterator[tuple[str, str]]:
             yield key, _within(directory, entry.arch_value(architecture, "File"))
 
 
+# (Directory, File) of entries without ARCH-* fields whose paths stay in the repository: the
+# same pairs recur in every entry and file (a bounded memo)
+_INSIDE: set[tuple[str, str]] = set()
+_INSIDE_LIMIT = 10_000
+
+
 @rule("path-escapes-repository")
 def path_escapes_repository(manifest: Manifest) -> Iterator[Problem]:
     for entry in manifest.entries:
+        plain = not entry.arch_keys()
+        if plain:
+            pair = (entry.scalar("Directory"), entry.scalar("File"))
+            if pair in _INSIDE:
+                continue
+        inside = True
         for field, path in _build_paths(entry):
             if _escapes(path):
+                inside = False
                 where = "absolute" if path.startswith("/") else "outside the repository"
                 yield problem(
                     "path-escapes-repository",
@@ -254,11 +353,15 @@ def path_escapes_repository(manifest: Manifest) -> Iterator[Problem]:
                     line=entry.line_of(field),
                     field=field,
                 )
+        if plain and inside:
+            if len(_INSIDE) >= _INSIDE_LIMIT:
+                _INSIDE.clear()
+            _INSIDE.add(pair)
 
 
 @rule("unused-arch-field")
 def unused_arch_fields(manifest: Manifest) -> Iterator[Problem]:
-    built_anywhere = {arch for entry in manifest.entries for arch in entry.architectures}
+    built_anywhere: set[str] | None = None
     for entry in (manifest.global_entry, *manifest.entries):
         for key in entry.own_keys:
             parts = arch_field_parts(key)
@@ -266,7 +369,12 @@ def unused_arch_fields(manifest: Manifest) -> Iterator[Problem]:
                 continue
             architecture = parts[0]
             # a global ARCH-* field is fine as long as some entry builds that architecture
-            built = built_anywhere if entry.number == 0 else set(entry.architectures)
+            if entry.number == 0:
+                if built_anywhere is None:
+                    built_anywhere = {a for each in manifest.entries for a in each.architectures}
+                built = built_anywhere
+            else:
+                built = set(entry.architectures)
             if architecture not in built:
                 yield problem(
                     "unused-arch-field",

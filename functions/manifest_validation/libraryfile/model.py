@@ -32,6 +32,7 @@ this module never raises on bad input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..problems.problem import Problem
 from .names import BUILD_FIELDS
@@ -63,6 +64,7 @@ KEEPS_EMPTY_ITEMS = frozenset({"Constraints"})
 LIST_ITEM_STRIP = "\n\r\t "
 
 
+@lru_cache(maxsize=4096)  # the same few keys, in every paragraph of every file
 def arch_field_parts(key: str) -> tuple[str, str] | None:
     """(architecture, field) for an architecture-specific key like `arm64v8-GitCommit`.
 
@@ -111,21 +113,26 @@ class Entry:
         value = self.values.get(key)
         return value if isinstance(value, list) else []
 
+    # (`items` of each, spelled out: the rules read these for every entry)
     @property
     def tags(self) -> list[str]:
-        return self.items("Tags")
+        value = self.values.get("Tags")
+        return value if isinstance(value, list) else []
 
     @property
     def shared_tags(self) -> list[str]:
-        return self.items("SharedTags")
+        value = self.values.get("SharedTags")
+        return value if isinstance(value, list) else []
 
     @property
     def architectures(self) -> list[str]:
-        return self.items("Architectures")
+        value = self.values.get("Architectures")
+        return value if isinstance(value, list) else []
 
     @property
     def constraints(self) -> list[str]:
-        return self.items("Constraints")
+        value = self.values.get("Constraints")
+        return value if isinstance(value, list) else []
 
     def arch_keys(self) -> list[str]:
         return self._arch_keys or []
