@@ -1,11 +1,15 @@
 """Rules that need more than one value: one small function per rule, in a registry.
 
-Each function takes a parsed manifest and yields problems of exactly one catalogued code.
+Each function takes the `Facts` of a parsed manifest (the manifest, and its entries' list fields
+read once for all the rules) and yields problems of exactly one catalogued code. Each first asks
+the whole manifest, with a few set operations, whether it can have any such problem at all (most
+manifests cannot), and walks the entries only when it can.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 
 from ..libraryfile.architectures import SUPPORTED_ARCHITECTURES, is_windows
 from ..libraryfile.model import Entry, Manifest, arch_field_parts
@@ -14,10 +18,63 @@ from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import RULES, problem
 from ..problems.problem import Problem
 
-RuleFunction = Callable[[Manifest], Iterator[Problem]]
-REGISTRY: dict[str, RuleFunction] = {}
 
-# docker/distribution's reference grammar for one path component (official images are one).
+class Facts:
+    """A manifest and the Tags, SharedTags and Architectures of each of its entries (the lists
+    themselves, not copies: this costs one step per entry whatever the lists hold), read once
+    for all the rules; what the rules derive from them is computed when first asked for."""
+
+    __slots__ = (
+        "_all_shared",
+        "_all_tags",
+        "_several",
+        "architectures",
+        "entries",
+        "manifest",
+        "shared_tags",
+        "tags",
+    )
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.entries = manifest.entries
+        self.tags = [entry.tags for entry in self.entries]
+        self.shared_tags = [entry.shared_tags for entry in self.entries]
+        self.architectures = [entry.architectures for entry in self.entries]
+        self._all_tags: list[str] | None = None
+        self._all_shared: list[str] | None = None
+        self._several: set[str] | None = None
+
+    def all_tags(self) -> list[str]:
+        """Every entry's Tags, in order."""
+        if self._all_tags is None:
+            self._all_tags = list(chain.from_iterable(self.tags))
+        return self._all_tags
+
+    def all_shared_tags(self) -> list[str]:
+        """Every entry's SharedTags, in order."""
+        if self._all_shared is None:
+            self._all_shared = list(chain.from_iterable(self.shared_tags))
+        return self._all_shared
+
+    def shared_by_several(self) -> set[str]:
+        """The shared tags that more than one entry lists: only those can be claimed by two
+        images (a shared tag of one entry is one image's, on every architecture)."""
+        if self._several is None:
+            once: set[str] = set()
+            several: set[str] = set()
+            for shared in self.shared_tags:
+                if shared:
+                    own = set(shared)
+                    if not once.isdisjoint(own):
+                        several.update(own.intersection(once))
+                    once.update(own)
+            self._several = several
+        return self._several
+
+
+RuleFunction = Callable[[Facts], Iterator[Problem]]
+REGISTRY: dict[str, RuleFunction] = {}
 
 
 def rule(code: str) -> Callable[[RuleFunction], RuleFunction]:
@@ -46,38 +103,29 @@ def complexity_limit(manifest: Manifest) -> int:
     return COMPLEXITY_FLOOR + COMPLEXITY_PER_LINE * manifest.line_count
 
 
-def _shared_by_several(manifest: Manifest) -> set[str]:
-    """The shared tags that more than one entry lists: only those can be claimed by two
-    images (a shared tag of one entry is one image's, on every architecture)."""
-    once: set[str] = set()
-    several: set[str] = set()
-    for entry in manifest.entries:
-        shared = entry.shared_tags
-        if shared:
-            own = set(shared)
-            if not once.isdisjoint(own):
-                several.update(own.intersection(once))
-            once.update(own)
-    return several
-
-
 def complexity(manifest: Manifest, limit: int) -> int:
     """How many list items the rules across entries look at, plus the pairs of images (groups
     of merged entries) that claim one shared tag on one architecture (shared-tag-arch-overlap
     compares each pair). Counting stops once past `limit`, so it costs at most that much."""
+    return _complexity(Facts(manifest), limit)
+
+
+def _complexity(facts: Facts, limit: int) -> int:
     items = 0
-    for entry in manifest.entries:
-        items += len(entry.tags) + len(entry.shared_tags) * max(1, len(entry.architectures))
+    for tags, shared_tags, architectures in zip(
+        facts.tags, facts.shared_tags, facts.architectures, strict=True
+    ):
+        items += len(tags) + len(shared_tags) * max(1, len(architectures))
         if items > limit:
             return items
-    several = _shared_by_several(manifest)
+    several = facts.shared_by_several()
     if not several:  # every claim is one image's: no pairs
         return items
-    total = items + _pairs(manifest, several)
+    total = items + _pairs(facts, several)
     if total <= limit:  # what the walk below finds when it does not stop early
         return total
     claims: dict[tuple[str, str], set[tuple[object, ...]]] = {}
-    for entry in manifest.entries:  # at most `limit` (shared tag, architecture) claims
+    for entry in facts.entries:  # at most `limit` (shared tag, architecture) claims
         if entry.shared_tags:
             group = entry.build_key()  # entries bashbrew merges are one image
             for shared in entry.shared_tags:
@@ -90,14 +138,14 @@ def complexity(manifest: Manifest, limit: int) -> int:
     return items
 
 
-def _claims(manifest: Manifest, several: set[str]) -> dict[tuple[str, str], list[Entry]]:
+def _claims(facts: Facts, several: set[str]) -> dict[tuple[str, str], list[Entry]]:
     """(shared tag, architecture) -> the entries that claim it, for the shared tags of
     `several` entries (the only ones two images can claim)."""
     claims: dict[tuple[str, str], list[Entry]] = {}
-    for entry in manifest.entries:
-        shared_tags = entry.shared_tags
+    for entry, shared_tags, architectures in zip(
+        facts.entries, facts.shared_tags, facts.architectures, strict=True
+    ):
         if shared_tags:
-            architectures = entry.architectures
             for shared in shared_tags:
                 if shared in several:
                     for architecture in architectures:
@@ -105,12 +153,12 @@ def _claims(manifest: Manifest, several: set[str]) -> dict[tuple[str, str], list
     return claims
 
 
-def _pairs(manifest: Manifest, several: set[str]) -> int:
+def _pairs(facts: Facts, several: set[str]) -> int:
     """The pairs of images that claim one shared tag on one architecture, all of them (build
     keys computed only for the entries that meet another on a claim)."""
     keys: dict[int, tuple[object, ...]] = {}
     pairs = 0
-    for entries in _claims(manifest, several).values():
+    for entries in _claims(facts, several).values():
         if len(entries) > 1:
             groups = set()
             for entry in entries:
@@ -123,10 +171,11 @@ def _pairs(manifest: Manifest, several: set[str]) -> int:
 
 
 def run_rules(manifest: Manifest) -> Iterator[Problem]:
+    facts = Facts(manifest)
     lines = manifest.line_count
     if lines:
         limit = complexity_limit(manifest)
-        size = complexity(manifest, limit)
+        size = _complexity(facts, limit)
         if size > limit:
             yield problem(
                 "manifest-too-complex",
@@ -134,19 +183,17 @@ def run_rules(manifest: Manifest) -> Iterator[Problem]:
                 f"file of {lines:,} lines): the rules across entries were not run",
                 line=manifest.global_entry.first_line,
             )
-            yield from image_name(manifest)
+            yield from image_name(facts)
             return
     for function in REGISTRY.values():
-        yield from function(manifest)
+        yield from function(facts)
 
 
 @rule("invalid-image-name")
-def image_name(manifest: Manifest) -> Iterator[Problem]:
-    if not is_image_name(manifest.name):
-        yield problem(
-            "invalid-image-name",
-            f"{manifest.name!r} is not a valid image repository name",
-        )
+def image_name(facts: Facts) -> Iterator[Problem]:
+    name = facts.manifest.name
+    if not is_image_name(name):
+        yield problem("invalid-image-name", f"{name!r} is not a valid image repository name")
 
 
 def _first_line(entry: Entry, tag: str) -> int:
@@ -155,10 +202,13 @@ def _first_line(entry: Entry, tag: str) -> int:
 
 
 @rule("duplicate-tag")
-def duplicate_tags(manifest: Manifest) -> Iterator[Problem]:
+def duplicate_tags(facts: Facts) -> Iterator[Problem]:
+    all_tags = facts.all_tags()
+    tag_set = set(all_tags)
+    if len(tag_set) == len(all_tags) and tag_set.isdisjoint(facts.all_shared_tags()):
+        return  # no Tag used twice, none also a shared tag (of this entry or another)
     first_use: dict[str, Entry] = {}  # tag -> the entry that first used it as a Tag
-    for entry in manifest.entries:
-        tags = entry.tags
+    for entry, tags, shared_tags in zip(facts.entries, facts.tags, facts.shared_tags, strict=True):
         own = set(tags)
         if len(own) == len(tags) and first_use.keys().isdisjoint(own):
             first_use.update(dict.fromkeys(tags, entry))  # no repeated Tag in this entry
@@ -181,7 +231,6 @@ def duplicate_tags(manifest: Manifest) -> Iterator[Problem]:
                     )
                 own.add(tag)
                 first_use.setdefault(tag, entry)
-        shared_tags = entry.shared_tags
         if shared_tags and not own.isdisjoint(shared_tags):
             for index, shared in enumerate(shared_tags):
                 if shared in own:
@@ -194,12 +243,12 @@ def duplicate_tags(manifest: Manifest) -> Iterator[Problem]:
 
 
 @rule("shared-tag-conflict")
-def shared_tag_conflicts(manifest: Manifest) -> Iterator[Problem]:
+def shared_tag_conflicts(facts: Facts) -> Iterator[Problem]:
+    if set(facts.all_tags()).isdisjoint(facts.all_shared_tags()):
+        return  # no tag is anyone's shared tag
     tag_owner: dict[str, Entry] = {}
     shared_owner: dict[str, Entry] = {}
-    for entry in manifest.entries:
-        tags = entry.tags
-        shared_tags = entry.shared_tags
+    for entry, tags, shared_tags in zip(facts.entries, facts.tags, facts.shared_tags, strict=True):
         if shared_owner and not shared_owner.keys().isdisjoint(tags):
             for index, tag in enumerate(tags):
                 other = shared_owner.get(tag)
@@ -226,14 +275,21 @@ def shared_tag_conflicts(manifest: Manifest) -> Iterator[Problem]:
             shared_owner.setdefault(shared, entry)
 
 
+def _latest_inside(tags: list[str]) -> bool:
+    """Whether a tag has "latest" in it without being "latest": each tag that is exactly
+    "latest" holds it once, so any more is a tag with it inside (and "latest" holds no NUL, so
+    no occurrence spans two tags)."""
+    return "\0".join(tags).count("latest") != tags.count("latest")
+
+
 @rule("latest-in-tag")
-def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
-    for entry in manifest.entries:
+def latest_in_tag(facts: Facts) -> Iterator[Problem]:
+    if not _latest_inside(facts.all_tags()) and not _latest_inside(facts.all_shared_tags()):
+        return
+    for entry in facts.entries:
         for key in ("Tags", "SharedTags"):
             tags = entry.items(key)
-            # each tag that is exactly "latest" holds it once: any more is a tag with it inside
-            # ("latest" holds no NUL, so no occurrence spans two tags)
-            if "\0".join(tags).count("latest") == tags.count("latest"):
+            if not _latest_inside(tags):
                 continue
             for index, tag in enumerate(tags):
                 if "latest" in tag and tag != "latest":
@@ -246,10 +302,10 @@ def latest_in_tag(manifest: Manifest) -> Iterator[Problem]:
 
 
 @rule("shared-tag-arch-overlap")
-def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
+def shared_tag_arch_overlap(facts: Facts) -> Iterator[Problem]:
     """One problem per shared tag and pair of entries, naming every architecture both claim
     (as official-images' naughty-sharedtags.sh groups them), on the later entry's SharedTags."""
-    several = _shared_by_several(manifest)  # the claims of the other shared tags never meet
+    several = facts.shared_by_several()  # the claims of the other shared tags never meet
     if not several:
         return
     # Entries that bashbrew merges are one image: they cannot overlap with themselves. Build
@@ -257,7 +313,7 @@ def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     # none is a group of its own, whose key is never compared with another.
     meeting = {
         id(entry)
-        for entries in _claims(manifest, several).values()
+        for entries in _claims(facts, several).values()
         if len(entries) > 1
         for entry in entries
     }
@@ -274,7 +330,7 @@ def shared_tag_arch_overlap(manifest: Manifest) -> Iterator[Problem]:
     # entries) that claims it; the pairs this walks are bounded by complexity() (run_rules does
     # not run the rules beyond it)
     claimed: dict[tuple[str, str], dict[tuple[object, ...], Entry]] = {}
-    for entry in manifest.entries:
+    for entry in facts.entries:
         for index, shared in enumerate(entry.shared_tags):
             if shared not in several:
                 continue
@@ -335,8 +391,8 @@ _INSIDE_LIMIT = 10_000
 
 
 @rule("path-escapes-repository")
-def path_escapes_repository(manifest: Manifest) -> Iterator[Problem]:
-    for entry in manifest.entries:
+def path_escapes_repository(facts: Facts) -> Iterator[Problem]:
+    for entry in facts.entries:
         plain = not entry.arch_keys()
         if plain:
             pair = (entry.scalar("Directory"), entry.scalar("File"))
@@ -359,10 +415,22 @@ def path_escapes_repository(manifest: Manifest) -> Iterator[Problem]:
             _INSIDE.add(pair)
 
 
+def _with_arch_fields(manifest: Manifest) -> list[Entry]:
+    """The global entry and the entries that set an `ARCH-*` field themselves (most set none;
+    the field names of a file are few, and each is classified once)."""
+    paragraphs = [manifest.global_entry, *manifest.entries]
+    written = frozenset().union(*(entry.own_keys for entry in paragraphs))
+    arch_keys = {key for key in written if arch_field_parts(key) is not None}
+    if not arch_keys:
+        return []
+    return [entry for entry in paragraphs if not entry.own_keys.isdisjoint(arch_keys)]
+
+
 @rule("unused-arch-field")
-def unused_arch_fields(manifest: Manifest) -> Iterator[Problem]:
+def unused_arch_fields(facts: Facts) -> Iterator[Problem]:
+    manifest = facts.manifest
     built_anywhere: set[str] | None = None
-    for entry in (manifest.global_entry, *manifest.entries):
+    for entry in _with_arch_fields(manifest):
         for key in entry.own_keys:
             parts = arch_field_parts(key)
             if parts is None or parts[0] not in SUPPORTED_ARCHITECTURES:
@@ -387,8 +455,8 @@ def unused_arch_fields(manifest: Manifest) -> Iterator[Problem]:
 
 
 @rule("unknown-arch-prefix")
-def unknown_arch_prefix(manifest: Manifest) -> Iterator[Problem]:
-    for entry in (manifest.global_entry, *manifest.entries):
+def unknown_arch_prefix(facts: Facts) -> Iterator[Problem]:
+    for entry in _with_arch_fields(facts.manifest):
         for key in entry.own_keys:
             parts = arch_field_parts(key)
             if parts is not None and parts[0] not in SUPPORTED_ARCHITECTURES:
