@@ -230,6 +230,31 @@ class _Check:
         return found
 
 
+def _key_shape(schema: Any) -> tuple[frozenset[str], list[frozenset[str]]] | None:
+    """For an object schema of only `type: object`, `required` and `not: {required}`: the
+    names an object must have, and the sets of names it must not have all of (what the schema
+    says of a dict, which depends on its keys alone); None for any other schema."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return None
+    required: frozenset[str] = frozenset()
+    forbidden: list[frozenset[str]] = []
+    for keyword, argument in schema.items():
+        if keyword in _ANNOTATIONS or keyword == "type":
+            continue
+        if keyword == "required" and all(isinstance(name, str) for name in argument):
+            required = frozenset(argument)
+        elif (
+            keyword == "not"
+            and isinstance(argument, dict)
+            and set(argument) == {"required"}
+            and all(isinstance(name, str) for name in argument["required"])
+        ):
+            forbidden.append(frozenset(argument["required"]))
+        else:
+            return None
+    return required, forbidden
+
+
 class _FieldChecks:
     """The subschemas of one field: those of the value as a whole and, for a list field, those
     of each item, so that a list of 40,000 items is 40,000 cheap item checks."""
@@ -280,6 +305,7 @@ class _ParagraphChecks:
                 "additionalProperties": False,
             }
         )
+        self.key_shape = _key_shape(self.shape.schema)
         self._fields: dict[str, _FieldChecks | None] = {}
         # keys with the same subschemas share their checks (`arch1-Directory`, `arch2-...`)
         self._shared: dict[tuple[int, ...], _FieldChecks] = {}
@@ -317,8 +343,13 @@ class _ParagraphChecks:
         global ones, a file's next revision repeats most of them). `checked`: the lists found
         valid in this manifest, by field name and identity (every entry holds the inherited
         list itself)."""
-        shape = self.shape.fast
-        if shape is None or not shape(values):
+        if values.__class__ is not dict:
+            return False
+        if self.key_shape is not None:
+            required, forbidden = self.key_shape
+            if not values.keys() >= required or any(values.keys() >= n for n in forbidden):
+                return False
+        elif self.shape.fast is None or not self.shape.fast(values):
             return False
         accepted = self._accepted
         accepted_lists = self._accepted_lists
