@@ -14,7 +14,6 @@ upstream checks run together (one ref listing per repository, one read per Docke
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
     from .checks.pipeline import ValidationResult
     from .libraryfile.library import Library
     from .upstream import GitVerifier
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +142,10 @@ def _validated(
 def _manifest_message(
     index: int, item: ManifestInput, result: ValidationResult, options: Options
 ) -> dict[str, Any] | None:
-    from .results.messages import result_message
-
     if not options.messages:
         return None
+    from .results.messages import result_message
+
     changes = None
     if item.base is not None:
         changes = _changes(index, item, result, options)
@@ -179,7 +176,9 @@ def _changes(
     except ComparisonTooLarge as error:
         if options.too_complex_base == "refuse":
             raise BaseTooComplex(index, item.name, str(error)) from error
-        log.warning("no changes for %s: %s", item.name, error)
+        import logging  # (only here: a text check does without the logging module)
+
+        logging.getLogger(__name__).warning("no changes for %s: %s", item.name, error)
         return None
 
 

@@ -9,12 +9,11 @@ first time a value is invalid, so checking valid manifests never pays for import
 
 from __future__ import annotations
 
-import difflib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..libraryfile.architectures import SUPPORTED_ARCHITECTURES
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
     from referencing import Registry
 
 SCHEMA_PACKAGE = "manifest_validation.schemas"
+# where the package's schemas are when it is installed as files (as it always is but in a zip)
+_SCHEMA_DIRECTORY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas")
 
 # Which problem code a schema error on a field stands for; anything else is `invalid-value`.
 _CODE_BY_FIELD = {
@@ -68,8 +69,16 @@ _SPANS_LINES_HINT = (
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A schema shipped with the package (also exposed at the top-level `schemas/`)."""
-    text = resources.files(SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    """A schema shipped with the package (also exposed at the top-level `schemas/`). Read as a
+    file when the package is one (importlib.resources, which a zipped package needs, costs
+    more to import than `check` of a file costs to run)."""
+    try:
+        with open(os.path.join(_SCHEMA_DIRECTORY, name), encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        from importlib import resources
+
+        text = resources.files(SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -77,6 +86,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def registry() -> Registry[Any]:
     """Every shipped schema, by its `$id`, so schemas can `$ref` each other offline."""
+    from importlib import resources
+
     from referencing import Registry, Resource
 
     resources_ = []
@@ -612,6 +623,8 @@ def _to_problems(manifest: Manifest, path: list[Any], error: ValidationError) ->
     if isinstance(error.instance, str) and "\n" in error.instance:
         hint = _SPANS_LINES_HINT.format(field=field)
     elif code == "unsupported-architecture" and isinstance(error.instance, str):
+        import difflib
+
         close = difflib.get_close_matches(error.instance, SUPPORTED_ARCHITECTURES, n=1)
         if close:
             hint = f"Did you mean {close[0]}? Supported: {', '.join(SUPPORTED_ARCHITECTURES)}."

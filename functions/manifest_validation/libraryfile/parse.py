@@ -4,7 +4,6 @@ repeated fields, exactly as bashbrew does it (see model.py for the whole format)
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from ..problems.catalog import problem
@@ -137,6 +136,8 @@ def _suggest(key: str) -> str | None:
 
 
 def _close(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # (only a file with an unknown field needs it)
+
     lowered = {candidate.lower(): candidate for candidate in candidates}
     found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.7)
     return lowered[found[0]] if found else None
