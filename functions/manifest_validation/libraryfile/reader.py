@@ -85,6 +85,11 @@ def decode(data: bytes) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+# the first characters of a line that make it anything but `Key: value` or a bad line: a
+# comment, a continuation, or a field with leading (non-ASCII) whitespace
+_SPECIAL_STARTS = frozenset(GO_WHITESPACE + "#")
+
+
 def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
     """Split a library file into paragraphs of fields, the way bashbrew's reader does.
 
@@ -98,94 +103,64 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
     key = value = ""
     line_number = 0
     continued: list[tuple[str, int]] | None = None  # ... its continuation lines, if any
-    crlf = "\r" in text
     lines = text.split("\n")
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     lines.append("")  # the end of the text ends the last field and paragraph, as a blank line
-    number = 0
-    for line in lines:
-        number += 1
-        if crlf and line.endswith("\r"):
-            line = line[:-1]
-        start = line[:1]
-        if start and start in GO_WHITESPACE:
-            # (bashbrew's comment stripper trims these before it looks for a `#`)
-            if line.strip(GO_WHITESPACE).startswith("#"):
-                continue
-        elif start == "#":
-            continue
-        if start == " " or start == "\t":  # a continuation line
-            stripped = line.strip(GO_WHITESPACE)
-            if not stripped:
-                problems.append(
-                    problem(
-                        "whitespace-only-line",
-                        "this line holds only whitespace: it continues the previous field "
-                        "instead of separating paragraphs",
-                        line=number,
-                    )
-                )
-            if not reading:
-                if stripped:
-                    problems.append(
-                        problem(
-                            "orphan-continuation",
-                            "indented line with no field before it; bashbrew drops it",
-                            line=number,
-                        )
-                    )
-                continue
-            continuation = line[1:].rstrip(GO_WHITESPACE)
-            if continued is None:
-                continued = []
-            continued.append(("" if continuation == "." else continuation, number))
-            continue
-        name = rest = ""
-        if start:
-            name, colon, rest = line.partition(":")
-            if not colon:
-                problems.append(
-                    problem(
-                        "bad-line",
-                        f"bad line {_shorten(line)!r}: expected `Field: value`",
-                        line=number,
-                    )
-                )
-                continue
-        # a new field, or the end of the paragraph, ends the field being read
-        if reading and fields is not None:
-            if continued is None:
-                built = SourceField(key, value, line_number, [line_number])
-                last_line = line_number
-            else:
-                # go-debian appends `line + "\n"` for every continuation line, after a "\n"
-                # that ends a non-empty first line: the value is its lines joined, with a
-                # final newline.
-                parts = [part for part, _ in continued]
-                numbers = [at for _, at in continued]
-                if value:
-                    parts.insert(0, value)
-                    numbers.insert(0, line_number)
-                built = SourceField(key, "\n".join(parts) + "\n", line_number, numbers)
-                last_line = numbers[-1]
-            if key in fields:
-                problems.append(
-                    problem(
-                        "repeated-field",
-                        f"{key} is set again in this paragraph; the earlier value is ignored",
-                        line=line_number,
-                        field=key,
-                    )
-                )
-                # keep the insertion order of the last occurrence, as the value it carries
-                del fields[key]
-            fields[key] = built
-            reading = False
-        if not start:  # an empty line ends the paragraph
+    special = _SPECIAL_STARTS
+    for number, line in enumerate(lines, 1):
+        if not line:  # an empty line ends the paragraph
+            if reading and fields is not None:
+                last_line = _add_field(fields, key, value, line_number, continued, problems)
+                reading = False
             if fields:
                 paragraphs.append(Paragraph(first_line, fields, last_line))
             fields = None
             continue
-        if fields is None:
+        start = line[0]
+        if start in special:
+            # (bashbrew's comment stripper trims these before it looks for a `#`)
+            if start == "#" or line.strip(GO_WHITESPACE).startswith("#"):
+                continue
+            if start == " " or start == "\t":  # a continuation line
+                stripped = line.strip(GO_WHITESPACE)
+                if not stripped:
+                    problems.append(
+                        problem(
+                            "whitespace-only-line",
+                            "this line holds only whitespace: it continues the previous field "
+                            "instead of separating paragraphs",
+                            line=number,
+                        )
+                    )
+                if not reading:
+                    if stripped:
+                        problems.append(
+                            problem(
+                                "orphan-continuation",
+                                "indented line with no field before it; bashbrew drops it",
+                                line=number,
+                            )
+                        )
+                    continue
+                continuation = line[1:].rstrip(GO_WHITESPACE)
+                if continued is None:
+                    continued = []
+                continued.append(("" if continuation == "." else continuation, number))
+                continue
+        name, colon, rest = line.partition(":")
+        if not colon:
+            problems.append(
+                problem(
+                    "bad-line",
+                    f"bad line {_shorten(line)!r}: expected `Field: value`",
+                    line=number,
+                )
+            )
+            continue
+        if reading and fields is not None:  # a new field ends the one being read
+            last_line = _add_field(fields, key, value, line_number, continued, problems)
+        elif fields is None:
             fields = {}
             first_line = last_line = number
         key = name.strip(GO_WHITESPACE)
@@ -194,6 +169,41 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
         continued = None
         reading = True
     return paragraphs, problems
+
+
+def _add_field(
+    fields: dict[str, SourceField],
+    key: str,
+    value: str,
+    line: int,
+    continued: list[tuple[str, int]] | None,
+    problems: list[Problem],
+) -> int:
+    """Add the field read to its paragraph's `fields`; the line its value ends on."""
+    if continued is None:
+        built = SourceField(key, value, line, [line])
+    else:
+        # go-debian appends `line + "\n"` for every continuation line, after a "\n" that ends
+        # a non-empty first line: the value is its lines joined, with a final newline.
+        parts = [part for part, _ in continued]
+        numbers = [at for _, at in continued]
+        if value:
+            parts.insert(0, value)
+            numbers.insert(0, line)
+        built = SourceField(key, "\n".join(parts) + "\n", line, numbers)
+    if key in fields:
+        problems.append(
+            problem(
+                "repeated-field",
+                f"{key} is set again in this paragraph; the earlier value is ignored",
+                line=line,
+                field=key,
+            )
+        )
+        # keep the insertion order of the last occurrence, as the value it carries
+        del fields[key]
+    fields[key] = built
+    return built.value_lines[-1]
 
 
 def _shorten(text: str, limit: int = 60) -> str:
