@@ -27,6 +27,8 @@ class Facts:
     __slots__ = (
         "_all_shared",
         "_all_tags",
+        "_build_keys",
+        "_claims",
         "_several",
         "architectures",
         "entries",
@@ -44,6 +46,8 @@ class Facts:
         self._all_tags: list[str] | None = None
         self._all_shared: list[str] | None = None
         self._several: set[str] | None = None
+        self._claims: dict[tuple[str, str], list[Entry]] | None = None
+        self._build_keys: dict[int, tuple[object, ...]] = {}
 
     def all_tags(self) -> list[str]:
         """Every entry's Tags, in order."""
@@ -71,6 +75,30 @@ class Facts:
                     once.update(own)
             self._several = several
         return self._several
+
+    def claims(self) -> dict[tuple[str, str], list[Entry]]:
+        """(shared tag, architecture) -> the entries that claim it, for the shared tags that
+        several entries list (the only ones two images can claim)."""
+        if self._claims is None:
+            several = self.shared_by_several()
+            claims: dict[tuple[str, str], list[Entry]] = {}
+            if several:
+                for entry, shared_tags, architectures in zip(
+                    self.entries, self.shared_tags, self.architectures, strict=True
+                ):
+                    for shared in shared_tags:
+                        if shared in several:
+                            for architecture in architectures:
+                                claims.setdefault((shared, architecture), []).append(entry)
+            self._claims = claims
+        return self._claims
+
+    def build_key(self, entry: Entry) -> tuple[object, ...]:
+        """`entry.build_key()`, computed once."""
+        key = self._build_keys.get(id(entry))
+        if key is None:
+            key = self._build_keys[id(entry)] = entry.build_key()
+        return key
 
 
 RuleFunction = Callable[[Facts], Iterator[Problem]]
@@ -118,10 +146,9 @@ def _complexity(facts: Facts, limit: int) -> int:
         items += len(tags) + len(shared_tags) * max(1, len(architectures))
         if items > limit:
             return items
-    several = facts.shared_by_several()
-    if not several:  # every claim is one image's: no pairs
+    if not facts.shared_by_several():  # every claim is one image's: no pairs
         return items
-    total = items + _pairs(facts, several)
+    total = items + _pairs(facts)
     if total <= limit:  # what the walk below finds when it does not stop early
         return total
     claims: dict[tuple[str, str], set[tuple[object, ...]]] = {}
@@ -138,34 +165,13 @@ def _complexity(facts: Facts, limit: int) -> int:
     return items
 
 
-def _claims(facts: Facts, several: set[str]) -> dict[tuple[str, str], list[Entry]]:
-    """(shared tag, architecture) -> the entries that claim it, for the shared tags of
-    `several` entries (the only ones two images can claim)."""
-    claims: dict[tuple[str, str], list[Entry]] = {}
-    for entry, shared_tags, architectures in zip(
-        facts.entries, facts.shared_tags, facts.architectures, strict=True
-    ):
-        if shared_tags:
-            for shared in shared_tags:
-                if shared in several:
-                    for architecture in architectures:
-                        claims.setdefault((shared, architecture), []).append(entry)
-    return claims
-
-
-def _pairs(facts: Facts, several: set[str]) -> int:
+def _pairs(facts: Facts) -> int:
     """The pairs of images that claim one shared tag on one architecture, all of them (build
     keys computed only for the entries that meet another on a claim)."""
-    keys: dict[int, tuple[object, ...]] = {}
     pairs = 0
-    for entries in _claims(facts, several).values():
+    for entries in facts.claims().values():
         if len(entries) > 1:
-            groups = set()
-            for entry in entries:
-                key = keys.get(id(entry))
-                if key is None:
-                    key = keys[id(entry)] = entry.build_key()
-                groups.add(key)
+            groups = {facts.build_key(entry) for entry in entries}
             pairs += len(groups) * (len(groups) - 1) // 2
     return pairs
 
@@ -305,41 +311,25 @@ def latest_in_tag(facts: Facts) -> Iterator[Problem]:
 def shared_tag_arch_overlap(facts: Facts) -> Iterator[Problem]:
     """One problem per shared tag and pair of entries, naming every architecture both claim
     (as official-images' naughty-sharedtags.sh groups them), on the later entry's SharedTags."""
-    several = facts.shared_by_several()  # the claims of the other shared tags never meet
-    if not several:
-        return
-    # Entries that bashbrew merges are one image: they cannot overlap with themselves. Build
-    # keys are computed only for the entries that meet another on a claim; an entry that meets
-    # none is a group of its own, whose key is never compared with another.
-    meeting = {
-        id(entry)
-        for entries in _claims(facts, several).values()
-        if len(entries) > 1
-        for entry in entries
-    }
-    keys: dict[int, tuple[object, ...]] = {}
-
-    def group_of(entry: Entry) -> tuple[object, ...]:
-        key = keys.get(id(entry))
-        if key is None:
-            alone = id(entry) not in meeting
-            key = keys[id(entry)] = ("alone", id(entry)) if alone else entry.build_key()
-        return key
-
+    # Only the claims of several entries (shared tags that several entries list, on one
+    # architecture) can overlap: the walk skips the others, and the entries with none.
+    claims = facts.claims()
+    meeting = {id(entry) for entries in claims.values() if len(entries) > 1 for entry in entries}
     # (shared tag, architecture) -> the first entry of every earlier image (group of merged
     # entries) that claims it; the pairs this walks are bounded by complexity() (run_rules does
     # not run the rules beyond it)
     claimed: dict[tuple[str, str], dict[tuple[object, ...], Entry]] = {}
     for entry in facts.entries:
+        if id(entry) not in meeting:
+            continue
         for index, shared in enumerate(entry.shared_tags):
-            if shared not in several:
-                continue
             overlaps: dict[int, tuple[Entry, list[str]]] = {}  # other entry -> architectures
             for architecture in entry.architectures:
-                if is_windows(architecture):
+                if is_windows(architecture) or len(claims.get((shared, architecture), ())) < 2:
                     continue
                 earlier = claimed.setdefault((shared, architecture), {})
-                own = group_of(entry)
+                # entries that bashbrew merges are one image: they cannot overlap
+                own = facts.build_key(entry)
                 for group, other in earlier.items():
                     if group != own:
                         overlaps.setdefault(id(other), (other, []))[1].append(architecture)
@@ -395,8 +385,9 @@ def path_escapes_repository(facts: Facts) -> Iterator[Problem]:
     for entry in facts.entries:
         plain = not entry.arch_keys()
         if plain:
-            pair = (entry.scalar("Directory"), entry.scalar("File"))
-            if pair in _INSIDE:
+            values = entry.values
+            pair = (values.get("Directory", ""), values.get("File", ""))
+            if pair in _INSIDE:  # (which holds strings only: the values themselves)
                 continue
         inside = True
         for field, path in _build_paths(entry):
@@ -410,9 +401,11 @@ def path_escapes_repository(facts: Facts) -> Iterator[Problem]:
                     field=field,
                 )
         if plain and inside:
-            if len(_INSIDE) >= _INSIDE_LIMIT:
-                _INSIDE.clear()
-            _INSIDE.add(pair)
+            directory, file = pair
+            if isinstance(directory, str) and isinstance(file, str):
+                if len(_INSIDE) >= _INSIDE_LIMIT:
+                    _INSIDE.clear()
+                _INSIDE.add((directory, file))
 
 
 def _with_arch_fields(manifest: Manifest) -> list[Entry]:
