@@ -37,6 +37,7 @@ def _some(items: list[str], shown: int = 3) -> str:
 _LIST, _SCALAR, _ARCH, _UNKNOWN = 1, 2, 3, 4
 _LIST_FIELD_SET = frozenset(LIST_FIELDS)
 _KINDS: dict[str, int] = {}
+_KNOWN: set[str] = set()  # the names among them that are fields
 _MEMO_LIMIT = 10_000
 
 
@@ -51,7 +52,10 @@ def _kind(key: str) -> int:
             kind = _ARCH if arch_field_parts(key) is not None else _UNKNOWN
         if len(_KINDS) >= _MEMO_LIMIT:
             _KINDS.clear()
+            _KNOWN.clear()
         _KINDS[key] = kind
+        if kind != _UNKNOWN:
+            _KNOWN.add(key)
     return kind
 
 
@@ -153,8 +157,15 @@ MAX_SUGGESTED_KEY = 40
 
 
 def _check_keys(paragraph: Paragraph, problems: list[Problem], suggestions: list[int]) -> None:
+    fields = paragraph.fields
+    if _KNOWN.issuperset(fields):  # every name a field (seen before): only empty values to find
+        for key in DEFAULTED_WHEN_EMPTY.intersection(fields):
+            if not fields[key].value:
+                break
+        else:
+            return
     kinds = _KINDS
-    for key, source in paragraph.fields.items():
+    for key, source in fields.items():
         kind = kinds.get(key) or _kind(key)
         if kind != _UNKNOWN:
             if not source.value and key in DEFAULTED_WHEN_EMPTY:
