@@ -31,7 +31,7 @@ this module never raises on bad input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..problems.problem import Problem
@@ -97,13 +97,9 @@ class Entry:
     lines: dict[str, int]
     item_lines: dict[str, list[int]]
     own_keys: frozenset[str]
-    # the ARCH-* keys of `values`, sorted (computed here unless the parser knows them)
-    _arch_keys: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        # the keys of `values` are fixed once parsed (merging only changes Tags and SharedTags)
-        if self._arch_keys is None:
-            self._arch_keys = sorted(key for key in self.values if arch_field_parts(key))
+    # the ARCH-* keys of `values`, sorted (given by the parser, else computed when first asked
+    # for: the keys of `values` are fixed once parsed; merging only changes Tags and SharedTags)
+    _arch_keys: list[str] | None = field(default=None, compare=False)
 
     def scalar(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -135,7 +131,9 @@ class Entry:
         return value if isinstance(value, list) else []
 
     def arch_keys(self) -> list[str]:
-        return self._arch_keys or []
+        if self._arch_keys is None:
+            self._arch_keys = sorted(key for key in self.values if arch_field_parts(key))
+        return self._arch_keys
 
     def arch_value(self, architecture: str, key: str) -> str:
         """The value of `key` for one architecture: `ARCH-key` wins over the plain field."""

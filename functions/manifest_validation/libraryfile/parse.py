@@ -275,6 +275,7 @@ def _apply(
     cleaned); the `ARCH-*` keys among them."""
     arch_keys: list[str] = []
     kinds = _KINDS
+    split = _SPLIT
     for key, source in paragraph.fields.items():
         kind = kinds.get(key) or _kind(key)
         if kind == _SCALAR:
@@ -291,7 +292,11 @@ def _apply(
             lines[key] = source.line
             arch_keys.append(key)
         elif kind == _LIST:
-            items, positions = _list_items(key, source, problems)
+            known = split.get((key, source.value))
+            if known is not None:  # (the memo of _list_items, inline)
+                items, positions = list(known), [source.line] * len(known)
+            else:
+                items, positions = _list_items(key, source, problems)
             if inherit_lists and key in APPENDED_LIST_FIELDS:
                 inherited = values.get(key)
                 if isinstance(inherited, list) and inherited:

@@ -111,7 +111,11 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
     for number, line in enumerate(lines, 1):
         if not line:  # an empty line ends the paragraph
             if reading and fields is not None:
-                last_line = _add_field(fields, key, value, line_number, continued, problems)
+                if continued is None and key not in fields:  # (the common case, inline)
+                    fields[key] = SourceField(key, value, line_number, [line_number])
+                    last_line = line_number
+                else:
+                    last_line = _add_field(fields, key, value, line_number, continued, problems)
                 reading = False
             if fields:
                 paragraphs.append(Paragraph(first_line, fields, last_line))
@@ -159,7 +163,11 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
             )
             continue
         if reading and fields is not None:  # a new field ends the one being read
-            last_line = _add_field(fields, key, value, line_number, continued, problems)
+            if continued is None and key not in fields:  # (the common case, inline)
+                fields[key] = SourceField(key, value, line_number, [line_number])
+                last_line = line_number
+            else:
+                last_line = _add_field(fields, key, value, line_number, continued, problems)
         elif fields is None:
             fields = {}
             first_line = last_line = number
