@@ -27,9 +27,11 @@ class Facts:
     __slots__ = (
         "_all_shared",
         "_all_tags",
-        "_build_keys",
         "_claims",
+        "_groups",
+        "_images",
         "_several",
+        "_with_arch_fields",
         "architectures",
         "entries",
         "manifest",
@@ -40,14 +42,26 @@ class Facts:
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
         self.entries = manifest.entries
-        self.tags = [entry.tags for entry in self.entries]
-        self.shared_tags = [entry.shared_tags for entry in self.entries]
-        self.architectures = [entry.architectures for entry in self.entries]
+        self.tags: list[list[str]] = []
+        self.shared_tags: list[list[str]] = []
+        self.architectures: list[list[str]] = []
+        for entry in self.entries:  # (Entry.tags, .shared_tags and .architectures, in one go)
+            values = entry.values
+            tags, shared, architectures = (
+                values.get("Tags"),
+                values.get("SharedTags"),
+                values.get("Architectures"),
+            )
+            self.tags.append(tags if isinstance(tags, list) else [])
+            self.shared_tags.append(shared if isinstance(shared, list) else [])
+            self.architectures.append(architectures if isinstance(architectures, list) else [])
         self._all_tags: list[str] | None = None
         self._all_shared: list[str] | None = None
         self._several: set[str] | None = None
         self._claims: dict[tuple[str, str], list[Entry]] | None = None
-        self._build_keys: dict[int, tuple[object, ...]] = {}
+        self._images: dict[tuple[object, ...], int] = {}  # build key -> image number
+        self._groups: dict[int, int] = {}  # entry (id) -> its image number
+        self._with_arch_fields: list[Entry] | None = None
 
     def all_tags(self) -> list[str]:
         """Every entry's Tags, in order."""
@@ -93,12 +107,28 @@ class Facts:
             self._claims = claims
         return self._claims
 
-    def build_key(self, entry: Entry) -> tuple[object, ...]:
-        """`entry.build_key()`, computed once."""
-        key = self._build_keys.get(id(entry))
-        if key is None:
-            key = self._build_keys[id(entry)] = entry.build_key()
-        return key
+    def image(self, entry: Entry) -> int:
+        """The number of the image the entry builds: equal for entries with equal build keys,
+        which bashbrew merges into one (each build key computed once)."""
+        group = self._groups.get(id(entry))
+        if group is None:
+            group = self._images.setdefault(entry.build_key(), len(self._images))
+            self._groups[id(entry)] = group
+        return group
+
+    def with_arch_fields(self) -> list[Entry]:
+        """The global entry and the entries that set an `ARCH-*` field themselves (most set
+        none; the field names of a file are few, and each is classified once)."""
+        if self._with_arch_fields is None:
+            paragraphs = [self.manifest.global_entry, *self.entries]
+            written = frozenset().union(*(entry.own_keys for entry in paragraphs))
+            arch_keys = {key for key in written if arch_field_parts(key) is not None}
+            self._with_arch_fields = [
+                entry
+                for entry in paragraphs
+                if arch_keys and not entry.own_keys.isdisjoint(arch_keys)
+            ]
+        return self._with_arch_fields
 
 
 RuleFunction = Callable[[Facts], Iterator[Problem]]
@@ -171,7 +201,7 @@ def _pairs(facts: Facts) -> int:
     pairs = 0
     for entries in facts.claims().values():
         if len(entries) > 1:
-            groups = {facts.build_key(entry) for entry in entries}
+            groups = {facts.image(entry) for entry in entries}
             pairs += len(groups) * (len(groups) - 1) // 2
     return pairs
 
@@ -318,7 +348,7 @@ def shared_tag_arch_overlap(facts: Facts) -> Iterator[Problem]:
     # (shared tag, architecture) -> the first entry of every earlier image (group of merged
     # entries) that claims it; the pairs this walks are bounded by complexity() (run_rules does
     # not run the rules beyond it)
-    claimed: dict[tuple[str, str], dict[tuple[object, ...], Entry]] = {}
+    claimed: dict[tuple[str, str], dict[int, Entry]] = {}
     for entry in facts.entries:
         if id(entry) not in meeting:
             continue
@@ -329,7 +359,7 @@ def shared_tag_arch_overlap(facts: Facts) -> Iterator[Problem]:
                     continue
                 earlier = claimed.setdefault((shared, architecture), {})
                 # entries that bashbrew merges are one image: they cannot overlap
-                own = facts.build_key(entry)
+                own = facts.image(entry)
                 for group, other in earlier.items():
                     if group != own:
                         overlaps.setdefault(id(other), (other, []))[1].append(architecture)
@@ -408,22 +438,11 @@ def path_escapes_repository(facts: Facts) -> Iterator[Problem]:
                 _INSIDE.add((directory, file))
 
 
-def _with_arch_fields(manifest: Manifest) -> list[Entry]:
-    """The global entry and the entries that set an `ARCH-*` field themselves (most set none;
-    the field names of a file are few, and each is classified once)."""
-    paragraphs = [manifest.global_entry, *manifest.entries]
-    written = frozenset().union(*(entry.own_keys for entry in paragraphs))
-    arch_keys = {key for key in written if arch_field_parts(key) is not None}
-    if not arch_keys:
-        return []
-    return [entry for entry in paragraphs if not entry.own_keys.isdisjoint(arch_keys)]
-
-
 @rule("unused-arch-field")
 def unused_arch_fields(facts: Facts) -> Iterator[Problem]:
     manifest = facts.manifest
     built_anywhere: set[str] | None = None
-    for entry in _with_arch_fields(manifest):
+    for entry in facts.with_arch_fields():
         for key in entry.own_keys:
             parts = arch_field_parts(key)
             if parts is None or parts[0] not in SUPPORTED_ARCHITECTURES:
@@ -449,7 +468,7 @@ def unused_arch_fields(facts: Facts) -> Iterator[Problem]:
 
 @rule("unknown-arch-prefix")
 def unknown_arch_prefix(facts: Facts) -> Iterator[Problem]:
-    for entry in _with_arch_fields(facts.manifest):
+    for entry in facts.with_arch_fields():
         for key in entry.own_keys:
             parts = arch_field_parts(key)
             if parts is not None and parts[0] not in SUPPORTED_ARCHITECTURES:
