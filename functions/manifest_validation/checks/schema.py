@@ -358,7 +358,9 @@ class _ParagraphChecks:
             return False
         if self.key_shape is not None:
             required, forbidden = self.key_shape
-            if not values.keys() >= required or any(values.keys() >= n for n in forbidden):
+            if not values.keys() >= required:
+                return False
+            if forbidden and any(values.keys() >= names for names in forbidden):
                 return False
         elif self.shape.fast is None or not self.shape.fast(values):
             return False
@@ -549,8 +551,8 @@ class ManifestValidator:
         if manifest.name.__class__ is not str or not self.global_checks.accepts(values, set()):
             return False
         checked: set[tuple[str, int]] = set()
-        entry_checks = self.entry_checks
-        return all(entry_checks.accepts(entry.values, checked) for entry in manifest.entries)
+        accepts = self.entry_checks.accepts
+        return all(accepts(entry.values, checked) for entry in manifest.entries)
 
 
 @cache
