@@ -112,3 +112,34 @@ def test_accepts_agrees_with_jsonschema_on_manifests(text: str) -> None:
 @given(st.lists(line, max_size=40))
 def test_accepts_agrees_with_jsonschema_on_manifest_like_text(lines: list[str]) -> None:
     assert_accepts_exactly_the_valid("\n".join(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["A (@a)", "B <b@x> (@b)", "bad"]), min_size=1, max_size=3),
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["C (@c)", "worse", "A (@a)"]), max_size=2),
+            st.lists(st.sampled_from(["x", "y", ""]), max_size=2),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_accepts_agrees_with_jsonschema_on_appended_lists(
+    maintainers: list[str], entries: list[tuple[list[str], list[str]]], constraints: bool
+) -> None:
+    # entries append their Maintainers (and Constraints) to the global ones: `accepts` skips
+    # the inherited part it has checked, as iter_errors does
+    text = f"Maintainers: {', '.join(maintainers)}\nGitRepo: https://e.com/r.git\n"
+    text += "GitCommit: 0123456789abcdef0123456789abcdef01234567\n"
+    if constraints:
+        text += "Constraints: windows, !aufs\n"
+    for number, (own, own_constraints) in enumerate(entries):
+        text += f"\nTags: t{number}\n"
+        if own:
+            text += f"Maintainers: {', '.join(own)}\n"
+        if own_constraints:
+            text += f"Constraints: {', '.join(own_constraints)}\n"
+    assert_accepts_exactly_the_valid(text)

@@ -266,6 +266,12 @@ def _key_shape(schema: Any) -> tuple[frozenset[str], list[frozenset[str]]] | Non
     return required, forbidden
 
 
+# Values remembered as valid are short: real values are, and a long one is rarely repeated (a
+# memo of hostile values would only hold memory).
+_MEMO_LONGEST = 256
+_MEMO_LONGEST_LIST = 64
+
+
 class _FieldChecks:
     """The subschemas of one field: those of the value as a whole and, for a list field, those
     of each item, so that a list of 40,000 items is 40,000 cheap item checks."""
@@ -289,6 +295,9 @@ class _ParagraphChecks:
     independently, which is what lets each value be checked on its own."""
 
     FIELD_CACHE_LIMIT = 10_000
+    # field names whose valid values are remembered: real files use a few dozen (the fields,
+    # and their ARCH-* forms for the architectures they build)
+    ACCEPTED_NAMES_LIMIT = 500
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.properties: dict[str, Any] = dict(schema.get("properties", {}))
@@ -346,14 +355,21 @@ class _ParagraphChecks:
             self._fields[key] = checks
         return self._fields[key]
 
-    def accepts(self, values: dict[str, Any], checked: set[tuple[str, int]]) -> bool:
+    def accepts(
+        self,
+        values: dict[str, Any],
+        checked: set[tuple[str, int]],
+        prefixes: dict[str, list[Any]] | None = None,
+        own_keys: frozenset[str] = frozenset(),
+    ) -> bool:
         """Whether the paragraph `values` has no error at all: exactly when `iter_errors` would
         yield nothing, decided without building an error (False also for anything the fast
-        predicates do not cover: `iter_errors` then says). Valid strings are remembered per
-        field name, for every later paragraph and file: values repeat (an entry inherits the
-        global ones, a file's next revision repeats most of them). `checked`: the lists found
-        valid in this manifest, by field name and identity (every entry holds the inherited
-        list itself)."""
+        predicates do not cover: `iter_errors` then says). Valid strings and short lists are
+        remembered per field name, for every later paragraph and file: values repeat (an entry
+        inherits the global ones, a file's next revision repeats most of them). `checked` and
+        `prefixes` (here, for the names in `own_keys`) skip what `iter_errors` skips: a list
+        already checked under the same name (every entry holds the inherited list itself), and
+        the first items of an appended list that are an already checked list."""
         if values.__class__ is not dict:
             return False
         if self.key_shape is not None:
@@ -365,7 +381,6 @@ class _ParagraphChecks:
         elif self.shape.fast is None or not self.shape.fast(values):
             return False
         accepted = self._accepted
-        accepted_lists = self._accepted_lists
         for key, value in values.items():
             if value.__class__ is str:
                 known = accepted.get(key)
@@ -373,7 +388,11 @@ class _ParagraphChecks:
                     continue
                 if not self._accepts_value(key, value):
                     return False
+                if len(value) > _MEMO_LONGEST:
+                    continue
                 if known is None:
+                    if len(accepted) >= self.ACCEPTED_NAMES_LIMIT:
+                        continue  # (made-up names do not each get a memo)
                     known = accepted[key] = set()
                 elif len(known) >= _Check.MEMO_LIMIT:
                     known.clear()
@@ -382,26 +401,48 @@ class _ParagraphChecks:
                 token = (key, id(value))
                 if token in checked:
                     continue
-                lists = accepted_lists.get(key)
-                try:
-                    items = tuple(value)
-                    known_list = lists is not None and items in lists
-                except TypeError:  # an unhashable item: not one a parser makes
+                if not self._accepts_list(key, value, checked, prefixes, own_keys):
                     return False
-                if not known_list:
-                    if not self._accepts_value(key, value):
-                        return False
-                    if lists is None:
-                        lists = accepted_lists[key] = set()
-                    elif len(lists) >= _Check.MEMO_LIMIT:
-                        lists.clear()
-                    lists.add(items)
                 checked.add(token)
             else:
                 return False
         return True
 
-    def _accepts_value(self, key: str, value: Any) -> bool:
+    def _accepts_list(
+        self,
+        key: str,
+        value: list[Any],
+        checked: set[tuple[str, int]],
+        prefixes: dict[str, list[Any]] | None,
+        own_keys: frozenset[str],
+    ) -> bool:
+        prefix = prefixes.get(key) if prefixes is not None and key in own_keys else None
+        if prefix is not None:
+            prefix_token = (key, id(prefix))
+            start = len(prefix) if prefix_token in checked else 0
+            checked.add(prefix_token)  # (checked now, with the rest of this list)
+            return self._accepts_value(key, value, start)
+        if len(value) > _MEMO_LONGEST_LIST:
+            return self._accepts_value(key, value)
+        lists = self._accepted_lists.get(key)
+        try:
+            items = tuple(value)
+            if lists is not None and items in lists:
+                return True
+        except TypeError:  # an unhashable item: not one a parser makes
+            return False
+        if not self._accepts_value(key, value):
+            return False
+        if lists is None:
+            lists = self._accepted_lists[key] = set()  # (list fields are a known few)
+        elif len(lists) >= _Check.MEMO_LIMIT:
+            lists.clear()
+        lists.add(items)
+        return True
+
+    def _accepts_value(self, key: str, value: Any, start: int = 0) -> bool:
+        """Whether the fast predicates accept `value` under `key` (for a list, its items
+        from `start` on)."""
         checks = self.field(key)
         if checks is None:
             return not self.closed
@@ -412,7 +453,8 @@ class _ParagraphChecks:
             for check in checks.items:
                 if check.fast is None:
                     return False
-                for item in value:
+                for index in range(start, len(value)):
+                    item = value[index]
                     if item.__class__ is not str or not check.accepts_string(item):
                         return False
         return True
@@ -548,11 +590,19 @@ class ManifestValidator:
         costs about one set lookup per value (see `_ParagraphChecks.accepts`)."""
         own = manifest.global_entry.own_keys
         values = {key: value for key, value in manifest.global_entry.values.items() if key in own}
-        if manifest.name.__class__ is not str or not self.global_checks.accepts(values, set()):
+        global_checked: set[tuple[str, int]] = set()
+        if manifest.name.__class__ is not str:
             return False
-        checked: set[tuple[str, int]] = set()
+        if not self.global_checks.accepts(values, global_checked):
+            return False
+        # as iter_errors: a global list counts as checked for the entries where both
+        # paragraphs apply the same subschemas to it, and appended lists start with it
+        checked = {token for token in global_checked if token[0] in self.shared_fields}
+        prefixes = _appended_lists(manifest)
         accepts = self.entry_checks.accepts
-        return all(accepts(entry.values, checked) for entry in manifest.entries)
+        return all(
+            accepts(entry.values, checked, prefixes, entry.own_keys) for entry in manifest.entries
+        )
 
 
 @cache
@@ -569,14 +619,19 @@ def schema_problems(manifest: Manifest) -> Iterator[Problem]:
         yield from _to_problems(manifest, path, error)
 
 
-def _inherited_prefixes(manifest: Manifest) -> list[dict[str, list[Any]]]:
-    """For each entry, the global lists its appended lists start with."""
+def _appended_lists(manifest: Manifest) -> dict[str, list[Any]]:
+    """The global lists that an entry's own list of the same field is appended to."""
     own = manifest.global_entry.own_keys
-    inherited = {
+    return {
         key: value
         for key in APPENDED_LIST_FIELDS
         if key in own and isinstance(value := manifest.global_entry.values.get(key), list) and value
     }
+
+
+def _inherited_prefixes(manifest: Manifest) -> list[dict[str, list[Any]]]:
+    """For each entry, the global lists its appended lists start with."""
+    inherited = _appended_lists(manifest)
     return [
         {key: value for key, value in inherited.items() if key in entry.own_keys}
         for entry in manifest.entries

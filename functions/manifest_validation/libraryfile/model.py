@@ -32,7 +32,6 @@ this module never raises on bad input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..problems.problem import Problem
 from .names import BUILD_FIELDS
@@ -64,17 +63,27 @@ KEEPS_EMPTY_ITEMS = frozenset({"Constraints"})
 LIST_ITEM_STRIP = "\n\r\t "
 
 
-@lru_cache(maxsize=4096)  # the same few keys, in every paragraph of every file
+# the same few names recur in every paragraph of every file: each is split once (a memo that
+# stops growing when full, so that a file of made-up names does not push the real ones out)
+_ARCH_FIELD_PARTS: dict[str, tuple[str, str] | None] = {}
+_ARCH_FIELD_PARTS_LIMIT = 10_000
+_UNKNOWN = ("", "")  # (not in the memo)
+
+
 def arch_field_parts(key: str) -> tuple[str, str] | None:
     """(architecture, field) for an architecture-specific key like `arm64v8-GitCommit`.
 
     bashbrew treats any key ending in `-GitRepo`, `-GitFetch`, ... as architecture-specific,
     whatever its prefix.
     """
+    parts = _ARCH_FIELD_PARTS.get(key, _UNKNOWN)
+    if parts is not _UNKNOWN:
+        return parts
     prefix, dash, suffix = key.rpartition("-")
-    if dash and suffix in _ARCH_FIELD_SUFFIX_SET:
-        return prefix, suffix
-    return None
+    parts = (prefix, suffix) if dash and suffix in _ARCH_FIELD_SUFFIX_SET else None
+    if len(_ARCH_FIELD_PARTS) < _ARCH_FIELD_PARTS_LIMIT:
+        _ARCH_FIELD_PARTS[key] = parts
+    return parts
 
 
 def is_known_field(key: str) -> bool:
