@@ -178,6 +178,25 @@ def test_check_without_verify_git_loads_no_upstream_client(output_format: str) -
 
 
 @pytest.mark.slow
+def test_a_text_check_of_a_valid_file_loads_only_what_it_uses() -> None:
+    # what it does not need costs it more than checking the file: jsonschema (only a rejected
+    # value needs its messages), importlib.resources (the schemas are files), result messages
+    # and what they need (hashlib, datetime), logging, difflib's suggestions
+    loaded = loaded_after(cli("check", str(HELLO)))
+    assert "manifest_validation.checks.pipeline" in loaded
+    unused = {
+        "jsonschema",
+        "importlib.resources",
+        "manifest_validation.results.messages",
+        "hashlib",
+        "datetime",
+        "logging",
+        "difflib",
+    }
+    assert sorted(loaded.intersection(unused)) == []
+
+
+@pytest.mark.slow
 def test_cat_loads_no_upstream_client() -> None:
     loaded = loaded_after(cli("cat", str(HELLO)))
     assert sorted(loaded.intersection(UPSTREAM)) == []

@@ -20,7 +20,6 @@ own (nothing else in it could name a parent's `sourceId`).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from .libraryfile.library import Library
     from .sources import Document
     from .upstream import GitVerifier, HistoryChecker, RegistryClient
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +240,10 @@ def _manifest_message(
     options: Options,
     sources: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
-    from .results.messages import result_message
-
     if not options.messages:
         return None
+    from .results.messages import result_message
+
     changes = None
     if item.base is not None:
         changes = _changes(index, item, result, options)
@@ -279,7 +276,9 @@ def _changes(
     except ComparisonTooLarge as error:
         if options.too_complex_base == "refuse":
             raise BaseTooComplex(index, item.name, str(error)) from error
-        log.warning("no changes for %s: %s", item.name, error)
+        import logging  # (only here: a text check does without the logging module)
+
+        logging.getLogger(__name__).warning("no changes for %s: %s", item.name, error)
         return None
 
 

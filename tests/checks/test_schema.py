@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from manifest_validation.checks.schema import (
+    ManifestValidator,
     fast_check,
     load_schema,
     manifest_document,
@@ -18,6 +19,7 @@ from manifest_validation.checks.schema import (
 )
 from manifest_validation.libraryfile.parse import parse
 from samples import FIELDS
+from test_properties import line, manifest_text
 
 from .rule_cases import CASES
 
@@ -95,3 +97,65 @@ def test_fast_check_refuses_keywords_it_does_not_know() -> None:
     assert fast_check({"anyOf": [{"type": "string"}]}) is None
     assert fast_check({"type": "string", "pattern": "^a"}) is not None
     assert fast_check({"not": {"required": ["Tags"]}}) is not None
+
+
+def assert_accepts_exactly_the_valid(text: str) -> None:
+    """`accepts` (the valid manifests' shortcut) says yes exactly when jsonschema finds no
+    error in the whole document: with values it has seen before, and with a fresh memo."""
+    manifest = parse("img", text)
+    valid = plain_errors(manifest_document(manifest)) == set()
+    assert manifest_validator().accepts(manifest) == valid
+    fresh = ManifestValidator(load_schema("library-manifest.schema.json"))
+    assert fresh.accepts(manifest) == valid
+    assert fresh.accepts(manifest) == valid  # now from the memo
+
+
+def test_accepts_exactly_the_documents_without_errors(corpus: list[tuple[str, bytes]]) -> None:
+    for case in CASES:
+        assert_accepts_exactly_the_valid(case.bad)
+        assert_accepts_exactly_the_valid(case.good)
+    for _, data in corpus[:30]:
+        assert_accepts_exactly_the_valid(data.decode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(manifest_text())
+def test_accepts_agrees_with_jsonschema_on_manifests(text: str) -> None:
+    assert_accepts_exactly_the_valid(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(line, max_size=40))
+def test_accepts_agrees_with_jsonschema_on_manifest_like_text(lines: list[str]) -> None:
+    assert_accepts_exactly_the_valid("\n".join(lines))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["A (@a)", "B <b@x> (@b)", "bad"]), min_size=1, max_size=3),
+    st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(["C (@c)", "worse", "A (@a)"]), max_size=2),
+            st.lists(st.sampled_from(["x", "y", ""]), max_size=2),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_accepts_agrees_with_jsonschema_on_appended_lists(
+    maintainers: list[str], entries: list[tuple[list[str], list[str]]], constraints: bool
+) -> None:
+    # entries append their Maintainers (and Constraints) to the global ones: `accepts` skips
+    # the inherited part it has checked, as iter_errors does
+    text = f"Maintainers: {', '.join(maintainers)}\nGitRepo: https://e.com/r.git\n"
+    text += "GitCommit: 0123456789abcdef0123456789abcdef01234567\n"
+    if constraints:
+        text += "Constraints: windows, !aufs\n"
+    for number, (own, own_constraints) in enumerate(entries):
+        text += f"\nTags: t{number}\n"
+        if own:
+            text += f"Maintainers: {', '.join(own)}\n"
+        if own_constraints:
+            text += f"Constraints: {', '.join(own_constraints)}\n"
+    assert_accepts_exactly_the_valid(text)

@@ -14,12 +14,12 @@ from ..libraryfile.model import Manifest
 from ..libraryfile.parse import parse
 from ..problems.catalog import problem
 from ..problems.problem import BySeverity, Problem
-from ..sources.model import ArchBuild
 from .rules import run_rules
 from .schema import schema_problems
 
 if TYPE_CHECKING:  # the upstream client (requests, dulwich) is imported only when used
     from ..libraryfile.library import Library
+    from ..sources.model import ArchBuild
     from ..upstream import ContextResult, GitVerifier, HistoryChecker, RegistryClient
 from ..problems.status import Status, capped, status_of, unique_sorted
 
@@ -249,6 +249,7 @@ def _builds(
     contexts: dict[int, dict[str, ContextResult]],
 ) -> dict[int, dict[str, ArchBuild]]:
     """What each entry and architecture builds, from its Dockerfile and its context."""
+    from ..sources.model import ArchBuild
     from ..upstream import ContextStatus
 
     out: dict[int, dict[str, ArchBuild]] = {}

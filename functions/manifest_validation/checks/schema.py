@@ -9,12 +9,11 @@ first time a value is invalid, so checking valid manifests never pays for import
 
 from __future__ import annotations
 
-import difflib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..libraryfile.architectures import SUPPORTED_ARCHITECTURES
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
     from referencing import Registry
 
 SCHEMA_PACKAGE = "manifest_validation.schemas"
+# where the package's schemas are when it is installed as files (as it always is but in a zip)
+_SCHEMA_DIRECTORY = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas")
 
 # Which problem code a schema error on a field stands for; anything else is `invalid-value`.
 _CODE_BY_FIELD = {
@@ -68,8 +69,16 @@ _SPANS_LINES_HINT = (
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A schema shipped with the package (also exposed at the top-level `schemas/`)."""
-    text = resources.files(SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+    """A schema shipped with the package (also exposed at the top-level `schemas/`). Read as a
+    file when the package is one (importlib.resources, which a zipped package needs, costs
+    more to import than `check` of a file costs to run)."""
+    try:
+        with open(os.path.join(_SCHEMA_DIRECTORY, name), encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        from importlib import resources
+
+        text = resources.files(SCHEMA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -77,6 +86,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def registry() -> Registry[Any]:
     """Every shipped schema, by its `$id`, so schemas can `$ref` each other offline."""
+    from importlib import resources
+
     from referencing import Registry, Resource
 
     resources_ = []
@@ -134,6 +145,9 @@ def fast_check(schema: Any) -> FastCheck | None:
         checks.append(check)
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
     return lambda value: all(check(value) for check in checks)
 
 
@@ -158,8 +172,8 @@ def _keyword_check(keyword: str, argument: Any) -> FastCheck | None:
         shortest: int = argument
         return lambda value: not isinstance(value, str) or len(value) >= shortest
     if keyword == "required" and all(isinstance(item, str) for item in argument):
-        names = tuple(argument)
-        return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+        names = frozenset(argument)
+        return lambda value: not isinstance(value, dict) or value.keys() >= names
     if keyword == "items":
         each = fast_check(argument)
         if each is None:
@@ -195,6 +209,17 @@ class _Check:
             self._validator = Draft202012Validator(self.schema)
         return self._validator
 
+    def accepts_string(self, value: str) -> bool:
+        """Whether the fast predicate accepts the string `value` (remembered when it does)."""
+        if value in self._valid:
+            return True
+        if self.fast is None or not self.fast(value):
+            return False
+        if len(self._valid) >= self.MEMO_LIMIT:
+            self._valid.clear()
+        self._valid.add(value)
+        return True
+
     def errors(self, value: Any) -> list[ValidationError]:
         if value.__class__ is str:
             if value in self._valid:
@@ -214,6 +239,37 @@ class _Check:
                 self._memo.clear()
             found = self._memo[value] = list(self.validator().iter_errors(value))
         return found
+
+
+def _key_shape(schema: Any) -> tuple[frozenset[str], list[frozenset[str]]] | None:
+    """For an object schema of only `type: object`, `required` and `not: {required}`: the
+    names an object must have, and the sets of names it must not have all of (what the schema
+    says of a dict, which depends on its keys alone); None for any other schema."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return None
+    required: frozenset[str] = frozenset()
+    forbidden: list[frozenset[str]] = []
+    for keyword, argument in schema.items():
+        if keyword in _ANNOTATIONS or keyword == "type":
+            continue
+        if keyword == "required" and all(isinstance(name, str) for name in argument):
+            required = frozenset(argument)
+        elif (
+            keyword == "not"
+            and isinstance(argument, dict)
+            and set(argument) == {"required"}
+            and all(isinstance(name, str) for name in argument["required"])
+        ):
+            forbidden.append(frozenset(argument["required"]))
+        else:
+            return None
+    return required, forbidden
+
+
+# Values remembered as valid are short: real values are, and a long one is rarely repeated (a
+# memo of hostile values would only hold memory).
+_MEMO_LONGEST = 256
+_MEMO_LONGEST_LIST = 64
 
 
 class _FieldChecks:
@@ -239,6 +295,9 @@ class _ParagraphChecks:
     independently, which is what lets each value be checked on its own."""
 
     FIELD_CACHE_LIMIT = 10_000
+    # field names whose valid values are remembered: real files use a few dozen (the fields,
+    # and their ARCH-* forms for the architectures they build)
+    ACCEPTED_NAMES_LIMIT = 500
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.properties: dict[str, Any] = dict(schema.get("properties", {}))
@@ -266,9 +325,13 @@ class _ParagraphChecks:
                 "additionalProperties": False,
             }
         )
+        self.key_shape = _key_shape(self.shape.schema)
         self._fields: dict[str, _FieldChecks | None] = {}
         # keys with the same subschemas share their checks (`arch1-Directory`, `arch2-...`)
         self._shared: dict[tuple[int, ...], _FieldChecks] = {}
+        # field name -> string values found valid (see `accepts`)
+        self._accepted: dict[str, set[str]] = {}
+        self._accepted_lists: dict[str, set[tuple[Any, ...]]] = {}  # lists, as tuples
 
     def subschemas(self, key: str) -> list[Any]:
         found = [self.properties[key]] if key in self.properties else []
@@ -280,6 +343,8 @@ class _ParagraphChecks:
         if key not in self._fields:
             if len(self._fields) >= self.FIELD_CACHE_LIMIT:  # a process serves many files
                 self._fields.clear()
+                self._accepted.clear()
+                self._accepted_lists.clear()
             subschemas = self.subschemas(key)
             checks = None
             if subschemas:
@@ -289,6 +354,110 @@ class _ParagraphChecks:
                     checks = self._shared[identity] = _FieldChecks(subschemas)
             self._fields[key] = checks
         return self._fields[key]
+
+    def accepts(
+        self,
+        values: dict[str, Any],
+        checked: set[tuple[str, int]],
+        prefixes: dict[str, list[Any]] | None = None,
+        own_keys: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Whether the paragraph `values` has no error at all: exactly when `iter_errors` would
+        yield nothing, decided without building an error (False also for anything the fast
+        predicates do not cover: `iter_errors` then says). Valid strings and short lists are
+        remembered per field name, for every later paragraph and file: values repeat (an entry
+        inherits the global ones, a file's next revision repeats most of them). `checked` and
+        `prefixes` (here, for the names in `own_keys`) skip what `iter_errors` skips: a list
+        already checked under the same name (every entry holds the inherited list itself), and
+        the first items of an appended list that are an already checked list."""
+        if values.__class__ is not dict:
+            return False
+        if self.key_shape is not None:
+            required, forbidden = self.key_shape
+            if not values.keys() >= required:
+                return False
+            if forbidden and any(values.keys() >= names for names in forbidden):
+                return False
+        elif self.shape.fast is None or not self.shape.fast(values):
+            return False
+        accepted = self._accepted
+        for key, value in values.items():
+            if value.__class__ is str:
+                known = accepted.get(key)
+                if known is not None and value in known:
+                    continue
+                if not self._accepts_value(key, value):
+                    return False
+                if len(value) > _MEMO_LONGEST:
+                    continue
+                if known is None:
+                    if len(accepted) >= self.ACCEPTED_NAMES_LIMIT:
+                        continue  # (made-up names do not each get a memo)
+                    known = accepted[key] = set()
+                elif len(known) >= _Check.MEMO_LIMIT:
+                    known.clear()
+                known.add(value)
+            elif value.__class__ is list:
+                token = (key, id(value))
+                if token in checked:
+                    continue
+                if not self._accepts_list(key, value, checked, prefixes, own_keys):
+                    return False
+                checked.add(token)
+            else:
+                return False
+        return True
+
+    def _accepts_list(
+        self,
+        key: str,
+        value: list[Any],
+        checked: set[tuple[str, int]],
+        prefixes: dict[str, list[Any]] | None,
+        own_keys: frozenset[str],
+    ) -> bool:
+        prefix = prefixes.get(key) if prefixes is not None and key in own_keys else None
+        if prefix is not None:
+            prefix_token = (key, id(prefix))
+            start = len(prefix) if prefix_token in checked else 0
+            checked.add(prefix_token)  # (checked now, with the rest of this list)
+            return self._accepts_value(key, value, start)
+        if len(value) > _MEMO_LONGEST_LIST:
+            return self._accepts_value(key, value)
+        lists = self._accepted_lists.get(key)
+        try:
+            items = tuple(value)
+            if lists is not None and items in lists:
+                return True
+        except TypeError:  # an unhashable item: not one a parser makes
+            return False
+        if not self._accepts_value(key, value):
+            return False
+        if lists is None:
+            lists = self._accepted_lists[key] = set()  # (list fields are a known few)
+        elif len(lists) >= _Check.MEMO_LIMIT:
+            lists.clear()
+        lists.add(items)
+        return True
+
+    def _accepts_value(self, key: str, value: Any, start: int = 0) -> bool:
+        """Whether the fast predicates accept `value` under `key` (for a list, its items
+        from `start` on)."""
+        checks = self.field(key)
+        if checks is None:
+            return not self.closed
+        for check in checks.whole:
+            if check.fast is None or not check.fast(value):
+                return False
+        if checks.items and value.__class__ is list:
+            for check in checks.items:
+                if check.fast is None:
+                    return False
+                for index in range(start, len(value)):
+                    item = value[index]
+                    if item.__class__ is not str or not check.accepts_string(item):
+                        return False
+        return True
 
     def iter_errors(
         self,
@@ -414,6 +583,27 @@ class ManifestValidator:
                 entry, ["entries", index], seen, entry_prefixes
             )
 
+    def accepts(self, manifest: Manifest) -> bool:
+        """Whether the manifest's document has no schema error: exactly when `iter_errors`
+        of `manifest_document(manifest)` (with or without prefixes) yields nothing. Values
+        are checked by the fast predicates only, each distinct one once, so a valid manifest
+        costs about one set lookup per value (see `_ParagraphChecks.accepts`)."""
+        own = manifest.global_entry.own_keys
+        values = {key: value for key, value in manifest.global_entry.values.items() if key in own}
+        global_checked: set[tuple[str, int]] = set()
+        if manifest.name.__class__ is not str:
+            return False
+        if not self.global_checks.accepts(values, global_checked):
+            return False
+        # as iter_errors: a global list counts as checked for the entries where both
+        # paragraphs apply the same subschemas to it, and appended lists start with it
+        checked = {token for token in global_checked if token[0] in self.shared_fields}
+        prefixes = _appended_lists(manifest)
+        accepts = self.entry_checks.accepts
+        return all(
+            accepts(entry.values, checked, prefixes, entry.own_keys) for entry in manifest.entries
+        )
+
 
 @cache
 def manifest_validator() -> ManifestValidator:
@@ -421,19 +611,27 @@ def manifest_validator() -> ManifestValidator:
 
 
 def schema_problems(manifest: Manifest) -> Iterator[Problem]:
+    validator = manifest_validator()
+    if validator.accepts(manifest):  # most are valid: no document, no errors to look for
+        return
     document = manifest_document(manifest)
-    for path, error in manifest_validator().iter_errors(document, _inherited_prefixes(manifest)):
+    for path, error in validator.iter_errors(document, _inherited_prefixes(manifest)):
         yield from _to_problems(manifest, path, error)
 
 
-def _inherited_prefixes(manifest: Manifest) -> list[dict[str, list[Any]]]:
-    """For each entry, the global lists its appended lists start with."""
+def _appended_lists(manifest: Manifest) -> dict[str, list[Any]]:
+    """The global lists that an entry's own list of the same field is appended to."""
     own = manifest.global_entry.own_keys
-    inherited = {
+    return {
         key: value
         for key in APPENDED_LIST_FIELDS
         if key in own and isinstance(value := manifest.global_entry.values.get(key), list) and value
     }
+
+
+def _inherited_prefixes(manifest: Manifest) -> list[dict[str, list[Any]]]:
+    """For each entry, the global lists its appended lists start with."""
+    inherited = _appended_lists(manifest)
     return [
         {key: value for key, value in inherited.items() if key in entry.own_keys}
         for entry in manifest.entries
@@ -482,6 +680,8 @@ def _to_problems(manifest: Manifest, path: list[Any], error: ValidationError) ->
     if isinstance(error.instance, str) and "\n" in error.instance:
         hint = _SPANS_LINES_HINT.format(field=field)
     elif code == "unsupported-architecture" and isinstance(error.instance, str):
+        import difflib
+
         close = difflib.get_close_matches(error.instance, SUPPORTED_ARCHITECTURES, n=1)
         if close:
             hint = f"Did you mean {close[0]}? Supported: {', '.join(SUPPORTED_ARCHITECTURES)}."

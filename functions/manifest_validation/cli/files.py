@@ -3,6 +3,7 @@ bounded in size), the `--library` of other images, and docs folders among the PA
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,15 @@ class UnreadablePath(Exception):
 def manifest_files(path: Path) -> Iterator[Path]:
     """A manifest file, or every regular, non-hidden file of a directory (sorted by name)."""
     if path.is_dir():
-        for child in sorted(path.iterdir()):
-            if not child.name.startswith(".") and child.is_file():
-                yield child
+        # (a directory listing tells which children are files without a stat for each)
+        with os.scandir(path) as listing:
+            children = sorted(
+                child.name
+                for child in listing
+                if not child.name.startswith(".") and child.is_file()
+            )
+        for name in children:
+            yield path / name
     elif path.is_file():
         yield path
     elif path.exists():
@@ -39,7 +46,12 @@ def manifest_files(path: Path) -> Iterator[Path]:
 def read_manifest(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
+            # as much as the file holds and one byte more, not a buffer of the largest size
+            # allowed (which costs more than the rest of reading a small file)
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, MAX_MANIFEST_BYTES) + 1)
+            if len(data) > size:  # it grew meanwhile, or has no size (a /proc file)
+                data += handle.read(MAX_MANIFEST_BYTES + 1 - len(data))
     except OSError as failure:
         raise UnreadablePath(f"{path}: {failure.strerror or failure}") from failure
     if len(data) > MAX_MANIFEST_BYTES:

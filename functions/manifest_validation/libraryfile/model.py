@@ -31,13 +31,14 @@ this module never raises on bad input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..problems.problem import Problem
 from .names import BUILD_FIELDS
 
 LIST_FIELDS = ("Maintainers", "Tags", "SharedTags", "Architectures", "Constraints")
 SCALAR_FIELDS = BUILD_FIELDS
+SCALAR_FIELD_SET = frozenset(SCALAR_FIELDS)
 ARCH_FIELD_SUFFIXES = SCALAR_FIELDS
 _ARCH_FIELD_SUFFIX_SET = frozenset(ARCH_FIELD_SUFFIXES)
 KNOWN_FIELDS = LIST_FIELDS + SCALAR_FIELDS
@@ -62,16 +63,27 @@ KEEPS_EMPTY_ITEMS = frozenset({"Constraints"})
 LIST_ITEM_STRIP = "\n\r\t "
 
 
+# the same few names recur in every paragraph of every file: each is split once (a memo that
+# stops growing when full, so that a file of made-up names does not push the real ones out)
+_ARCH_FIELD_PARTS: dict[str, tuple[str, str] | None] = {}
+_ARCH_FIELD_PARTS_LIMIT = 10_000
+_UNKNOWN = ("", "")  # (not in the memo)
+
+
 def arch_field_parts(key: str) -> tuple[str, str] | None:
     """(architecture, field) for an architecture-specific key like `arm64v8-GitCommit`.
 
     bashbrew treats any key ending in `-GitRepo`, `-GitFetch`, ... as architecture-specific,
     whatever its prefix.
     """
+    parts = _ARCH_FIELD_PARTS.get(key, _UNKNOWN)
+    if parts is not _UNKNOWN:
+        return parts
     prefix, dash, suffix = key.rpartition("-")
-    if dash and suffix in _ARCH_FIELD_SUFFIX_SET:
-        return prefix, suffix
-    return None
+    parts = (prefix, suffix) if dash and suffix in _ARCH_FIELD_SUFFIX_SET else None
+    if len(_ARCH_FIELD_PARTS) < _ARCH_FIELD_PARTS_LIMIT:
+        _ARCH_FIELD_PARTS[key] = parts
+    return parts
 
 
 def is_known_field(key: str) -> bool:
@@ -94,11 +106,9 @@ class Entry:
     lines: dict[str, int]
     item_lines: dict[str, list[int]]
     own_keys: frozenset[str]
-    _arch_keys: list[str] | None = None  # the ARCH-* keys of `values`, sorted, once known
-
-    def __post_init__(self) -> None:
-        # the keys of `values` are fixed once parsed (merging only changes Tags and SharedTags)
-        self._arch_keys = sorted(key for key in self.values if arch_field_parts(key) is not None)
+    # the ARCH-* keys of `values`, sorted (given by the parser, else computed when first asked
+    # for: the keys of `values` are fixed once parsed; merging only changes Tags and SharedTags)
+    _arch_keys: list[str] | None = field(default=None, compare=False)
 
     def scalar(self, key: str) -> str:
         value = self.values.get(key, "")
@@ -108,24 +118,31 @@ class Entry:
         value = self.values.get(key)
         return value if isinstance(value, list) else []
 
+    # (`items` of each, spelled out: the rules read these for every entry)
     @property
     def tags(self) -> list[str]:
-        return self.items("Tags")
+        value = self.values.get("Tags")
+        return value if isinstance(value, list) else []
 
     @property
     def shared_tags(self) -> list[str]:
-        return self.items("SharedTags")
+        value = self.values.get("SharedTags")
+        return value if isinstance(value, list) else []
 
     @property
     def architectures(self) -> list[str]:
-        return self.items("Architectures")
+        value = self.values.get("Architectures")
+        return value if isinstance(value, list) else []
 
     @property
     def constraints(self) -> list[str]:
-        return self.items("Constraints")
+        value = self.values.get("Constraints")
+        return value if isinstance(value, list) else []
 
     def arch_keys(self) -> list[str]:
-        return self._arch_keys or []
+        if self._arch_keys is None:
+            self._arch_keys = sorted(key for key in self.values if arch_field_parts(key))
+        return self._arch_keys
 
     def arch_value(self, architecture: str, key: str) -> str:
         """The value of `key` for one architecture: `ARCH-key` wins over the plain field."""
@@ -202,6 +219,7 @@ class Manifest:
                     entry.lines,
                     entry.item_lines,
                     entry.own_keys,
+                    entry.arch_keys(),
                 )
                 by_key[key] = copy
                 merged.append(copy)

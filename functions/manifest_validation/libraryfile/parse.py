@@ -4,7 +4,6 @@ repeated fields, exactly as bashbrew does it (see model.py for the whole format)
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from ..problems.catalog import problem
@@ -18,10 +17,11 @@ from .model import (
     KNOWN_FIELDS,
     LIST_FIELDS,
     LIST_ITEM_STRIP,
+    SCALAR_FIELD_SET,
     Entry,
     Manifest,
     Value,
-    is_known_field,
+    arch_field_parts,
 )
 from .reader import Paragraph, SourceField, _shorten, decode, go_path_clean, read_paragraphs
 
@@ -30,6 +30,42 @@ def _some(items: list[str], shown: int = 3) -> str:
     """The first few items for a message (a message never grows with a hostile list)."""
     text = ", ".join(_shorten(item) for item in items[:shown])
     return text if len(items) <= shown else f"{text} and {len(items) - shown} more"
+
+
+# What a field name is: a list field, a scalar field, an `ARCH-*` field, or unknown. Names
+# repeat in every paragraph of every file: each is classified once (a bounded memo, which
+# stops growing when full: a file of thousands of made-up names must not make every name of
+# the next files a miss).
+_LIST, _SCALAR, _ARCH, _UNKNOWN = 1, 2, 3, 4
+_LIST_FIELD_SET = frozenset(LIST_FIELDS)
+_KINDS: dict[str, int] = {}
+_KNOWN: set[str] = set()  # the names among them that are fields
+_MEMO_LIMIT = 10_000
+
+
+def _kind(key: str) -> int:
+    kind = _KINDS.get(key)
+    if kind is None:
+        if key in _LIST_FIELD_SET:
+            kind = _LIST
+        elif key in SCALAR_FIELD_SET:
+            kind = _SCALAR
+        else:
+            kind = _ARCH if arch_field_parts(key) is not None else _UNKNOWN
+        if len(_KINDS) < _MEMO_LIMIT:
+            _KINDS[key] = kind
+            if kind != _UNKNOWN:
+                _KNOWN.add(key)
+    return kind
+
+
+def _is_directory(key: str) -> bool:
+    return key == "Directory" or key.endswith("-Directory")
+
+
+# One-line list values without an empty item, split (and for Architectures, sorted and
+# de-duplicated) once: (field, value) -> items. The same values recur in every entry and file.
+_SPLIT: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
 def _split_list(source: SourceField, problems: list[Problem]) -> tuple[list[str], list[int]]:
@@ -104,6 +140,8 @@ def _suggest(key: str) -> str | None:
 
 
 def _close(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # (only a file with an unknown field needs it)
+
     lowered = {candidate.lower(): candidate for candidate in candidates}
     found = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.7)
     return lowered[found[0]] if found else None
@@ -119,8 +157,17 @@ MAX_SUGGESTED_KEY = 40
 
 
 def _check_keys(paragraph: Paragraph, problems: list[Problem], suggestions: list[int]) -> None:
-    for key, source in paragraph.fields.items():
-        if is_known_field(key):
+    fields = paragraph.fields
+    if _KNOWN.issuperset(fields):  # every name a field (seen before): only empty values to find
+        for key in DEFAULTED_WHEN_EMPTY.intersection(fields):
+            if not fields[key].value:
+                break
+        else:
+            return
+    kinds = _KINDS
+    for key, source in fields.items():
+        kind = kinds.get(key) or _kind(key)
+        if kind != _UNKNOWN:
             if not source.value and key in DEFAULTED_WHEN_EMPTY:
                 problems.append(
                     problem(
@@ -153,7 +200,9 @@ def _global_entry(paragraph: Paragraph, problems: list[Problem]) -> Entry:
     }
     lines: dict[str, int] = {}
     item_lines: dict[str, list[int]] = {"Architectures": [paragraph.first_line]}
-    _apply(paragraph, values, lines, item_lines, problems, inherit_lists=False, clean=False)
+    arch_keys = _apply(
+        paragraph, values, lines, item_lines, problems, inherit_lists=False, clean=False
+    )
     return Entry(
         0,
         paragraph.first_line,
@@ -162,17 +211,44 @@ def _global_entry(paragraph: Paragraph, problems: list[Problem]) -> Entry:
         lines,
         item_lines,
         frozenset(paragraph.fields),
+        sorted(arch_keys),
     )
 
 
-def _entry(number: int, paragraph: Paragraph, base: Entry, problems: list[Problem]) -> Entry:
-    # Inherited lists are shared with the global entry, not copied: nothing mutates a parsed
-    # list in place, and copying a long global list into every entry would make the work grow
-    # with entries x items instead of with the size of the file.
-    values = {key: value for key, value in base.values.items() if key != "Tags"}
-    lines = {key: line for key, line in base.lines.items() if key != "Tags"}
-    item_lines = {key: value for key, value in base.item_lines.items() if key != "Tags"}
-    _apply(paragraph, values, lines, item_lines, problems, inherit_lists=True, clean=True)
+class _Inherited:
+    """What every entry of a file starts from: the global entry's values, lines and item
+    lines without its Tags, its Directory values cleaned (an entry's Directory values, its own
+    or inherited, are cleaned; the global paragraph keeps its Directory as written), and its
+    sorted `ARCH-*` keys. Built once per file; each entry copies the dicts.
+
+    Inherited lists are shared with the global entry, not copied: nothing mutates a parsed list
+    in place, and copying a long global list into every entry would make the work grow with
+    entries x items instead of with the size of the file."""
+
+    __slots__ = ("arch_keys", "item_lines", "lines", "values")
+
+    def __init__(self, base: Entry) -> None:
+        self.values = {key: value for key, value in base.values.items() if key != "Tags"}
+        for key, value in self.values.items():
+            if isinstance(value, str) and _is_directory(key):
+                self.values[key] = go_path_clean(value)
+        self.lines = {key: line for key, line in base.lines.items() if key != "Tags"}
+        self.item_lines = {key: value for key, value in base.item_lines.items() if key != "Tags"}
+        self.arch_keys = base.arch_keys()
+
+
+def _entry(
+    number: int, paragraph: Paragraph, inherited: _Inherited, problems: list[Problem]
+) -> Entry:
+    values = inherited.values.copy()
+    lines = inherited.lines.copy()
+    item_lines = inherited.item_lines.copy()
+    own_arch_keys = _apply(
+        paragraph, values, lines, item_lines, problems, inherit_lists=True, clean=True
+    )
+    arch_keys = inherited.arch_keys
+    if own_arch_keys:  # (each once, in an order that sorts in fewer steps than a set's)
+        arch_keys = sorted(dict.fromkeys([*arch_keys, *own_arch_keys]))
     return Entry(
         number,
         paragraph.first_line,
@@ -181,6 +257,7 @@ def _entry(number: int, paragraph: Paragraph, base: Entry, problems: list[Proble
         lines,
         item_lines,
         frozenset(paragraph.fields),
+        arch_keys,
     )
 
 
@@ -193,14 +270,33 @@ def _apply(
     *,
     inherit_lists: bool,
     clean: bool,
-) -> None:
+) -> list[str]:
+    """Set the paragraph's own values over `values` (with `clean`, its Directory values
+    cleaned); the `ARCH-*` keys among them."""
+    arch_keys: list[str] = []
+    kinds = _KINDS
+    split = _SPLIT
     for key, source in paragraph.fields.items():
-        if key in LIST_FIELDS:
-            items, positions = _split_list(source, problems)
-            if key == "Architectures":
-                items, positions = _dedupe(key, items, positions, problems, sort=True)
-            elif key == "SharedTags":
-                items, positions = _dedupe(key, items, positions, problems, sort=False)
+        kind = kinds.get(key) or _kind(key)
+        if kind == _SCALAR:
+            value = source.value
+            if clean and key == "Directory":
+                value = go_path_clean(value)
+            values[key] = value
+            lines[key] = source.line
+        elif kind == _ARCH:
+            value = source.value
+            if clean and key.endswith("-Directory"):
+                value = go_path_clean(value)
+            values[key] = value
+            lines[key] = source.line
+            arch_keys.append(key)
+        elif kind == _LIST:
+            known = split.get((key, source.value))
+            if known is not None:  # (the memo of _list_items, inline)
+                items, positions = list(known), [source.line] * len(known)
+            else:
+                items, positions = _list_items(key, source, problems)
             if inherit_lists and key in APPENDED_LIST_FIELDS:
                 inherited = values.get(key)
                 if isinstance(inherited, list) and inherited:
@@ -218,15 +314,30 @@ def _apply(
             values[key] = items
             item_lines[key] = positions
             lines[key] = source.line
-        elif is_known_field(key):
-            values[key] = source.value
-            lines[key] = source.line
-    if clean:
-        # an entry's Directory values, its own or inherited, are cleaned (path.Clean is
-        # idempotent); the global paragraph keeps its Directory as written
-        for key, value in values.items():
-            if isinstance(value, str) and (key == "Directory" or key.endswith("-Directory")):
-                values[key] = go_path_clean(value)
+    return arch_keys
+
+
+def _list_items(
+    key: str, source: SourceField, problems: list[Problem]
+) -> tuple[list[str], list[int]]:
+    """The items of list field `key` and the line of each: split, and for Architectures and
+    SharedTags de-duplicated (Architectures also sorted)."""
+    value = source.value
+    memo = (key, value)
+    known = _SPLIT.get(memo)
+    if known is not None:
+        return list(known), [source.line] * len(known)
+    found = len(problems)
+    items, positions = _split_list(source, problems)
+    if key == "Architectures":
+        items, positions = _dedupe(key, items, positions, problems, sort=True)
+    elif key == "SharedTags":
+        items, positions = _dedupe(key, items, positions, problems, sort=False)
+    if len(problems) == found and "\n" not in value:  # one line, nothing to report: the same
+        if len(_SPLIT) >= _MEMO_LIMIT:  # items, all on the field's line, whenever it recurs
+            _SPLIT.clear()
+        _SPLIT[memo] = tuple(items)
+    return items, positions
 
 
 def parse(name: str, data: bytes | str) -> Manifest:
@@ -254,8 +365,9 @@ def parse(name: str, data: bytes | str) -> Manifest:
     for paragraph in paragraphs:
         _check_keys(paragraph, problems, suggestions)
     global_entry = _global_entry(paragraphs[0], problems)
+    inherited = _Inherited(global_entry)
     entries = [
-        _entry(number, paragraph, global_entry, problems)
+        _entry(number, paragraph, inherited, problems)
         for number, paragraph in enumerate(paragraphs[1:], start=1)
     ]
     return Manifest(name, global_entry, entries, problems, text.count("\n") + 1)

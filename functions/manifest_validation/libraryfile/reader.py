@@ -66,28 +66,6 @@ class Paragraph:
     last_line: int = 0
 
 
-class _FieldBuilder:
-    """Collects a field's first line and its continuation lines."""
-
-    __slots__ = ("continuations", "first", "key", "line", "lines")
-
-    def __init__(self, key: str, value: str, line: int) -> None:
-        self.key = key
-        self.line = line
-        self.first = value
-        self.continuations: list[str] = []
-        self.lines: list[int] = []
-
-    def build(self) -> SourceField:
-        if not self.continuations:
-            return SourceField(self.key, self.first, self.line, [self.line])
-        # go-debian appends `line + "\n"` for every continuation line, after a "\n" that ends
-        # a non-empty first line: the value is its lines joined, with a final newline.
-        parts = [self.first, *self.continuations] if self.first else self.continuations
-        lines = [self.line, *self.lines] if self.first else self.lines
-        return SourceField(self.key, "\n".join(parts) + "\n", self.line, lines)
-
-
 def decode(data: bytes) -> tuple[str | None, list[Problem]]:
     """The text of a library file, or None with the reason it cannot be read."""
     if b"\x00" in data:
@@ -107,78 +85,74 @@ def decode(data: bytes) -> tuple[str | None, list[Problem]]:
     return text, []
 
 
+# the first characters of a line that make it anything but `Key: value` or a bad line: a
+# comment, a continuation, or a field with leading (non-ASCII) whitespace
+_SPECIAL_STARTS = frozenset(GO_WHITESPACE + "#")
+
+
 def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
-    """Split a library file into paragraphs of fields, the way bashbrew's reader does."""
+    """Split a library file into paragraphs of fields, the way bashbrew's reader does.
+
+    One loop over the lines, with the field being read held in locals: this is the first
+    thing every check pays, for every line of every file."""
     problems: list[Problem] = []
     paragraphs: list[Paragraph] = []
-    current: Paragraph | None = None
-    builder: _FieldBuilder | None = None
-    seen_keys: set[str] = set()
-
-    def finish_field() -> None:
-        nonlocal builder
-        if builder is not None and current is not None:
-            built = builder.build()
-            if built.key in seen_keys:
-                problems.append(
-                    problem(
-                        "repeated-field",
-                        f"{built.key} is set again in this paragraph; the earlier value is ignored",
-                        line=built.line,
-                        field=built.key,
-                    )
-                )
-                # keep the insertion order of the last occurrence, as the value it carries
-                del current.fields[built.key]
-            seen_keys.add(built.key)
-            current.fields[built.key] = built
-            current.last_line = built.last_line
-        builder = None
-
-    def finish_paragraph() -> None:
-        nonlocal current
-        finish_field()
-        if current is not None and current.fields:
-            paragraphs.append(current)
-        current = None
-        seen_keys.clear()
-
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.endswith("\r"):
-            line = line[:-1]
-        stripped = line.strip(GO_WHITESPACE)  # (bashbrew's comment stripper trims these)
-        if stripped.startswith("#"):
+    fields: dict[str, SourceField] | None = None  # those of the paragraph being read
+    first_line = last_line = 0
+    reading = False  # whether a field is being read: its key, value, line, ...
+    key = value = ""
+    line_number = 0
+    continued: list[tuple[str, int]] | None = None  # ... its continuation lines, if any
+    lines = text.split("\n")
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    lines.append("")  # the end of the text ends the last field and paragraph, as a blank line
+    special = _SPECIAL_STARTS
+    for number, line in enumerate(lines, 1):
+        if not line:  # an empty line ends the paragraph
+            if reading and fields is not None:
+                if continued is None and key not in fields:  # (the common case, inline)
+                    fields[key] = SourceField(key, value, line_number, [line_number])
+                    last_line = line_number
+                else:
+                    last_line = _add_field(fields, key, value, line_number, continued, problems)
+                reading = False
+            if fields:
+                paragraphs.append(Paragraph(first_line, fields, last_line))
+            fields = None
             continue
-        if not line:
-            finish_paragraph()
-            continue
-        if line[0] in " \t":
-            if not stripped:
-                problems.append(
-                    problem(
-                        "whitespace-only-line",
-                        "this line holds only whitespace: it continues the previous field "
-                        "instead of separating paragraphs",
-                        line=number,
-                    )
-                )
-            if builder is None:
-                if stripped:
+        start = line[0]
+        if start in special:
+            # (bashbrew's comment stripper trims these before it looks for a `#`)
+            if start == "#" or line.strip(GO_WHITESPACE).startswith("#"):
+                continue
+            if start == " " or start == "\t":  # a continuation line
+                stripped = line.strip(GO_WHITESPACE)
+                if not stripped:
                     problems.append(
                         problem(
-                            "orphan-continuation",
-                            "indented line with no field before it; bashbrew drops it",
+                            "whitespace-only-line",
+                            "this line holds only whitespace: it continues the previous field "
+                            "instead of separating paragraphs",
                             line=number,
                         )
                     )
+                if not reading:
+                    if stripped:
+                        problems.append(
+                            problem(
+                                "orphan-continuation",
+                                "indented line with no field before it; bashbrew drops it",
+                                line=number,
+                            )
+                        )
+                    continue
+                continuation = line[1:].rstrip(GO_WHITESPACE)
+                if continued is None:
+                    continued = []
+                continued.append(("" if continuation == "." else continuation, number))
                 continue
-            continuation = line[1:].rstrip(GO_WHITESPACE)
-            if continuation == ".":
-                continuation = ""
-            builder.continuations.append(continuation)
-            builder.lines.append(number)
-            continue
-        key, colon, value = line.partition(":")
+        name, colon, rest = line.partition(":")
         if not colon:
             problems.append(
                 problem(
@@ -188,12 +162,56 @@ def read_paragraphs(text: str) -> tuple[list[Paragraph], list[Problem]]:
                 )
             )
             continue
-        finish_field()
-        if current is None:
-            current = Paragraph(first_line=number, last_line=number)
-        builder = _FieldBuilder(key.strip(GO_WHITESPACE), value.strip(GO_WHITESPACE), number)
-    finish_paragraph()
+        if reading and fields is not None:  # a new field ends the one being read
+            if continued is None and key not in fields:  # (the common case, inline)
+                fields[key] = SourceField(key, value, line_number, [line_number])
+                last_line = line_number
+            else:
+                last_line = _add_field(fields, key, value, line_number, continued, problems)
+        elif fields is None:
+            fields = {}
+            first_line = last_line = number
+        key = name.strip(GO_WHITESPACE)
+        value = rest.strip(GO_WHITESPACE)
+        line_number = number
+        continued = None
+        reading = True
     return paragraphs, problems
+
+
+def _add_field(
+    fields: dict[str, SourceField],
+    key: str,
+    value: str,
+    line: int,
+    continued: list[tuple[str, int]] | None,
+    problems: list[Problem],
+) -> int:
+    """Add the field read to its paragraph's `fields`; the line its value ends on."""
+    if continued is None:
+        built = SourceField(key, value, line, [line])
+    else:
+        # go-debian appends `line + "\n"` for every continuation line, after a "\n" that ends
+        # a non-empty first line: the value is its lines joined, with a final newline.
+        parts = [part for part, _ in continued]
+        numbers = [at for _, at in continued]
+        if value:
+            parts.insert(0, value)
+            numbers.insert(0, line)
+        built = SourceField(key, "\n".join(parts) + "\n", line, numbers)
+    if key in fields:
+        problems.append(
+            problem(
+                "repeated-field",
+                f"{key} is set again in this paragraph; the earlier value is ignored",
+                line=line,
+                field=key,
+            )
+        )
+        # keep the insertion order of the last occurrence, as the value it carries
+        del fields[key]
+    fields[key] = built
+    return built.value_lines[-1]
 
 
 def _shorten(text: str, limit: int = 60) -> str:

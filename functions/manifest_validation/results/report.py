@@ -3,15 +3,14 @@
 `ReportWriter` writes each result as soon as it is validated and keeps only counters, so a run
 over thousands of files holds one manifest at a time; the JSON document is written piece by
 piece too, byte for byte what `render` gives for the whole list. Nothing here is imported
-before a command needs it (not even by `manifest-validate --help`: cli.py spells `FORMATS` out).
+before a command needs it (not even by `manifest-validate --help`: cli.py spells `FORMATS` out),
+and the json module only by the JSON format.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from json.encoder import encode_basestring
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..problems.problem import Problem, Severity
@@ -201,6 +200,8 @@ def render(
 ) -> str:
     """Results as text, GitHub annotations, or JSON (which needs the result messages)."""
     if output_format == "json":
+        import json
+
         return json.dumps(json_document(results, messages), indent=2, ensure_ascii=False)
     if output_format == "github":
         return render_github(results)
@@ -214,8 +215,10 @@ def _indented(document: Any, prefix: str) -> str:
     json's C encoder does not indent, and its pure-Python one costs more than validating the
     manifest; this writer is the same text (a test holds it to json.dumps) at half the cost.
     """
+    from json.encoder import encode_basestring
+
     out: list[str] = []
-    _encode_indented(document, "\n" + prefix, out)
+    _encode_indented(document, "\n" + prefix, out, encode_basestring)
     return "".join(out)
 
 
@@ -240,7 +243,9 @@ def _json_key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
-def _encode_indented(value: Any, newline: str, out: list[str]) -> None:
+def _encode_indented(
+    value: Any, newline: str, out: list[str], encode_basestring: Callable[[str], str]
+) -> None:
     # the order of json's own checks: str, None, True, False, int, float, list/tuple, dict
     if isinstance(value, str):
         out.append(encode_basestring(value))
@@ -262,7 +267,7 @@ def _encode_indented(value: Any, newline: str, out: list[str]) -> None:
         separator = "[" + inner
         for item in value:
             out.append(separator)
-            _encode_indented(item, inner, out)
+            _encode_indented(item, inner, out, encode_basestring)
             separator = "," + inner
         out.append(newline + "]")
     elif isinstance(value, dict):
@@ -273,7 +278,7 @@ def _encode_indented(value: Any, newline: str, out: list[str]) -> None:
         separator = "{" + inner
         for key, item in value.items():
             out.append(separator + encode_basestring(_json_key(key)) + ": ")
-            _encode_indented(item, inner, out)
+            _encode_indented(item, inner, out, encode_basestring)
             separator = "," + inner
         out.append(newline + "}")
     else:
@@ -324,6 +329,8 @@ class ReportWriter:
 
 
 def render_rules(output_format: str = "text") -> str:
+    import json
+
     from ..problems.catalog import RULES
 
     if output_format == "json":
@@ -339,6 +346,8 @@ def render_rules(output_format: str = "text") -> str:
 def render_rule(rule: Rule, output_format: str = "text") -> str:
     """One rule, whole: `rules CODE`."""
     if output_format == "json":
+        import json
+
         return json.dumps(_rule_json(rule), indent=2)
     if output_format == "markdown":
         return "\n".join(_rule_markdown(rule))
