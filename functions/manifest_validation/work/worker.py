@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..application import Base, ManifestInput, Options, check
@@ -247,37 +247,18 @@ class Worker:
 
 def expand(job: Job, names: list[str], *, only: set[str] | None = None) -> list[Job]:
     """One VALIDATE job per manifest (optionally only some of them)."""
-    return [
-        Job(
-            Action.VALIDATE,
-            job.repository,
-            job.commit,
-            job.trigger,
-            name,
-            job.origin_event,
-            job.base,
-            job.run,
-        )
-        for name in names
-        if only is None or name in only
-    ]
+    return _per_manifest(job, Action.VALIDATE, [n for n in names if only is None or n in only])
 
 
 def removed(job: Job, names: list[str]) -> list[Job]:
     """One REMOVED job per manifest the EXPAND `job`'s commit no longer has."""
-    return [
-        Job(
-            Action.REMOVED,
-            job.repository,
-            job.commit,
-            job.trigger,
-            name,
-            job.origin_event,
-            job.base,
-            job.run,
-        )
-        for name in names
-    ]
+    return _per_manifest(job, Action.REMOVED, names)
+
+
+def _per_manifest(job: Job, action: Action, names: list[str]) -> list[Job]:
+    """The EXPAND `job`'s jobs of `action`, one per manifest: same repository, commit, trigger,
+    origin, base and run (the run is what makes a retried fan-out publish once)."""
+    return [replace(job, action=action, manifest=name) for name in names]
 
 
 class InProcessWorkQueue:
