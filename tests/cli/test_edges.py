@@ -3,6 +3,7 @@ closed pipe, a rule explained, colours on a terminal."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pty
@@ -26,10 +27,21 @@ def run(*args: str, **options: object) -> subprocess.CompletedProcess[str]:
     )
 
 
-def subcommands() -> list[str]:
-    parser = build_parser()
+def command_parsers(only: str | None = None) -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser(only)
     (commands,) = [a for a in parser._actions if a.dest == "command"]  # the subparsers
-    return sorted(commands.choices)  # type: ignore[union-attr]
+    return dict(commands.choices)  # type: ignore[arg-type]
+
+
+def subcommands() -> list[str]:
+    return sorted(command_parsers())
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_a_run_builds_the_parser_of_its_command_alone_and_the_same(command: str) -> None:
+    alone = command_parsers(command)
+    assert list(alone) == [command]
+    assert alone[command].format_help() == command_parsers()[command].format_help()
 
 
 @pytest.mark.parametrize("command", subcommands())

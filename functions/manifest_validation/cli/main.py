@@ -12,7 +12,8 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from .common import EXIT_BROKEN_PIPE, EXIT_USAGE, error, positive_seconds
@@ -27,6 +28,8 @@ AWS_EXTRA_MODULES = frozenset({"aws_lambda_powertools", "boto3", "botocore", "py
 INSECURE_HOSTS_VARIABLE = "MANIFEST_VALIDATION_INSECURE_HOSTS"
 REGISTRY_MIRRORS_VARIABLE = "MANIFEST_VALIDATION_REGISTRY_MIRRORS"
 
+if TYPE_CHECKING:  # what add_subparsers returns (a private class of argparse's)
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 GIT_HELP = (
     "OLD is a manifests repository: a URL (git smart HTTP), a local clone, worktree or bare "
@@ -38,14 +41,22 @@ RANGE_HELP = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (`only`, a command's name) of that command alone: it is
+    all one run of it needs, and each subparser costs a `check` of a file more than the file."""
     parser = argparse.ArgumentParser(
         prog="manifest-validate",
         description="Validate Docker Official Images library definition files.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(commands)
+    return parser
 
+
+def _check_command(commands: Commands) -> None:
     check = commands.add_parser(
         "check",
         help="validate library files (and docs folders) and report every problem",
@@ -110,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(command="check:command_check")
 
+
+def _sources_command(commands: Commands) -> None:
     sources = commands.add_parser(
         "sources",
         help="print the publisher's sources.json for library files (as meta-scripts makes it)",
@@ -139,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     sources.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     sources.set_defaults(command="sources:command_sources")
 
+
+def _diff_command(commands: Commands) -> None:
     diff = commands.add_parser(
         "diff",
         help="what a change does: tags, entries, architectures and build fields, per image",
@@ -165,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     diff.set_defaults(command="diff:command_diff")
 
+
+def _review_command(commands: Commands) -> None:
     review = commands.add_parser(
         "review",
         help="one page for a reviewer: every changed manifest checked, with what it changes, "
@@ -203,12 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--insecure-host", action="append", default=[], metavar="HOST[:PORT]")
     review.set_defaults(command="review:command_review")
 
+
+def _cat_command(commands: Commands) -> None:
     cat = commands.add_parser(
         "cat", help="print the canonical text of a library file, as `bashbrew cat` does"
     )
     cat.add_argument("file", metavar="FILE")
     cat.set_defaults(command="check:command_cat")
 
+
+def _serve_command(commands: Commands) -> None:
     serve = commands.add_parser(
         "serve",
         help="serve the HTTP API locally (the same handler as on AWS Lambda)",
@@ -238,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(command="serve:command_serve")
 
+
+def _results_command(commands: Commands) -> None:
     results = commands.add_parser(
         "results", help="print the results waiting in the embedded queue (oldest first)"
     )
@@ -249,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     results.set_defaults(command="serve:command_results")
 
+
+def _revalidate_command(commands: Commands) -> None:
     revalidate = commands.add_parser(
         "revalidate",
         help="re-validate every manifest of a manifests repository (or directory) here",
@@ -277,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     revalidate.add_argument("--registry-mirror", action="append", default=[], metavar="HOST=URL")
     revalidate.set_defaults(command="revalidate:command_revalidate")
 
+
+def _rules_command(commands: Commands) -> None:
     rules = commands.add_parser(
         "rules",
         help="list every rule: code, severity, summary (or explain the CODEs given)",
@@ -286,11 +313,25 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("codes", nargs="*", metavar="CODE")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.set_defaults(command="check:command_rules")
-    return parser
+
+
+COMMANDS: dict[str, Callable[[Commands], None]] = {
+    "check": _check_command,
+    "sources": _sources_command,
+    "diff": _diff_command,
+    "review": _review_command,
+    "cat": _cat_command,
+    "serve": _serve_command,
+    "results": _results_command,
+    "revalidate": _revalidate_command,
+    "rules": _rules_command,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    only = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(only).parse_args(argv)
     module, _, function = args.command.partition(":")
     command = getattr(importlib.import_module(f".{module}", __package__), function)
     try:
