@@ -19,8 +19,8 @@ import doors
 from gitserver import GitServer, GitServers, commit_all, run_git
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.handlers.local_server import http_api_event
-from manifest_validation.libraryfile.library import LibraryCache
 from manifest_validation.repository import GitManifestSource
+from manifest_validation.repository.libraries import LibraryCache
 from manifest_validation.results.messages import Trigger
 from manifest_validation.upstream import GitVerifier, UrlPolicy
 from manifest_validation.work.jobs import Action, Job

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gitserver import GitServer, commit_all, run_git, serve_git
-from manifest_validation.libraryfile.library import LibraryCache, load_library
 from manifest_validation.repository import GitManifestSource, LocalManifestSource, SourceError
+from manifest_validation.repository.libraries import LibraryCache, load_library
 from manifest_validation.upstream import UrlPolicy
 
 SERVERCORE = "sha256:" + "5c" * 32

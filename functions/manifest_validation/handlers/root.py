@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ..settings import SecretSetting, Settings
 
 if TYPE_CHECKING:
-    from ..libraryfile.library import Library, LibraryCache
+    from ..libraryfile.library import Library
     from ..repository import ManifestSource
+    from ..repository.libraries import LibraryCache
     from ..results.ledger import Ledger
     from ..results.once import OncePublisher
     from ..results.queues import ResultQueue
@@ -220,7 +221,7 @@ class Services:
         """Libraries of the manifests repository, kept for the life of the process."""
         with self._lock:
             if self._libraries is None:
-                from ..libraryfile.library import LibraryCache
+                from ..repository.libraries import LibraryCache
 
                 self._libraries = LibraryCache()
             return self._libraries

@@ -31,13 +31,22 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..diff.model import ImageChanges
 from ..diff.render import MARKDOWN_LIMIT, image_markdown, image_text_lines
 
-if TYPE_CHECKING:
-    from ..application import Checked
+
+class Reviewed(Protocol):
+    """What the review reads of one thing checked (application.Checked): its result message,
+    and its result (a manifest's carries `parsed`, the library file it read)."""
+
+    @property
+    def result(self) -> object: ...
+
+    @property
+    def message(self) -> dict[str, Any] | None: ...
+
 
 REVIEW_FORMATS = ("text", "markdown", "json")
 REVIEW_VERSION = 1
@@ -46,7 +55,7 @@ _WORST = ("invalid", "unverified", "valid", "removed")
 
 
 def review_document(
-    checked: Iterable[Checked],
+    checked: Iterable[Reviewed],
     removed: Iterable[Mapping[str, Any]] = (),
     *,
     compared: Mapping[str, str] | None = None,

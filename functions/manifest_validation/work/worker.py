@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..application import Base, ManifestInput, Options, check
-from ..libraryfile.library import Library, LibraryCache
+from ..libraryfile.library import Library
 from ..problems.catalog import problem
 from ..problems.status import Status
 from ..results.ledger import JOB_TTL_SECONDS, ClaimState, InMemoryLedger, Ledger, job_record
@@ -27,6 +27,7 @@ from .jobs import Action, EnqueueError, Job, OnSent, WorkQueue
 
 if TYPE_CHECKING:
     from ..repository import ManifestSource
+    from ..repository.libraries import LibraryCache
     from ..results.queues import ResultQueue
     from ..upstream import GitVerifier, HistoryChecker, RegistryClient
 
@@ -69,6 +70,14 @@ def unreachable_message(job: Job, detail: str) -> dict[str, Any]:
     )
 
 
+def _library_cache() -> LibraryCache:
+    # (imported when a worker is made: the repository package brings the git client, which a
+    # cold start of the handlers does not load)
+    from ..repository.libraries import LibraryCache
+
+    return LibraryCache()
+
+
 @dataclass
 class Worker:
     sources: SourceFactory
@@ -76,7 +85,7 @@ class Worker:
     work_queue: WorkQueue | None = None  # where EXPAND jobs go; None: returned to the caller
     verifier: GitVerifier | None = None
     # the other manifests at each job's commit, for the parent checks (with the verifier)
-    libraries: LibraryCache = field(default_factory=LibraryCache)
+    libraries: LibraryCache = field(default_factory=_library_cache)
     # the time budget of a job's text checks; None: unbounded (see validate_many's deadline)
     text_budget_seconds: float | None = None
     # with the verifier: the registries of pinned external parents, unpleasant commits
