@@ -10,7 +10,7 @@ OCI index, a Docker manifest list and a single-platform manifest, and resolves e
 Printed per run, next to its target: requests, bytes received, seconds.  Target
 requests, cold: one per index or list, two per single manifest (its config blob), plus
 with token auth one 401 and one token request per repository.  Cached: none.  Then the
-pipeline's lookup (``checks.builds.registry_lookup``) as a call of ``check`` uses it:
+pipeline's lookup (``checks.parents.registry_lookup``) as a call of ``check`` uses it:
 every pinned reference asked by each of 30 manifests, with a fresh client: the cold
 requests once, whatever the number of manifests.  Time target: at most 50 ms per digest
 cold on the loopback (without tokens), 1 ms cached.
@@ -88,7 +88,7 @@ def pipeline(
     client: RegistryClient, references: list[str], manifests: int
 ) -> tuple[int, int, float]:
     """What one `check` of `manifests` manifests asks, each naming every reference."""
-    from manifest_validation.checks.builds import registry_lookup
+    from manifest_validation.checks.parents import registry_lookup
 
     lookup = registry_lookup(client)
     before = client.stats.requests, client.stats.bytes_received

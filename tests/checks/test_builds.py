@@ -7,12 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from manifest_validation.checks.builds import (
-    BuildFindings,
-    build_findings,
-    build_reads,
-    expected_windows_constraint,
-)
+from manifest_validation.checks.builds import BuildFindings, build_findings, build_reads
+from manifest_validation.checks.parents import expected_windows_constraint
 from manifest_validation.libraryfile.library import Library
 from manifest_validation.libraryfile.parse import parse
 from manifest_validation.libraryfile.pins import ExternalPins

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from gitserver import GitServer, serve_git
-from manifest_validation.checks.builds import riscv64_ubuntu
+from manifest_validation.checks.parents import riscv64_ubuntu
 from manifest_validation.checks.schema import result_validator
 from manifest_validation.cli.main import main
 from manifest_validation.libraryfile.library import Library

@@ -76,10 +76,11 @@ def schema_codes() -> set[str]:
 
 
 def builds_codes() -> set[str]:
-    """checks/builds.py: the codes given to `collector.add(code, ...)` (also through
-    `self.collector`), reported in groups."""
+    """checks/builds.py and parents.py: the codes given to `collector.add(code, ...)` (also
+    through `self.collector`), reported in groups by build_problems.py."""
     found = set()
-    for call in calls(tree_of("checks/builds.py"), "add"):
+    adds = [*calls(tree_of("checks/builds.py"), "add"), *calls(tree_of("checks/parents.py"), "add")]
+    for call in adds:
         if isinstance(call.func, ast.Attribute) and ast.unparse(call.func.value) in (
             "collector",
             "self.collector",
@@ -111,7 +112,7 @@ def git_codes() -> set[str]:
 # (module, the code argument as written) -> the codes that reach it
 FLOWS = {
     ("checks/schema.py", "code"): schema_codes,
-    ("checks/builds.py", "code"): builds_codes,
+    ("checks/build_problems.py", "code"): builds_codes,
     ("checks/contexts.py", "code"): context_codes,
     ("checks/git.py", "outcome.outcome.value"): git_codes,
 }

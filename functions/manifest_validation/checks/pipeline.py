@@ -193,8 +193,9 @@ def _build_checks(
     pinned external parent's registry is asked once for the whole call."""
     from ..libraryfile.library import Library
     from ..upstream import FileStatus
-    from .builds import build_findings, build_reads, registry_lookup
+    from .builds import build_findings, build_reads
     from .contexts import context_findings, context_reads
+    from .parents import registry_lookup
 
     reads = [
         build_reads(manifest) if done else None
