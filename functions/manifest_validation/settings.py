@@ -131,7 +131,7 @@ def host_list(value: str) -> tuple[str, ...]:
 
 def mirror_list(value: str) -> tuple[str, ...]:
     """`host=url,...` (empty items ignored): each item must be `HOST=http(s)://...`;
-    `upstream.registry.parse_registry_mirror` reads the rest when the registry client is
+    `upstream.references.parse_registry_mirror` reads the rest when the registry client is
     made."""
     items = host_list(value)
     for item in items:

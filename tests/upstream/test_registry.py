@@ -17,16 +17,14 @@ import pytest
 import requests
 
 from manifest_validation.upstream import UrlPolicy
-from manifest_validation.upstream.registry import (
-    ACCEPT,
+from manifest_validation.upstream.references import (
     InvalidReference,
-    RegistryClient,
-    RegistryStatus,
     bashbrew_architecture,
     parse_reference,
     parse_registry_mirror,
     parse_registry_mirrors,
 )
+from manifest_validation.upstream.registry import ACCEPT, RegistryClient, RegistryStatus
 from manifest_validation.upstream.valuecache import MemoryValueCache
 
 from .registry_server import (

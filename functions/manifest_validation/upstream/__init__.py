@@ -45,13 +45,8 @@ from .history import (
 )
 from .model import GitCheck, GitOutcome, Outcome
 from .policy import UrlPolicy
-from .registry import (
-    ArchitecturesResult,
-    RegistryClient,
-    RegistryStatus,
-    parse_registry_mirror,
-    parse_registry_mirrors,
-)
+from .references import parse_registry_mirror, parse_registry_mirrors
+from .registry import ArchitecturesResult, RegistryClient, RegistryStatus
 from .transport import TransferStats
 from .valuecache import MemoryValueCache, ValueCache
 from .verifier import GitVerifier
