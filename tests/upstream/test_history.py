@@ -298,7 +298,10 @@ def test_object_head_reads_a_few_kilobytes_of_a_large_blob(v2: GitServer, tars: 
     head = repo.object_head(blob, 8000)
     assert (head.type, head.size) == (3, 6 * MIB)
     assert head.head == run_git_bytes(tars.work, "cat-file", "blob", blob)[:8000]
-    assert transport.stats.bytes_received - before < 32 * 1024
+    # what is read ends with the side-band packet in which the head inflates: git relays the
+    # pack in packets of up to 65,520 bytes, fuller when the server is ahead of us (a loaded
+    # machine), so two packets and a piece of the stream at most, not the 6 MiB blob
+    assert transport.stats.bytes_received - before < 2 * 65_520 + 8 * 1024
     transport.close()
 
 

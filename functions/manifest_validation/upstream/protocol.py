@@ -431,7 +431,8 @@ class UpstreamRepo:
         pinned in tests/upstream/test_history.py against a deltified blob).  The pack
         header and the object header (type and inflated size) come first, then zlib
         data: the response is read only until ``limit`` bytes inflate, then the
-        connection is closed, so a 20 MiB blob costs a few kilobytes.
+        connection is closed, so a 20 MiB blob costs a few kilobytes (at most the side-band
+        packets, of up to 64 KiB each, that hold the head).
         """
         body = self.fetch_body([oid], done=True, multi_ack=False)
         headers = {"Content-Type": REQUEST_TYPE, "Accept": RESULT_TYPE}
