@@ -50,6 +50,7 @@ COMMON_ENVIRONMENT = {
     "MANIFESTS_REPOSITORY",
     "MANIFESTS_BRANCH",
     "MANIFEST_VALIDATION_INSECURE_HOSTS",
+    "MANIFEST_VALIDATION_REGISTRY_MIRRORS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
@@ -267,6 +268,7 @@ def test_every_function_gets_the_environment_its_code_reads(template: dict[str, 
         "MANIFESTS_REPOSITORY": "ManifestsRepository",
         "MANIFESTS_BRANCH": "ManifestsBranch",
         "POWERTOOLS_LOG_LEVEL": "LogLevel",
+        "MANIFEST_VALIDATION_REGISTRY_MIRRORS": "RegistryMirrors",
     }
     functions = resources_of(template, "AWS::Serverless::Function")
     for name, wanted in REQUIRED_ENVIRONMENT.items():
@@ -299,9 +301,34 @@ def test_parameter_defaults(template: dict[str, Any]) -> None:
     assert parameters["ManifestsBranch"]["Default"] == DEFAULT_BRANCH
     assert parameters["RevalidateSchedule"]["Default"] == "cron(0 4 * * ? *)"
     assert parameters["AlarmTopicArn"]["Default"] == ""
+    assert parameters["RegistryMirrors"]["Default"] == ""
     # 2 is the least maximum concurrency an SQS event source mapping accepts.
     concurrency = parameters["WorkerMaxConcurrency"]
     assert concurrency["MinValue"] == 2 and concurrency["Default"] >= 2
+
+
+@pytest.mark.parametrize(
+    ("value", "deployable"),
+    [
+        ("", True),
+        ("docker.io=https://mirror.example", True),
+        ("docker.io=https://m.example/v,mcr.microsoft.com=https://m2.example", True),
+        ("docker.io=http://mirror.example", False),  # no plain http in AWS
+        ("docker.io", False),
+        ("docker.io=https://a.example, mcr.microsoft.com=https://b.example", False),
+        ("docker.io=https://a.example,", False),
+    ],
+)
+def test_registry_mirrors_take_what_the_settings_take_over_https(
+    template: dict[str, Any], value: str, deployable: bool
+) -> None:
+    from manifest_validation.settings import Settings
+
+    pattern = template["Parameters"]["RegistryMirrors"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is deployable
+    if deployable:  # what CloudFormation lets through, the functions start with
+        mirrors = Settings.from_env({"MANIFEST_VALIDATION_REGISTRY_MIRRORS": value})
+        assert len(mirrors.registry_mirrors) == len([item for item in value.split(",") if item])
 
 
 # -- HTTP API --------------------------------------------------------------------------------
