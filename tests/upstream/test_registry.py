@@ -25,6 +25,7 @@ from manifest_validation.upstream.references import (
     parse_registry_mirrors,
 )
 from manifest_validation.upstream.registry import ACCEPT, RegistryClient, RegistryStatus
+from manifest_validation.upstream.transport import Transport
 from manifest_validation.upstream.valuecache import MemoryValueCache
 
 from .registry_server import (
@@ -445,6 +446,35 @@ def test_token_realm_passes_the_policy(token_setup: TokenSetup) -> None:
     assert tokens.requests == []
     assert result.status is RegistryStatus.UNREACHABLE
     assert "plain http is not allowed" in result.detail
+
+
+def test_git_host_tokens_never_reach_a_registry_on_that_host(token_setup: TokenSetup) -> None:
+    """The registry client shares the verifier's transport, which holds the tokens of git hosts
+    (MANIFEST_VALIDATION_GIT_TOKENS): a registry answering on a host that has one gets its own
+    bearer token only, never the git token (which would also stand in for the bearer one)."""
+    registry, tokens, images = token_setup.registry, token_setup.tokens, token_setup.images
+    realm = tokens.url.split("/token")[0].removeprefix("http://")
+    git_token = "Bearer git-host-secret"
+    with run_proxy(registry.url) as proxy:
+        transport = Transport(
+            credentials={proxy.host_port: git_token, realm: git_token},
+            connect_timeout=2,
+            read_timeout=5,
+            retries=1,
+            pool_size=2,
+        )
+        try:
+            policy = UrlPolicy([proxy.host_port, realm])
+            with RegistryClient(policy, transport=transport, budget_seconds=20) as client:
+                result = client.architectures(f"{proxy.host_port}/library/multi@{images.index}")
+        finally:
+            transport.close()
+        sent = [headers.get("Authorization") for headers in proxy.headers]
+    assert result.status is RegistryStatus.FOUND, result.detail
+    assert git_token not in sent
+    assert sent[0] is None  # asked anonymously first, then with the registry's own token
+    assert all(value.startswith("Bearer ") for value in sent[1:] if value is not None)
+    assert len(sent) >= 2 and sent[-1] is not None
 
 
 # -- parsing ------------------------------------------------------------------------------

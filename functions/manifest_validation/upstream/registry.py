@@ -470,6 +470,7 @@ class RegistryClient:
             query,
             headers=headers,
             parse=keep,
+            credentials=False,  # the git hosts' tokens are not the registries'
         )
 
     def _check(self, url: str, what: str) -> tuple[RepoLocation, str, str]:

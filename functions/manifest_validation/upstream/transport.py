@@ -209,7 +209,9 @@ class Transport:
                 self._mounted.add(prefix)
         return prefix
 
-    def _headers(self, location: RepoLocation, extra: Mapping[str, str]) -> dict[str, str]:
+    def _headers(
+        self, location: RepoLocation, extra: Mapping[str, str], credentials: bool
+    ) -> dict[str, str]:
         headers = {
             "Host": location.netloc,
             "User-Agent": USER_AGENT,
@@ -217,6 +219,8 @@ class Transport:
             "Pragma": "no-cache",
             **extra,
         }
+        if not credentials:
+            return headers
         secret = self._credentials.get(f"{location.host}:{location.port}")
         if secret is None:
             secret = self._credentials.get(location.host)
@@ -236,13 +240,16 @@ class Transport:
         body: bytes | None = None,
         parse: Callable[[requests.Response, bytes], T],
         max_response_bytes: int | None = None,
+        credentials: bool = True,
     ) -> T:
         """Send one logical request with retries; ``parse(response, body)`` runs inside
         the retry loop so a parser detecting truncation gets the request repeated.
 
         ``parse`` receives non-2xx responses too (for redirects); 5xx/429 are retried
         before it sees them.  ``max_response_bytes`` replaces the run's size cap for
-        this request (a caller that knows how much one answer may take).
+        this request (a caller that knows how much one answer may take).  ``credentials``
+        False sends none of the git host tokens (the registry client: a token for a git host
+        is not for a registry of the same host, which gets its own bearer tokens).
         """
         cap = limits.max_response_bytes if max_response_bytes is None else max_response_bytes
 
@@ -250,7 +257,7 @@ class Transport:
             return parse(response, self._read_all(limits, response, cap))
 
         return self._with_retries(
-            limits, location, address, method, path_and_query, headers, body, attempt
+            limits, location, address, method, path_and_query, headers, body, attempt, credentials
         )
 
     def stream(
@@ -294,9 +301,10 @@ class Transport:
         headers: Mapping[str, str],
         body: bytes | None,
         attempt_with: Callable[[requests.Response], T],
+        credentials: bool = True,
     ) -> T:
         url = self._base_for(location, address) + location.path.lstrip("/") + path_and_query
-        all_headers = self._headers(location, headers)
+        all_headers = self._headers(location, headers, credentials)
         attempt = 0
         while True:
             limits.take_request()
