@@ -176,3 +176,30 @@ def test_progress_on_a_terminal_only(library: Path) -> None:
     stdout, seen = _check_on_a_terminal(library, stderr_is_a_terminal=False)
     assert seen == b""
     assert stdout.splitlines()[-1].startswith("3 manifests checked")
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown"])
+def test_review_says_an_unreachable_host_once_too(
+    library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], output_format: str
+) -> None:
+    empty = tmp_path / "before"
+    empty.mkdir()
+    code = main(
+        ["review", str(empty), str(library), "--verify-git", *HOSTS, "--format", output_format]
+    )
+    out = capsys.readouterr().out
+    assert code == 3
+    # the first warning of each host as it is, then one line for the rest of 127.0.0.1:1's
+    assert out.count("git-repo-unreachable") == 2
+    assert out.count("Could not verify against http://127.0.0.1:1/") == 1
+    assert out.count("Could not verify against http://127.0.0.2:1/") == 1
+    folded = "could not be reached (could not connect to 127.0.0.1:1 (after 4 attempts)): 3 "
+    assert out.count(folded) == 1
+    assert "2 manifests unverified" in out
+    # the counts are those of every problem
+    assert "3 unverified" in out and "5 warnings" in out
+    # JSON keeps them all
+    main(["review", str(empty), str(library), "--verify-git", *HOSTS, "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    problems = [p for image in document["images"] for p in image["manifest"]["problems"]]
+    assert len(problems) == 5

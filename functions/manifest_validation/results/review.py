@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from ..diff.model import ImageChanges
 from ..diff.render import MARKDOWN_LIMIT, image_markdown, image_text_lines
+from .unreachable import UnreachableFold
 
 
 class Reviewed(Protocol):
@@ -198,6 +199,7 @@ def _where(result: Mapping[str, Any], found: Mapping[str, Any]) -> str:
 
 
 def render_review_text(document: Mapping[str, Any]) -> str:
+    shown, folded = _folded(document)
     lines: list[str] = []
     for entry in document["images"]:
         manifest, docs = entry["manifest"], entry["docs"]
@@ -210,19 +212,37 @@ def render_review_text(document: Mapping[str, Any]) -> str:
         if changes is not None:
             lines += [f"  {line}" for line in image_text_lines(changes)]
         if manifest is not None:
-            lines += _problem_lines(manifest)
+            lines += _problem_lines(manifest, shown.get(id(manifest)))
         if docs is not None:
             lines.append(f"  docs folder {docs['source']}: {docs['status']}, {_counts(docs)}")
             lines += _problem_lines(docs)
         if entry["maintainers"]:
             lines.append("  maintainers: " + " ".join(f"@{h}" for h in entry["maintainers"]))
+    lines += folded
     lines.append(summary_line(document["summary"]))
     return "\n".join(lines)
 
 
-def _problem_lines(result: Mapping[str, Any]) -> list[str]:
+def _folded(document: Mapping[str, Any]) -> tuple[dict[int, list[Any]], list[str]]:
+    """An unreachable host said once, as `check` says it (results.unreachable): the problems
+    to print of each manifest result that loses some (by `id` of the result), and one line per
+    host whose other warnings were left out. The counts stay those of every problem."""
+    fold = UnreachableFold()
+    shown: dict[int, list[Any]] = {}
+    for entry in document["images"]:
+        manifest = entry["manifest"]
+        if manifest is None:
+            continue
+        number = fold.next_result()
+        kept = [p for p in manifest["problems"] if fold.keep(p["code"], p["message"], number)]
+        if len(kept) < len(manifest["problems"]):
+            shown[id(manifest)] = kept
+    return shown, fold.lines()
+
+
+def _problem_lines(result: Mapping[str, Any], problems: list[Any] | None = None) -> list[str]:
     lines = []
-    for found in result["problems"]:
+    for found in result["problems"] if problems is None else problems:
         lines.append(
             f"  {_where(result, found)}: {found['code']} {found['severity']}: {found['message']}"
         )
@@ -255,6 +275,7 @@ def render_review_markdown(document: Mapping[str, Any], *, limit: int = MARKDOWN
     """A pull-request comment (or job summary): a table of the images, then a section per
     image; images that would take it over `limit` characters are named at the end."""
     summary = document["summary"]
+    shown, folded = _folded(document)
     out = ["## Review of the changes", "", summary_line(summary)]
     images = document["images"]
     if images:
@@ -272,13 +293,15 @@ def render_review_markdown(document: Mapping[str, Any], *, limit: int = MARKDOWN
     size = sum(len(line) + 1 for line in out)
     left_out: list[str] = []
     for entry in images:
-        section = _md_section(entry)
+        section = _md_section(entry, shown)
         length = sum(len(line) + 1 for line in section)
         if left_out or size + length > limit:
             left_out.append(entry["image"])
             continue
         out += section
         size += length
+    if folded:
+        out += ["", *(f"- {_SEVERITY_MARK['warning']} {_md_text(line)}" for line in folded)]
     if left_out:
         names = ", ".join(_md_code(name) for name in left_out)
         out += ["", f"Not shown, to keep this page short: {names} (the JSON output has them)."]
@@ -297,12 +320,13 @@ def _image_counts(entry: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _md_section(entry: Mapping[str, Any]) -> list[str]:
+def _md_section(entry: Mapping[str, Any], shown: Mapping[int, list[Any]]) -> list[str]:
     manifest, docs = entry["manifest"], entry["docs"]
     change = f" ({entry['change']})" if entry["change"] else ""
     out = ["", f"### {_md_code(entry['image'])}{change}: {entry['status']}"]
-    if manifest is not None and manifest["problems"]:
-        out += ["", *_md_problems(manifest)]
+    problems = None if manifest is None else shown.get(id(manifest), manifest["problems"])
+    if manifest is not None and problems:
+        out += ["", *_md_problems(manifest, problems)]
     changes = _changes(manifest)
     if changes is not None and (changes.has_changes or changes.problems):
         body = image_markdown(changes)
@@ -317,9 +341,9 @@ def _md_section(entry: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _md_problems(result: Mapping[str, Any]) -> list[str]:
+def _md_problems(result: Mapping[str, Any], problems: list[Any] | None = None) -> list[str]:
     lines = []
-    for found in result["problems"]:
+    for found in result["problems"] if problems is None else problems:
         where = _md_code(_where(result, found))
         text = f"- {_SEVERITY_MARK[found['severity']]} {_md_code(found['code'])} {where}: "
         text += _md_text(found["message"])

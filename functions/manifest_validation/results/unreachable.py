@@ -38,9 +38,14 @@ _SENTENCE = re.compile(
 def unreachable_host(found: Problem) -> tuple[str, str, str] | None:
     """(host, reason, repository URL) of a verifier's `git-repo-unreachable` warning; None for
     any other problem."""
-    if found.code != CODE:
+    return unreachable_host_of(found.code, found.message)
+
+
+def unreachable_host_of(code: str, message: str) -> tuple[str, str, str] | None:
+    """`unreachable_host` of a problem given by its code and message (a result message's)."""
+    if code != CODE:
         return None
-    match = _SENTENCE.fullmatch(found.message)
+    match = _SENTENCE.fullmatch(message)
     if match is None:
         return None
     host, url = match["host"], match["url"]
@@ -77,29 +82,39 @@ class UnreachableFold:
 
     def shown(self, result: CheckResult) -> tuple[CheckResult, list[Problem]]:
         """(the result without the warnings of a host already said, the warnings left out)."""
-        number = self._results
-        self._results += 1
+        number = self.next_result()
         kept: list[Problem] = []
         left_out: list[Problem] = []
         for found in result.problems:
-            parts = unreachable_host(found)
-            if parts is None:
+            if self.keep(found.code, found.message, number):
                 kept.append(found)
-                continue
-            host, reason, url = parts
-            group = self._hosts.setdefault((host, reason), _Host(host, reason))
-            group.repositories.add(url)
-            group.manifests.add(number)
-            if group.said:
-                group.folded += 1
-                left_out.append(found)
             else:
-                group.said = True
-                kept.append(found)
+                left_out.append(found)
         if not left_out:
             return result, []
         # a copy with fewer problems: its status is the result's own (decided on all of them)
         return cast(CheckResult, replace(cast(Any, result), problems=kept)), left_out
+
+    def next_result(self) -> int:
+        """The number of the next result whose problems are asked about."""
+        self._results += 1
+        return self._results - 1
+
+    def keep(self, code: str, message: str, number: int) -> bool:
+        """Whether to print the problem (`code`, `message`) of result `number`: every other
+        problem, and the first warning of each (host, reason)."""
+        parts = unreachable_host_of(code, message)
+        if parts is None:
+            return True
+        host, reason, url = parts
+        group = self._hosts.setdefault((host, reason), _Host(host, reason))
+        group.repositories.add(url)
+        group.manifests.add(number)
+        if group.said:
+            group.folded += 1
+            return False
+        group.said = True
+        return True
 
     def lines(self) -> list[str]:
         """One line per (host, reason) some warning of which was left out."""
