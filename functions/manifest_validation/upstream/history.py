@@ -109,7 +109,7 @@ from .gitattributes import AttributeFile, diff_attribute, directories_of
 from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
 from .protocol import UpstreamRepo
-from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
+from .transport import RunLimits, Transport, TransportClient, UpstreamUnavailable
 from .valuecache import MemoryValueCache, ValueCache
 
 __all__ = [
@@ -429,7 +429,7 @@ class _Session:
 _MAX_HAVES = 64
 
 
-class HistoryChecker:
+class HistoryChecker(TransportClient):
     """Finds the commits ``naughty-commits.sh`` reports, over git's smart HTTP.
 
     Thread-safe for sequential ``check`` calls from several threads; keep one per
@@ -460,28 +460,14 @@ class HistoryChecker:
         self.budget_seconds = budget_seconds
         self.max_requests = max_requests
         self.max_response_bytes = max_response_bytes
-        self._own_transport = transport is None
-        self._transport = transport or Transport(
+        self._use_transport(
+            transport,
             credentials=credentials,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             retries=retries,
             pool_size=2,
         )
-
-    @property
-    def stats(self) -> TransferStats:
-        return self._transport.stats
-
-    def close(self) -> None:
-        if self._own_transport:
-            self._transport.close()
-
-    def __enter__(self) -> HistoryChecker:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the script's loop ---------------------------------------------------------
 

@@ -104,7 +104,7 @@ from .references import (
     parse_registry_mirror,
     platform_text,
 )
-from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
+from .transport import RunLimits, Transport, TransportClient, UpstreamUnavailable
 from .valuecache import MemoryValueCache, ValueCache
 
 __all__ = ["ACCEPT", "ArchitecturesResult", "RegistryClient", "RegistryStatus"]
@@ -190,7 +190,7 @@ class _Endpoint:
     tokens: dict[str, _Token] = field(default_factory=dict)
 
 
-class RegistryClient:
+class RegistryClient(TransportClient):
     """Anonymous, read-only OCI distribution client answering "which architectures".
 
     Thread-safe; keep one per process (connections, tokens and answers are reused).
@@ -219,8 +219,8 @@ class RegistryClient:
             parse_registry_mirror(f"{host}={url}")[0]: url.rstrip("/")
             for host, url in (mirrors or {}).items()
         }
-        self._own_transport = transport is None
-        self._transport = transport or Transport(
+        self._use_transport(
+            transport,
             credentials=None,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -233,21 +233,6 @@ class RegistryClient:
         self.max_workers = max(1, max_workers)
         self._endpoints: dict[str, _Endpoint] = {}
         self._lock = threading.Lock()
-
-    @property
-    def stats(self) -> TransferStats:
-        """Requests and bytes through this client's transport (shared if shared)."""
-        return self._transport.stats
-
-    def close(self) -> None:
-        if self._own_transport:
-            self._transport.close()
-
-    def __enter__(self) -> RegistryClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- public API ----------------------------------------------------------------
 

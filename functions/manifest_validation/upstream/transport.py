@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -46,6 +46,7 @@ __all__ = [
     "StreamBody",
     "TransferStats",
     "Transport",
+    "TransportClient",
     "TruncatedResponse",
     "UpstreamUnavailable",
 ]
@@ -442,6 +443,36 @@ class StreamBody:
         if len(out) < size:
             raise TruncatedResponse("response body ended early")
         return out
+
+
+class TransportClient:
+    """A client of the guarded HTTP session: with a `Transport` of its own (closed with the
+    client) or one it shares with another client (that client closes it), and the session's
+    counters either way."""
+
+    _transport: Transport
+    _own_transport: bool
+
+    def _use_transport(self, shared: Transport | None, **own: Any) -> None:
+        """`shared`, or a new `Transport(**own)` this client owns."""
+        self._own_transport = shared is None
+        self._transport = shared if shared is not None else Transport(**own)
+
+    @property
+    def stats(self) -> TransferStats:
+        """HTTP requests, bytes and retries through this client's transport (all of its
+        clients', when it is shared)."""
+        return self._transport.stats
+
+    def close(self) -> None:
+        if self._own_transport:
+            self._transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _size_message(cap: int) -> str:

@@ -31,7 +31,7 @@ from .model import GitCheck, GitOutcome, Outcome
 from .pktline import NotOurRef, ServerError
 from .policy import ForbiddenUrl, RepoLocation, ResolutionFailed, UrlPolicy
 from .protocol import Negotiation, RefTip, UpstreamRepo
-from .transport import RunLimits, TransferStats, Transport, UpstreamUnavailable
+from .transport import RunLimits, Transport, TransportClient, UpstreamUnavailable
 
 __all__ = ["GitVerifier"]
 
@@ -62,7 +62,7 @@ class _RepoState:
     failure: tuple[Outcome, str] | None = None
 
 
-class GitVerifier:
+class GitVerifier(TransportClient):
     """Checks manifests' git references over git's smart HTTP protocol.
 
     One instance can serve many ``verify()`` calls (e.g. a warm Lambda container):
@@ -93,7 +93,8 @@ class GitVerifier:
         self.manifest_budget_seconds = manifest_budget_seconds
         self.max_response_bytes = max_response_bytes
         self.max_requests = max_requests
-        self._transport = Transport(
+        self._use_transport(
+            None,  # its own: closed with the verifier, lent to its other clients (`transport`)
             credentials=credentials,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
@@ -110,25 +111,11 @@ class GitVerifier:
         )
 
     @property
-    def stats(self) -> TransferStats:
-        """HTTP requests and bytes, cumulative over this verifier's lifetime."""
-        return self._transport.stats
-
-    @property
     def transport(self) -> Transport:
         """The guarded HTTP session, for other clients of the same upstreams to share
         (:class:`~.history.HistoryChecker`, :class:`~.registry.RegistryClient`): one
         set of pools, credentials and counters.  Closed with this verifier."""
         return self._transport
-
-    def close(self) -> None:
-        self._transport.close()
-
-    def __enter__(self) -> GitVerifier:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------------
 
