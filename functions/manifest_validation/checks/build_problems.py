@@ -35,11 +35,6 @@ class BuildUse:
     path: str
 
 
-def field_in_effect(entry: Entry, architecture: str, name: str) -> str:
-    specific = f"{architecture}-{name}"
-    return specific if entry.scalar(specific) else name
-
-
 @dataclass(slots=True)
 class Group:
     """Architectures (in manifest order) and Dockerfile paths of one grouped problem."""
@@ -109,8 +104,8 @@ def constraints_line(entry: Entry) -> tuple[int, str]:
 def path_line(use: BuildUse, *, missing_directory: bool = False) -> tuple[int, str | None]:
     """The Directory or File line in effect: the one that chose the missing or bad file."""
     entry = use.entry
-    directory = field_in_effect(entry, use.architecture, "Directory")
-    file = field_in_effect(entry, use.architecture, "File")
+    directory = entry.key_in_effect(use.architecture, "Directory")
+    file = entry.key_in_effect(use.architecture, "File")
     order = (directory, file) if missing_directory else (file, directory)
     for name in order:
         if name in entry.lines:

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 
 from ..libraryfile.library import Library
 from ..libraryfile.model import Entry, Manifest
-from ..libraryfile.names import COMMIT
 from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import problem
 from ..problems.problem import Problem
 from ..upstream.files import FileRequest, FileResult, FileStatus
-from .build_problems import BuildUse, Collector, field_in_effect, grouped_problems, path_line
+from .build_problems import BuildUse, Collector, grouped_problems, path_line
 from .dockerfile import SCRATCH, ParsedDockerfile, parse_dockerfile
+from .git import upstream_in_effect
 from .parents import ParentJudge, RegistryLookup
 
 __all__ = [
@@ -71,13 +71,11 @@ def build_reads(manifest: Manifest) -> BuildReads:
     reads = BuildReads()
     for entry in manifest.entries:
         for architecture in entry.architectures:
-            repo = entry.arch_value(architecture, "GitRepo")
-            commit = entry.arch_value(architecture, "GitCommit")
+            upstream = upstream_in_effect(entry, architecture)
             path = dockerfile_path(entry, architecture)
-            if not repo or any(c.isspace() for c in repo) or not COMMIT.fullmatch(commit):
+            if upstream is None or path is None:
                 continue
-            if path is None:
-                continue
+            repo, commit = upstream
             use = BuildUse(entry, architecture, path)
             if entry.arch_value(architecture, "Builder") == "oci-import":
                 reads.fixed.append((use, (SCRATCH,)))  # as bashbrew: no Dockerfile to read
@@ -207,7 +205,7 @@ def _unreachable_problem(reads: BuildReads, failures: list[tuple[FileRequest, st
     first use (where the git checks put theirs when the repository was unreachable then)."""
     first, detail = failures[0]
     use = reads.requests[first][0]
-    name = field_in_effect(use.entry, use.architecture, "GitRepo")
+    name = use.entry.key_in_effect(use.architecture, "GitRepo")
     paths = ", ".join(sorted({request.path for request, _ in failures}))
     return problem(
         "git-repo-unreachable",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..problems.catalog import problem
 from ..problems.problem import Problem
-from .git import Use, field_in_effect
+from .git import Use
 
 if TYPE_CHECKING:
     from ..upstream import GitCheck, HistoryChecker
@@ -41,7 +41,7 @@ def commit_problems(
     out: list[Problem] = []
     for found in report.offending:
         use = by_check[found.check][0]
-        name = field_in_effect(use.entry, use.architecture, "GitCommit")
+        name = use.entry.key_in_effect(use.architecture, "GitCommit")
         out.append(
             problem(
                 "unpleasant-commit",
@@ -55,7 +55,7 @@ def commit_problems(
         if outcome.status is not HistoryStatus.UNREACHABLE:
             continue  # a missing commit or a refused URL: the git checks report it
         use = by_check[check][0]
-        name = field_in_effect(use.entry, use.architecture, "GitRepo")
+        name = use.entry.key_in_effect(use.architecture, "GitRepo")
         where = (use.entry.line_of(name), name)
         if where in seen:
             continue

@@ -16,11 +16,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..libraryfile.model import Entry, Manifest
-from ..libraryfile.names import COMMIT
 from ..libraryfile.reader import go_path_clean
 from ..problems.catalog import problem
 from ..problems.problem import Problem
 from ..upstream.contexts import ContextRequest, ContextResult, ContextStatus
+from .git import upstream_in_effect
 
 __all__ = ["ContextFindings", "ContextUse", "context_findings", "context_reads"]
 
@@ -56,13 +56,11 @@ def context_reads(manifest: Manifest) -> dict[ContextRequest, list[ContextUse]]:
     reads: dict[ContextRequest, list[ContextUse]] = {}
     for entry in manifest.entries:
         for architecture in entry.architectures:
-            repo = entry.arch_value(architecture, "GitRepo")
-            commit = entry.arch_value(architecture, "GitCommit")
+            upstream = upstream_in_effect(entry, architecture)
             directory = context_directory(entry, architecture)
-            if not repo or any(c.isspace() for c in repo) or not COMMIT.fullmatch(commit):
+            if upstream is None or directory is None:
                 continue
-            if directory is None:
-                continue
+            repo, commit = upstream
             request = ContextRequest(repo, commit, directory)
             reads.setdefault(request, []).append(ContextUse(entry, architecture))
     return reads
@@ -77,7 +75,7 @@ class ContextFindings:
 
 def _directory_line(entry: Entry, architecture: str) -> tuple[int, str | None]:
     """The Directory line in effect (the entry's Tags line when Directory is the default)."""
-    name = _field_in_effect(entry, architecture, "Directory")
+    name = entry.key_in_effect(architecture, "Directory")
     if name in entry.lines:
         return entry.line_of(name), name
     return entry.line_of("Tags"), None
@@ -121,7 +119,7 @@ def context_findings(
         if request.repo in reported:
             continue  # one per repository, as for the Dockerfiles
         reported.add(request.repo)
-        name = _field_in_effect(use.entry, use.architecture, "GitRepo")
+        name = use.entry.key_in_effect(use.architecture, "GitRepo")
         findings.problems.append(
             problem(
                 "git-repo-unreachable",
@@ -131,11 +129,6 @@ def context_findings(
             )
         )
     return findings
-
-
-def _field_in_effect(entry: Entry, architecture: str, name: str) -> str:
-    specific = f"{architecture}-{name}"
-    return specific if entry.scalar(specific) else name
 
 
 def _message(

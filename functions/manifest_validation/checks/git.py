@@ -42,21 +42,23 @@ def git_checks(manifest: Manifest) -> dict[GitCheck, list[Use]]:
     checks: dict[GitCheck, list[Use]] = defaultdict(list)
     for entry in manifest.entries:
         for architecture in entry.architectures:
-            repo = entry.arch_value(architecture, "GitRepo")
+            upstream = upstream_in_effect(entry, architecture)
             ref = entry.arch_value(architecture, "GitFetch")
-            commit = entry.arch_value(architecture, "GitCommit")
-            if not repo or any(c.isspace() for c in repo):
+            if upstream is None or not _FETCH.fullmatch(ref):
                 continue
-            if not _FETCH.fullmatch(ref) or not COMMIT.fullmatch(commit):
-                continue
+            repo, commit = upstream
             checks[GitCheck(repo, ref, commit)].append(Use(entry, architecture))
     return checks
 
 
-def field_in_effect(entry: Entry, architecture: str, field: str) -> str:
-    """The `ARCH-Field` that gives `field` its value for this architecture, else `field`."""
-    specific = f"{architecture}-{field}"
-    return specific if entry.scalar(specific) else field
+def upstream_in_effect(entry: Entry, architecture: str) -> tuple[str, str] | None:
+    """(GitRepo, GitCommit) of one architecture when both may be sent upstream; None when one
+    is already invalid (the schema reports it)."""
+    repo = entry.arch_value(architecture, "GitRepo")
+    commit = entry.arch_value(architecture, "GitCommit")
+    if not repo or any(c.isspace() for c in repo) or not COMMIT.fullmatch(commit):
+        return None
+    return repo, commit
 
 
 def git_problems(
@@ -67,7 +69,7 @@ def git_problems(
         if outcome.outcome is Outcome.OK:
             continue
         for use in uses:
-            field = field_in_effect(use.entry, use.architecture, _BLAMED_FIELD[outcome.outcome])
+            field = use.entry.key_in_effect(use.architecture, _BLAMED_FIELD[outcome.outcome])
             yield problem(
                 outcome.outcome.value,
                 outcome.detail,

@@ -151,6 +151,12 @@ class Entry:
             return specific
         return self.scalar(key)
 
+    def key_in_effect(self, architecture: str, key: str) -> str:
+        """The field that gives `key` its value for one architecture (`ARCH-key` when it is
+        set, else `key`): the line a problem about that value points at."""
+        specific = f"{architecture}-{key}"
+        return specific if self.scalar(specific) else key
+
     def line_of(self, key: str, item: int | None = None) -> int:
         if item is not None and key in self.item_lines:
             lines = self.item_lines[key]
