@@ -14,7 +14,16 @@ from enum import Enum
 
 from .transport import TruncatedResponse
 
-__all__ = ["Kind", "NotOurRef", "PktReader", "ServerError", "demux_sideband", "encode"]
+__all__ = [
+    "CONTROL",
+    "Kind",
+    "NotOurRef",
+    "PktReader",
+    "ServerError",
+    "demux_sideband",
+    "encode",
+    "packet_length",
+]
 
 FLUSH = b"0000"
 DELIM = b"0001"
@@ -46,6 +55,24 @@ def encode(line: str | bytes) -> bytes:
     return b"%04x" % (len(data) + 4) + data
 
 
+def packet_length(header: bytes) -> int:
+    """The length a pkt-line's 4-byte header announces (0, 1 and 2 are the flush, delimiter
+    and response-end packets, which `CONTROL` names; any other is at least 4)."""
+    if len(header) < 4:
+        raise TruncatedResponse("pkt-line header cut short")
+    try:
+        length = int(header, 16)
+    except ValueError:
+        raise ServerError("response is not in pkt-line format") from None
+    if 2 < length < 4:
+        raise ServerError("invalid pkt-line length")
+    return length
+
+
+# the kind of a packet whose length is 0, 1 or 2
+CONTROL = (Kind.FLUSH, Kind.DELIM, Kind.RESPONSE_END)
+
+
 class PktReader:
     """Sequential reader over a received body."""
 
@@ -66,18 +93,10 @@ class PktReader:
     def read(self) -> tuple[Kind, bytes]:
         if self.at_eof():
             return Kind.EOF, b""
-        header = self._data[self.offset : self.offset + 4]
-        if len(header) < 4:
-            raise TruncatedResponse("pkt-line header cut short")
-        try:
-            length = int(header, 16)
-        except ValueError:
-            raise ServerError("response is not in pkt-line format") from None
-        if length in (0, 1, 2):
-            self.offset += 4
-            return (Kind.FLUSH, Kind.DELIM, Kind.RESPONSE_END)[length], b""
+        length = packet_length(self._data[self.offset : self.offset + 4])
         if length < 4:
-            raise ServerError("invalid pkt-line length")
+            self.offset += 4
+            return CONTROL[length], b""
         payload = self._data[self.offset + 4 : self.offset + length]
         if len(payload) < length - 4:
             raise TruncatedResponse("pkt-line payload cut short")

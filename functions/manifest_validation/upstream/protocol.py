@@ -36,7 +36,17 @@ from dulwich.object_format import get_object_format
 from dulwich.objects import Commit, ShaFile
 from dulwich.pack import PackData, PackInflater
 
-from .pktline import FLUSH, Kind, NotOurRef, PktReader, ServerError, demux_sideband, encode
+from .pktline import (
+    CONTROL,
+    FLUSH,
+    Kind,
+    NotOurRef,
+    PktReader,
+    ServerError,
+    demux_sideband,
+    encode,
+    packet_length,
+)
 from .policy import RepoLocation
 from .transport import RunLimits, StreamBody, Transport, TruncatedResponse, UpstreamUnavailable
 
@@ -676,16 +686,9 @@ def _stream_pkt(stream: StreamBody) -> tuple[Kind, bytes]:
     header = stream.read(4)
     if not header:
         return Kind.EOF, b""
-    if len(header) < 4:
-        raise TruncatedResponse("pkt-line header cut short")
-    try:
-        length = int(header, 16)
-    except ValueError:
-        raise ServerError("response is not in pkt-line format") from None
-    if length in (0, 1, 2):
-        return (Kind.FLUSH, Kind.DELIM, Kind.RESPONSE_END)[length], b""
+    length = packet_length(header)
     if length < 4:
-        raise ServerError("invalid pkt-line length")
+        return CONTROL[length], b""
     return PktReader(header + stream.read_exactly(length - 4)).read()
 
 
