@@ -97,16 +97,32 @@ def json_document(
     return {"results": list(messages), "summary": summary(results)}
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def severity_counts(totals: Mapping[str, int]) -> str:
+    """`2 errors, 1 warning` (and the notes, when there are any)."""
+    parts = [plural(totals["errors"], "error"), plural(totals["warnings"], "warning")]
+    if totals.get("notes"):
+        parts.append(plural(totals["notes"], "note"))
+    return ", ".join(parts)
+
+
+def status_counts(totals: Mapping[str, int]) -> str:
+    """`1 valid, 1 invalid, 1 unverified (2 errors, 1 warning)`: the end of a summary line."""
+    parts = [f"{totals['valid']} valid", f"{totals['invalid']} invalid"]
+    if totals["unverified"]:
+        parts.append(f"{totals['unverified']} unverified")
+    return f"{', '.join(parts)} ({severity_counts(totals)})"
 
 
 def _checked(counts: Mapping[str, int]) -> str:
     """`3 manifests checked`, `3 manifests and 2 docs folders checked`, `2 docs folders checked`."""
-    parts = [_plural(counts["manifests"], "manifest")] if counts["manifests"] else []
+    parts = [plural(counts["manifests"], "manifest")] if counts["manifests"] else []
     if counts.get("docs"):
-        parts.append(_plural(counts["docs"], "docs folder"))
-    return f"{' and '.join(parts) or _plural(0, 'manifest')} checked"
+        parts.append(plural(counts["docs"], "docs folder"))
+    return f"{' and '.join(parts) or plural(0, 'manifest')} checked"
 
 
 # ANSI colours of the text format on a terminal: the severity stands out, the hint steps back.
@@ -132,13 +148,7 @@ def text_lines(result: CheckResult, *, colour: bool = False) -> Iterator[str]:
 
 def text_summary(counts: Summary) -> str:
     totals = counts.to_json()
-    parts = [f"{totals['valid']} valid", f"{totals['invalid']} invalid"]
-    if totals["unverified"]:
-        parts.append(f"{totals['unverified']} unverified")
-    severities = [_plural(totals["errors"], "error"), _plural(totals["warnings"], "warning")]
-    if totals["notes"]:
-        severities.append(_plural(totals["notes"], "note"))
-    return f"{_checked(totals)}: {', '.join(parts)} ({', '.join(severities)})"
+    return f"{_checked(totals)}: {status_counts(totals)}"
 
 
 def render_text(results: Sequence[CheckResult]) -> str:

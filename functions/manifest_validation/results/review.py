@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from ..diff.model import ImageChanges
 from ..diff.render import MARKDOWN_LIMIT, image_markdown, image_text_lines
+from .report import plural, severity_counts, status_counts
 from .unreachable import UnreachableFold
 
 
@@ -143,10 +144,6 @@ def _summary(images: Sequence[Mapping[str, Any]], unchanged: int) -> dict[str, i
     }
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary_line(summary: Mapping[str, int]) -> str:
     """`3 images changed: 1 modified, 1 added, 1 removed (4 unchanged); 2 checked: 1 valid,
     1 invalid (2 errors, 1 warning)`."""
@@ -159,26 +156,16 @@ def summary_line(summary: Mapping[str, int]) -> str:
             f"({summary['unchanged']} unchanged)"
         )
     if summary["docs"]:
-        parts.append(_plural(summary["docs"], "docs folder"))
+        parts.append(plural(summary["docs"], "docs folder"))
     line = ", ".join(parts)
     checked = summary["valid"] + summary["invalid"] + summary["unverified"]
     if checked:
-        parts = [f"{summary['valid']} valid", f"{summary['invalid']} invalid"]
-        if summary["unverified"]:
-            parts.append(f"{summary['unverified']} unverified")
-        severities = [_plural(summary["errors"], "error"), _plural(summary["warnings"], "warning")]
-        if summary["notes"]:
-            severities.append(_plural(summary["notes"], "note"))
-        line += f"; {checked} checked: {', '.join(parts)} ({', '.join(severities)})"
+        line += f"; {checked} checked: {status_counts(summary)}"
     return line
 
 
 def _counts(result: Mapping[str, Any]) -> str:
-    summary = result["summary"]
-    parts = [_plural(summary["errors"], "error"), _plural(summary["warnings"], "warning")]
-    if summary.get("notes"):
-        parts.append(_plural(summary["notes"], "note"))
-    return ", ".join(parts)
+    return severity_counts(result["summary"])
 
 
 def _changes(result: Mapping[str, Any] | None) -> ImageChanges | None:
@@ -316,7 +303,7 @@ def _image_counts(entry: Mapping[str, Any]) -> str:
     parts = []
     for key, word in (("errors", "error"), ("warnings", "warning"), ("notes", "note")):
         if totals[key]:
-            parts.append(_plural(totals[key], word))
+            parts.append(plural(totals[key], word))
     return ", ".join(parts)
 
 
